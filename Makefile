@@ -1,0 +1,46 @@
+# Settld finance data platform. Every target creates .venv/ from requirements.lock when it is missing
+# or older than the lock, so `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export PYTHONDONTWRITEBYTECODE :=
+LANDING ?= data/landing
+WAREHOUSE ?= warehouse/settld.duckdb
+
+.PHONY: venv demo test lint format ui bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@test -x $(PY) || uv venv --quiet --python 3.11 $(VENV)
+	UV_COMPILE_BYTECODE=1 uv pip install --quiet --python $(PY) -r requirements.lock
+	uv pip install --quiet --python $(PY) --no-deps -e .
+	@touch $(STAMP)
+
+$(DAGSTER_HOME):
+	@mkdir -p $(DAGSTER_HOME)
+
+demo: venv $(DAGSTER_HOME)
+	$(VENV)/bin/settld generate --out $(LANDING)
+	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) $(VENV)/bin/settld run
+
+test: venv
+	$(PY) -m pytest -n 2 -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+ui: venv $(DAGSTER_HOME)
+	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) \
+	  env --default-signal=INT,TERM $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) .dagster_home data warehouse dbt_project/target dbt_project/logs

@@ -1,0 +1,232 @@
+"""Source contracts of the landing zone (ARCHITECTURE.md section 4), as data.
+
+One `Dataset` per raw table. The loader validates every landing row against its dataset, stores the
+rows that conform in `raw.<name>` with typed columns, and sends the others to `raw.quarantine` with
+the first rule they broke. The sample-data generator writes files in these contracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnKind = Literal["string", "integer", "timestamp", "epoch_seconds", "period", "currency", "enum", "boolean"]
+
+SQL_TYPES: dict[str, str] = {
+    "string": "varchar",
+    "integer": "bigint",
+    "timestamp": "timestamp",  # naive TIMESTAMP columns always hold UTC (see DECISIONLOG)
+    "epoch_seconds": "timestamp",
+    "period": "varchar",
+    "currency": "varchar",
+    "enum": "varchar",
+    "boolean": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: ColumnKind = "string"
+    required: bool = False
+    values: tuple[str, ...] = ()
+    min_value: int | None = None
+    # Where the value sits in a JSON record; defaults to the top-level member of the same name.
+    json_path: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+    @property
+    def path(self) -> str:
+        return self.json_path or f"$.{self.name}"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    columns: tuple[Column, ...]
+    natural_key: tuple[str, ...]
+    formats: tuple[str, ...] = ("jsonl", "csv", "parquet")
+    # Keep the whole JSON record in a `payload` column (Stripe events are read by later models).
+    keep_payload: bool = False
+    description: str = ""
+    column_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
+
+    @property
+    def folder(self) -> str:
+        return DATASET_FOLDERS[self.name]
+
+
+CURRENCY_SQL_PATTERN = "^[A-Z]{3}$"
+SETTLEMENT_STATUSES = ("locked", "released", "refunded")
+DISPUTE_STATUSES = ("none", "open", "closed")
+PARTY_ROLES = ("payee", "payer")
+DIRECTIONS = ("payout", "collection")
+OPERATION_STATES = ("initiated", "submitted", "confirmed", "failed", "cancelled", "reversed")
+
+SETTLEMENTS = Dataset(
+    name="settlements",
+    description="One row per run settlement, exported by the settlement kernel (latest state wins by updated_at).",
+    natural_key=("tenant_id", "settlement_id"),
+    columns=(
+        Column("tenant_id", required=True),
+        Column("settlement_id", required=True),
+        Column("run_id", required=True),
+        Column("payer_agent_id", required=True),
+        Column("payee_agent_id", required=True),
+        Column("amount_cents", "integer", required=True, min_value=1),
+        Column("released_amount_cents", "integer", min_value=0),
+        Column("refunded_amount_cents", "integer", min_value=0),
+        Column("currency", "currency", required=True),
+        Column("status", "enum", required=True, values=SETTLEMENT_STATUSES),
+        Column("policy_id"),
+        Column("policy_version", "integer", min_value=1),
+        Column("policy_hash"),
+        Column("locked_at", "timestamp", required=True),
+        Column("resolved_at", "timestamp"),
+        Column("dispute_status", "enum", values=DISPUTE_STATUSES),
+        Column("updated_at", "timestamp", required=True),
+    ),
+)
+
+PAYOUT_INSTRUCTIONS = Dataset(
+    name="payout_instructions",
+    description="What the kernel says each party must be paid for a period: the expected side of reconciliation.",
+    natural_key=("tenant_id", "payout_key"),
+    columns=(
+        Column("tenant_id", required=True),
+        Column("payout_key", required=True),
+        Column("party_id", required=True),
+        Column("party_role", "enum", required=True, values=PARTY_ROLES),
+        Column("period", "period", required=True),
+        Column("amount_cents", "integer", required=True, min_value=0),
+        Column("currency", "currency", required=True),
+        Column("provider_id", required=True),
+        Column("destination_ref"),
+        Column("statement_hash"),
+        Column("created_at", "timestamp", required=True),
+    ),
+)
+
+MONEY_RAIL_OPERATIONS = Dataset(
+    name="money_rail_operations",
+    description="What the money rails actually did: one row per provider operation (latest state by updated_at).",
+    natural_key=("provider_id", "operation_id"),
+    columns=(
+        Column("provider_id", required=True),
+        Column("operation_id", required=True),
+        Column("tenant_id", required=True),
+        Column("direction", "enum", required=True, values=DIRECTIONS),
+        Column("payout_key"),
+        Column("amount_cents", "integer", required=True, min_value=0),
+        Column("currency", "currency", required=True),
+        Column("state", "enum", required=True, values=OPERATION_STATES),
+        Column("reason_code"),
+        Column("provider_ref"),
+        Column("initiated_at", "timestamp", required=True),
+        Column("submitted_at", "timestamp"),
+        Column("confirmed_at", "timestamp"),
+        Column("failed_at", "timestamp"),
+        Column("cancelled_at", "timestamp"),
+        Column("reversed_at", "timestamp"),
+        Column("updated_at", "timestamp", required=True),
+    ),
+)
+
+STRIPE_EVENTS = Dataset(
+    name="stripe_events",
+    description="Stripe Event objects (billing of tenants), one JSON object per line; de-duplicated on event id in staging.",
+    natural_key=("event_id",),
+    formats=("jsonl",),
+    keep_payload=True,
+    columns=(
+        Column("event_id", required=True, json_path="$.id"),
+        Column("event_type", required=True, json_path="$.type"),
+        Column("created_at", "epoch_seconds", required=True, json_path="$.created"),
+        Column("api_version"),
+        Column("livemode", "boolean"),
+        Column("account"),
+        Column("object_type", required=True, json_path="$.data.object.object"),
+        Column("object_id", json_path="$.data.object.id"),
+        Column("customer_id", json_path="$.data.object.customer"),
+        Column("tenant_id", json_path="$.data.object.metadata.tenant_id"),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (SETTLEMENTS, PAYOUT_INSTRUCTIONS, MONEY_RAIL_OPERATIONS, STRIPE_EVENTS)
+}
+DATASET_FOLDERS: dict[str, str] = {
+    "settlements": "settlements",
+    "payout_instructions": "payout_instructions",
+    "money_rail_operations": "money_rail_operations",
+    "stripe_events": "stripe/events",
+}
+
+# Load metadata carried by every raw row.
+LOAD_METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_source_file", "varchar"),
+    ("_source_row", "bigint"),
+    ("_file_sha256", "varchar"),
+    ("_loaded_at", "timestamp"),
+)
+
+# Reason codes a quarantined row can carry (the column that broke the rule is in reason_detail).
+REASON_CODES = (
+    "invalid_json",  # the line is not JSON
+    "not_an_object",  # the JSON value is not an object
+    "malformed_row",  # a CSV row with a different number of fields than the header
+    "missing_column",  # the file lacks a column the contract requires
+    "missing_required",  # a required value is null or empty
+    "invalid_type",  # an object or array where a scalar belongs
+    "invalid_integer",  # not a whole number (12.5, "abc", 1e3)
+    "out_of_range",  # an integer below the contract's minimum
+    "invalid_enum",  # a value outside the contract's set
+    "invalid_period",  # not YYYY-MM
+    "invalid_currency",  # not three upper-case letters
+    "invalid_timestamp",  # not ISO-8601 with a UTC offset, or not a real instant
+    "invalid_boolean",
+)
+
+
+def raw_table_columns(dataset: Dataset) -> list[tuple[str, str]]:
+    columns = [(c.name, c.sql_type) for c in dataset.columns]
+    if dataset.keep_payload:
+        columns.append(("payload", "varchar"))
+    return columns + list(LOAD_METADATA_COLUMNS)
+
+
+def raw_table_ddl(dataset: Dataset, schema: str = "raw") -> str:
+    body = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in raw_table_columns(dataset))
+    return f"create table if not exists {schema}.{dataset.name} (\n    {body}\n)"
+
+
+QUARANTINE_DDL = """
+create table if not exists raw.quarantine (
+    dataset varchar not null,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    source_row bigint not null,
+    reason_code varchar not null,
+    reason_detail varchar,
+    raw_payload varchar,
+    loaded_at timestamp not null
+)"""
+
+LOAD_FILES_DDL = """
+create table if not exists raw.load_files (
+    dataset varchar not null,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    file_format varchar not null,
+    rows_in bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    loaded_at timestamp not null,
+    primary key (dataset, source_file)
+)"""

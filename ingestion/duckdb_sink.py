@@ -1,0 +1,99 @@
+"""Writes checked landing files into a DuckDB warehouse: raw tables, quarantine and the file registry.
+
+A file is identified by its path relative to the landing directory. Its rows are replaced as a unit in
+one transaction, so a reload of the same path either changes nothing (same sha256: skipped) or swaps
+the rows it carried for the new ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contracts import (
+    DATASETS,
+    LOAD_FILES_DDL,
+    QUARANTINE_DDL,
+    Dataset,
+    raw_table_columns,
+    raw_table_ddl,
+)
+from ingestion.validation import quote
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path))
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema and tables; add columns a newer contract introduced (never drop any)."""
+    con.execute("create schema if not exists raw")
+    for dataset in DATASETS.values():
+        con.execute(raw_table_ddl(dataset))
+        existing = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+                [dataset.name],
+            ).fetchall()
+        }
+        for name, sql_type in raw_table_columns(dataset):
+            if name not in existing:
+                con.execute(f"alter table raw.{dataset.name} add column {quote(name)} {sql_type}")
+    con.execute(QUARANTINE_DDL)
+    con.execute(LOAD_FILES_DDL)
+
+
+def registered_sha256(con: duckdb.DuckDBPyConnection, dataset: str, source_file: str) -> str | None:
+    row = con.execute(
+        "select file_sha256 from raw.load_files where dataset = ? and source_file = ?", [dataset, source_file]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def replace_file_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    dataset: Dataset,
+    checked_relation: str,
+    source_file: str,
+    file_sha256: str,
+    file_format: str,
+    loaded_at: datetime,
+) -> tuple[int, int]:
+    """Swap the rows `source_file` carried for the checked ones. Returns (rows loaded, rows quarantined)."""
+    contract_columns = [quote(c.name) for c in dataset.columns]
+    if dataset.keep_payload:
+        contract_columns.append("_raw_payload")
+    target_columns = [quote(name) for name, _ in raw_table_columns(dataset)]
+    params = [source_file, file_sha256, loaded_at]
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from raw.{dataset.name} where _source_file = ?", [source_file])
+        con.execute("delete from raw.quarantine where dataset = ? and source_file = ?", [dataset.name, source_file])
+        con.execute(
+            f"insert into raw.{dataset.name} ({', '.join(target_columns)}) select {', '.join(contract_columns)}, ?, _source_row, ?, ? "
+            f"from {checked_relation} where _reject_code is null order by _source_row",
+            params,
+        )
+        con.execute(
+            "insert into raw.quarantine select ?, ?, ?, _source_row, _reject_code, _reject_column, _raw_payload, ? "
+            f"from {checked_relation} where _reject_code is not null order by _source_row",
+            [dataset.name, *params],
+        )
+        loaded, quarantined = con.execute(
+            f"select count(*) filter (where _reject_code is null), count(*) filter (where _reject_code is not null) "
+            f"from {checked_relation}"
+        ).fetchone()
+        con.execute(
+            "insert or replace into raw.load_files values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [dataset.name, source_file, file_sha256, file_format, loaded + quarantined, loaded, quarantined, loaded_at],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return loaded, quarantined

@@ -1,0 +1,66 @@
+"""Canonical JSON hashing and UTC periods: the conventions every artifact and digest relies on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, compact separators, UTF-8 text; NaN and Infinity are refused (they have no JSON form)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_hash(value: Any) -> str:
+    return sha256_hex(canonical_json(value))
+
+
+def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parse_period(text: str) -> str:
+    """Validate a `YYYY-MM` period (a UTC calendar month) and return it unchanged."""
+    if not PERIOD_PATTERN.match(text or ""):
+        raise ValueError(f"period must match YYYY-MM, got {text!r}")
+    return text
+
+
+def period_bounds(period: str) -> tuple[datetime, datetime]:
+    """[start, end) of a period as aware UTC datetimes."""
+    year, month = (int(part) for part in parse_period(period).split("-"))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def period_of(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every timestamp in Settld is UTC and must say so")
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def next_period(period: str) -> str:
+    return period_of(period_bounds(period)[1])
+
+
+def previous_period(period: str) -> str:
+    start, _ = period_bounds(period)
+    year, month = start.year, start.month
+    return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"

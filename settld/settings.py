@@ -1,0 +1,57 @@
+"""One place that decides the environment: where the warehouse, landing zone and artifacts live.
+
+Everything (CLI, Dagster resources, dbt profile, tests) reads these settings instead of scattering
+`os.environ` look-ups. The dbt profile reads the same variables, exported by `dbt_environment()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SETTLD_", extra="ignore")
+
+    warehouse_url: str = str(REPO_ROOT / "warehouse" / "settld.duckdb")
+    landing_dir: Path = REPO_ROOT / "data" / "landing"
+    artifacts_dir: Path = REPO_ROOT / "artifacts"
+    api_database_url: str | None = None
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    """The warehouse named by `SETTLD_WAREHOUSE_URL`: a DuckDB file path or a `postgresql://` URL."""
+
+    kind: Literal["duckdb", "postgres"]
+    url: str
+
+    @property
+    def duckdb_path(self) -> Path:
+        if self.kind != "duckdb":
+            raise ValueError("not a DuckDB warehouse")
+        return Path(self.url.removeprefix("duckdb:///")).expanduser().resolve()
+
+    @property
+    def dbt_target(self) -> str:
+        return self.kind
+
+
+def warehouse_target(url: str | None = None) -> WarehouseTarget:
+    url = url or Settings().warehouse_url
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        return WarehouseTarget("postgres", url)
+    return WarehouseTarget("duckdb", url)
+
+
+def dbt_environment(target: WarehouseTarget) -> dict[str, str]:
+    """Environment variables the dbt profile reads for this warehouse."""
+    if target.kind == "duckdb":
+        return {"SETTLD_DBT_TARGET": "duckdb", "SETTLD_DUCKDB_PATH": str(target.duckdb_path)}
+    return {"SETTLD_DBT_TARGET": "postgres"}
