@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE :=
 LANDING ?= data/landing
 WAREHOUSE ?= warehouse/settld.duckdb
@@ -21,7 +22,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 $(DAGSTER_HOME):
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 
 demo: venv $(DAGSTER_HOME)
 	$(VENV)/bin/settld generate --out $(LANDING)
@@ -41,6 +42,9 @@ format: venv
 ui: venv $(DAGSTER_HOME)
 	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) \
 	  env --default-signal=INT,TERM $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+bench: venv
+	$(VENV)/bin/settld bench --out artifacts/bench/bench.json
 
 clean:
 	rm -rf $(VENV) .dagster_home data warehouse dbt_project/target dbt_project/logs

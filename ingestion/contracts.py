@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnKind = Literal["string", "integer", "timestamp", "epoch_seconds", "period", "currency", "enum", "boolean"]
+ColumnKind = Literal[
+    "string", "integer", "timestamp", "epoch_seconds", "period", "currency", "enum", "boolean"
+]
 
 SQL_TYPES: dict[str, str] = {
     "string": "varchar",

@@ -73,7 +73,9 @@ def replace_file_rows(
     con.execute("begin transaction")
     try:
         con.execute(f"delete from raw.{dataset.name} where _source_file = ?", [source_file])
-        con.execute("delete from raw.quarantine where dataset = ? and source_file = ?", [dataset.name, source_file])
+        con.execute(
+            "delete from raw.quarantine where dataset = ? and source_file = ?", [dataset.name, source_file]
+        )
         con.execute(
             f"insert into raw.{dataset.name} ({', '.join(target_columns)}) select {', '.join(contract_columns)}, ?, _source_row, ?, ? "
             f"from {checked_relation} where _reject_code is null order by _source_row",
@@ -90,7 +92,16 @@ def replace_file_rows(
         ).fetchone()
         con.execute(
             "insert or replace into raw.load_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [dataset.name, source_file, file_sha256, file_format, loaded + quarantined, loaded, quarantined, loaded_at],
+            [
+                dataset.name,
+                source_file,
+                file_sha256,
+                file_format,
+                loaded + quarantined,
+                loaded,
+                quarantined,
+                loaded_at,
+            ],
         )
         con.execute("commit")
     except Exception:

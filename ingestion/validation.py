@@ -14,7 +14,9 @@ INTEGER_PATTERN = r"^-?[0-9]+$"
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 # ISO-8601 with an explicit UTC offset ('Z' or +hh:mm); a naive timestamp is ambiguous and refused.
-TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+TIMESTAMP_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 OFFSET_PATTERN = r"(Z|[+-][0-9]{2}:[0-9]{2})$"
 MAX_EPOCH_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
 
@@ -67,17 +69,29 @@ def _rules(column: Column, value: str, json_type: str | None) -> list[tuple[str,
         case "epoch_seconds":
             rules.append((f"{present}{_typed(column, value)} is null", "invalid_timestamp"))
         case "integer":
-            rules.append((f"{present}(not regexp_full_match({value}, '{INTEGER_PATTERN}') "
-                          f"or try_cast({value} as bigint) is null)", "invalid_integer"))
+            rules.append(
+                (
+                    f"{present}(not regexp_full_match({value}, '{INTEGER_PATTERN}') "
+                    f"or try_cast({value} as bigint) is null)",
+                    "invalid_integer",
+                )
+            )
             if column.min_value is not None:
                 rules.append((f"{present}try_cast({value} as bigint) < {column.min_value}", "out_of_range"))
         case "timestamp":
-            rules.append((f"{present}(not regexp_full_match({value}, '{TIMESTAMP_PATTERN}') "
-                          f"or {_utc_timestamp(value)} is null)", "invalid_timestamp"))
+            rules.append(
+                (
+                    f"{present}(not regexp_full_match({value}, '{TIMESTAMP_PATTERN}') "
+                    f"or {_utc_timestamp(value)} is null)",
+                    "invalid_timestamp",
+                )
+            )
         case "period":
             rules.append((f"{present}not regexp_full_match({value}, '{PERIOD_PATTERN}')", "invalid_period"))
         case "currency":
-            rules.append((f"{present}not regexp_full_match({value}, '{CURRENCY_PATTERN}')", "invalid_currency"))
+            rules.append(
+                (f"{present}not regexp_full_match({value}, '{CURRENCY_PATTERN}')", "invalid_currency")
+            )
         case "enum":
             allowed = ", ".join(literal(v) for v in column.values)
             rules.append((f"{present}{value} not in ({allowed})", "invalid_enum"))

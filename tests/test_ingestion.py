@@ -43,26 +43,43 @@ def test_each_format_loads_with_types_and_metadata(landing: Path, warehouse_path
     summary = load_landing_zone(warehouse_path, landing)
 
     assert {name: s.rows_loaded for name, s in summary.items()} == {
-        "settlements": 1, "payout_instructions": 1, "money_rail_operations": 1, "stripe_events": 1,
+        "settlements": 1,
+        "payout_instructions": 1,
+        "money_rail_operations": 1,
+        "stripe_events": 1,
     }
     assert all(s.balanced and s.rows_quarantined == 0 for s in summary.values())
     amount, resolved_at, source_file, row = query(
         warehouse_path, "select amount_cents, resolved_at, _source_file, _source_row from raw.settlements"
     )[0]
-    assert (amount, str(resolved_at), source_file, row) == (1500, "2026-09-02 10:00:00", "settlements/s.jsonl", 1)
+    assert (amount, str(resolved_at), source_file, row) == (
+        1500,
+        "2026-09-02 10:00:00",
+        "settlements/s.jsonl",
+        1,
+    )
     # An empty CSV field is a null, not an empty string.
     assert query(warehouse_path, "select destination_ref is null from raw.payout_instructions") == [(True,)]
-    assert query(warehouse_path, "select confirmed_at, failed_at from raw.money_rail_operations")[0][1] is None
-    event = query(warehouse_path, "select event_id, created_at, tenant_id, object_type, payload from raw.stripe_events")
+    assert (
+        query(warehouse_path, "select confirmed_at, failed_at from raw.money_rail_operations")[0][1] is None
+    )
+    event = query(
+        warehouse_path, "select event_id, created_at, tenant_id, object_type, payload from raw.stripe_events"
+    )
     created = datetime.fromtimestamp(1790000000, UTC).replace(tzinfo=None)
     assert event[0][:4] == ("evt_1", created, "tnt_a", "subscription")
     assert json.loads(event[0][4])["id"] == "evt_1"
 
 
 def test_timestamps_with_offsets_are_stored_in_utc(landing: Path, warehouse_path: Path) -> None:
-    write_jsonl(landing / "settlements/s.jsonl", [{**SETTLEMENT, "resolved_at": "2026-09-02T10:00:00.250+02:00"}])
+    write_jsonl(
+        landing / "settlements/s.jsonl", [{**SETTLEMENT, "resolved_at": "2026-09-02T10:00:00.250+02:00"}]
+    )
     load_landing_zone(warehouse_path, landing)
-    assert str(query(warehouse_path, "select resolved_at from raw.settlements")[0][0]) == "2026-09-02 08:00:00.250000"
+    assert (
+        str(query(warehouse_path, "select resolved_at from raw.settlements")[0][0])
+        == "2026-09-02 08:00:00.250000"
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,7 +115,10 @@ def test_unparseable_json_lines_are_quarantined_not_dropped(landing: Path, wareh
     write_jsonl(landing / "settlements/s.jsonl", [SETTLEMENT, '{"tenant_id": "tnt_a",', "", "[1, 2]"])
     summary = load_landing_zone(warehouse_path, landing, ["settlements"])["settlements"]
     assert summary.balanced and summary.rows_in == 3  # the blank line is not a record
-    assert quarantine(warehouse_path, "settlements") == [(2, "invalid_json", None), (4, "not_an_object", None)]
+    assert quarantine(warehouse_path, "settlements") == [
+        (2, "invalid_json", None),
+        (4, "not_an_object", None),
+    ]
 
 
 def test_malformed_csv_rows_are_quarantined(landing: Path, warehouse_path: Path) -> None:
@@ -112,7 +132,9 @@ def test_malformed_csv_rows_are_quarantined(landing: Path, warehouse_path: Path)
     summary = load_landing_zone(warehouse_path, landing, ["payout_instructions"])["payout_instructions"]
     assert (summary.rows_in, summary.rows_loaded, summary.rows_quarantined) == (4, 1, 3)
     assert quarantine(warehouse_path, "payout_instructions") == [
-        (2, "invalid_period", "period"), (3, "invalid_integer", "amount_cents"), (4, "malformed_row", None),
+        (2, "invalid_period", "period"),
+        (3, "invalid_integer", "amount_cents"),
+        (4, "malformed_row", None),
     ]
 
 
@@ -122,7 +144,8 @@ def test_csv_missing_a_required_column_quarantines_every_row(landing: Path, ware
     path.write_text("tenant_id,payout_key\ntnt_a,k1\ntnt_a,k2\n")
     load_landing_zone(warehouse_path, landing, ["payout_instructions"])
     assert quarantine(warehouse_path, "payout_instructions") == [
-        (1, "missing_column", "party_id"), (2, "missing_column", "party_id"),
+        (1, "missing_column", "party_id"),
+        (2, "missing_column", "party_id"),
     ]
 
 
@@ -138,46 +161,60 @@ def test_parquet_rows_are_checked_too(landing: Path, warehouse_path: Path) -> No
 def test_reloading_the_same_files_changes_nothing(landing: Path, warehouse_path: Path) -> None:
     write_jsonl(landing / "settlements/s.jsonl", [SETTLEMENT, {**SETTLEMENT, "status": "bogus"}])
     load_landing_zone(warehouse_path, landing)
-    snapshot = [query(warehouse_path, f"select * from raw.{t} order by all") for t in
-                ("settlements", "quarantine", "load_files")]
+    snapshot = [
+        query(warehouse_path, f"select * from raw.{t} order by all")
+        for t in ("settlements", "quarantine", "load_files")
+    ]
 
     again = load_landing_zone(warehouse_path, landing)["settlements"]
 
     assert again.count("unchanged") == 1 and again.rows_in == 0
-    assert [query(warehouse_path, f"select * from raw.{t} order by all") for t in
-            ("settlements", "quarantine", "load_files")] == snapshot
+    assert [
+        query(warehouse_path, f"select * from raw.{t} order by all")
+        for t in ("settlements", "quarantine", "load_files")
+    ] == snapshot
 
 
 def test_a_changed_file_replaces_the_rows_it_carried(landing: Path, warehouse_path: Path) -> None:
-    write_jsonl(landing / "settlements/a.jsonl", [SETTLEMENT, {**SETTLEMENT, "settlement_id": "x", "status": "?"}])
+    write_jsonl(
+        landing / "settlements/a.jsonl", [SETTLEMENT, {**SETTLEMENT, "settlement_id": "x", "status": "?"}]
+    )
     write_jsonl(landing / "settlements/b.jsonl", [{**SETTLEMENT, "settlement_id": "setl_b"}])
     load_landing_zone(warehouse_path, landing)
 
-    write_jsonl(landing / "settlements/a.jsonl", [{**SETTLEMENT, "amount_cents": 2000, "released_amount_cents": 2000}])
+    write_jsonl(
+        landing / "settlements/a.jsonl", [{**SETTLEMENT, "amount_cents": 2000, "released_amount_cents": 2000}]
+    )
     summary = load_landing_zone(warehouse_path, landing)["settlements"]
 
     assert (summary.count("loaded"), summary.count("unchanged")) == (1, 1)
     assert query(warehouse_path, "select settlement_id, amount_cents from raw.settlements order by 1") == [
-        ("setl_b", 1500), ("setl_r1", 2000),
+        ("setl_b", 1500),
+        ("setl_r1", 2000),
     ]
     assert quarantine(warehouse_path, "settlements") == []
-    assert query(warehouse_path, "select rows_in from raw.load_files where source_file = 'settlements/a.jsonl'") == [
-        (1,)
-    ]
+    assert query(
+        warehouse_path, "select rows_in from raw.load_files where source_file = 'settlements/a.jsonl'"
+    ) == [(1,)]
 
 
 def test_unsupported_files_are_reported_not_silently_skipped(landing: Path, warehouse_path: Path) -> None:
     write_jsonl(landing / "settlements/s.jsonl", [SETTLEMENT])
     (landing / "settlements/notes.txt").write_text("hello")
-    write_csv(landing / "stripe/events/e.csv", [], "payout_instructions")  # Stripe events come as JSON Lines only
+    write_csv(
+        landing / "stripe/events/e.csv", [], "payout_instructions"
+    )  # Stripe events come as JSON Lines only
     summary = load_landing_zone(warehouse_path, landing)
     assert [(f.source_file, f.status) for f in summary["settlements"].files] == [
-        ("settlements/notes.txt", "unsupported_format"), ("settlements/s.jsonl", "loaded"),
+        ("settlements/notes.txt", "unsupported_format"),
+        ("settlements/s.jsonl", "loaded"),
     ]
     assert summary["stripe_events"].count("unsupported_format") == 1
 
 
-def test_unknown_dataset_and_missing_landing_dir_are_clear_errors(landing: Path, warehouse_path: Path) -> None:
+def test_unknown_dataset_and_missing_landing_dir_are_clear_errors(
+    landing: Path, warehouse_path: Path
+) -> None:
     with pytest.raises(ValueError, match="unknown datasets: nope"):
         load_landing_zone(warehouse_path, landing, ["nope"])
     with pytest.raises(FileNotFoundError):

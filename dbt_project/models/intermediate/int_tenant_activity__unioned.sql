@@ -1,0 +1,70 @@
+-- Every record that names a tenant, from every source, as (tenant, kind of record, id, when):
+-- the one place that decides which sources make a tenant "seen".
+
+with
+
+settlements as (
+
+    select * from {{ ref('stg_settlement_kernel__settlements') }}
+
+),
+
+payout_instructions as (
+
+    select * from {{ ref('stg_settlement_kernel__payout_instructions') }}
+
+),
+
+money_rail_operations as (
+
+    select * from {{ ref('stg_money_rails__operations') }}
+
+),
+
+stripe_events as (
+
+    select * from {{ ref('stg_stripe__events') }}
+
+),
+
+unioned as (
+
+    select
+        tenant_id,
+        cast('settlement' as varchar) as activity_type,
+        settlement_id as activity_id,
+        locked_at as occurred_at
+    from settlements
+
+    union all
+
+    select
+        tenant_id,
+        cast('payout_instruction' as varchar) as activity_type,
+        payout_instruction_id as activity_id,
+        created_at as occurred_at
+    from payout_instructions
+
+    union all
+
+    select
+        tenant_id,
+        cast('money_rail_operation' as varchar) as activity_type,
+        provider_id || ':' || operation_id as activity_id,
+        first_event_at as occurred_at
+    from money_rail_operations
+
+    union all
+
+    -- Only billing events whose object carries metadata.tenant_id can be attributed.
+    select
+        tenant_id,
+        cast('stripe_event' as varchar) as activity_type,
+        event_id as activity_id,
+        created_at as occurred_at
+    from stripe_events
+    where tenant_id is not null
+
+)
+
+select * from unioned

@@ -1,0 +1,49 @@
+-- One row per settlement (tenant_id, settlement_id) in its latest state, with its periods and
+-- the flags finance filters on.
+
+with
+
+settlements as (
+
+    select * from {{ ref('stg_settlement_kernel__settlements') }}
+
+),
+
+final as (
+
+    select
+        cast(tenant_id as varchar) as tenant_id,
+        cast(settlement_id as varchar) as settlement_id,
+        cast(run_id as varchar) as run_id,
+        cast(payer_agent_id as varchar) as payer_agent_id,
+        cast(payee_agent_id as varchar) as payee_agent_id,
+        cast(policy_id as varchar) as policy_id,
+        cast(policy_version as bigint) as policy_version,
+        cast(policy_hash as varchar) as policy_hash,
+        cast(status as varchar) as status,
+        cast(dispute_status as varchar) as dispute_status,
+        cast(locked_period as varchar) as locked_period,
+        cast(resolved_period as varchar) as resolved_period,
+        cast(is_resolved as boolean) as is_resolved,
+        cast(has_dispute as boolean) as has_dispute,
+        -- Conservation only applies once the escrow is resolved; while locked it is null
+        -- (not applicable), so "not is_money_conserved" lists exactly the broken settlements.
+        cast(
+            case
+                when is_resolved then released_amount_cents + refunded_amount_cents = amount_cents
+            end
+            as boolean
+        ) as is_money_conserved,
+        cast(amount_cents as bigint) as amount_cents,
+        cast(released_amount_cents as bigint) as released_amount_cents,
+        cast(refunded_amount_cents as bigint) as refunded_amount_cents,
+        cast(currency as varchar) as currency,
+        cast(locked_at as timestamp) as locked_at,
+        cast(resolved_at as timestamp) as resolved_at,
+        cast(updated_at as timestamp) as updated_at
+
+    from settlements
+
+)
+
+select * from final

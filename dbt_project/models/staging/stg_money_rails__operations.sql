@@ -1,0 +1,102 @@
+-- One row per money-rail operation (provider_id, operation_id) in its latest state. Providers
+-- re-export an operation on every state change; a later `updated_at` supersedes an earlier one,
+-- ties go to the later file and row.
+
+{%- set state_timestamps = [
+    'initiated_at', 'submitted_at', 'confirmed_at', 'failed_at', 'cancelled_at', 'reversed_at',
+] %}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'money_rail_operations') }}
+
+),
+
+renamed as (
+
+    select
+        cast(provider_id as varchar) as provider_id,
+        cast(operation_id as varchar) as operation_id,
+        cast(tenant_id as varchar) as tenant_id,
+        cast(payout_key as varchar) as payout_key,
+        cast(provider_ref as varchar) as provider_ref,
+        cast(direction as varchar) as direction,
+        cast(state as varchar) as state,
+        cast(reason_code as varchar) as reason_code,
+        cast(amount_cents as bigint) as amount_cents,
+        cast(currency as varchar) as currency,
+        {%- for column in state_timestamps %}
+        cast({{ column }} as timestamp) as {{ column }},
+        {%- endfor %}
+        cast(updated_at as timestamp) as updated_at,
+        cast(_source_file as varchar) as _source_file,
+        cast(_source_row as bigint) as _source_row
+
+    from source
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by provider_id, operation_id
+            order by updated_at desc, _source_file desc, _source_row desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+with_first_event as (
+
+    select
+        *,
+        -- initiated_at is required by the contract; the fallback covers a provider that
+        -- reports a later state without the initiation time.
+        coalesce(initiated_at, {{ least_not_null(state_timestamps[1:]) }}) as first_event_at
+
+    from latest_versions
+
+),
+
+final as (
+
+    select
+        provider_id,
+        operation_id,
+        tenant_id,
+        payout_key,
+        provider_ref,
+        direction,
+        state,
+        reason_code,
+        {{ to_period('first_event_at') }} as first_event_period,
+        -- Live: money is moving or has moved (a second live operation for a key pays twice).
+        state in ('initiated', 'submitted', 'confirmed') as is_live,
+        state in ('failed', 'reversed') as is_terminal_failure,
+        amount_cents,
+        currency,
+        first_event_at,
+        {%- for column in state_timestamps %}
+        {{ column }},
+        {%- endfor %}
+        updated_at,
+        _source_file,
+        _source_row
+
+    from with_first_event
+
+)
+
+select * from final

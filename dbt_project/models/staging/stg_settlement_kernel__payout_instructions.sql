@@ -1,0 +1,103 @@
+-- One row per distinct payout instruction. Rows that share a payout_key are all kept: two
+-- instructions for one key is the reconciliation finding `duplicate_expected`, decided in the
+-- reconciliation models, not hidden here. Only exact re-deliveries (every contract column equal,
+-- e.g. the same file landed twice under two names) collapse, to the first file and row.
+
+{%- set contract_columns = [
+    'tenant_id', 'payout_key', 'party_id', 'party_role', 'period', 'amount_cents', 'currency',
+    'provider_id', 'destination_ref', 'statement_hash', 'created_at',
+] %}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'payout_instructions') }}
+
+),
+
+renamed as (
+
+    select
+        cast(tenant_id as varchar) as tenant_id,
+        cast(payout_key as varchar) as payout_key,
+        cast(party_id as varchar) as party_id,
+        cast(party_role as varchar) as party_role,
+        cast(period as varchar) as period,
+        cast(amount_cents as bigint) as amount_cents,
+        cast(currency as varchar) as currency,
+        cast(provider_id as varchar) as provider_id,
+        cast(destination_ref as varchar) as destination_ref,
+        cast(statement_hash as varchar) as statement_hash,
+        cast(created_at as timestamp) as created_at,
+        cast(_source_file as varchar) as _source_file,
+        cast(_source_row as bigint) as _source_row
+
+    from source
+
+),
+
+deliveries_ranked as (
+
+    -- Window partitions put nulls together, so two rows with the same null destination_ref
+    -- count as identical, as they should.
+    select
+        *,
+        row_number() over (
+            partition by {{ contract_columns | join(', ') }}
+            order by _source_file, _source_row
+        ) as delivery_rank,
+        count(*) over (
+            partition by {{ contract_columns | join(', ') }}
+        ) as delivery_count
+
+    from renamed
+
+),
+
+distinct_instructions as (
+
+    select * from deliveries_ranked
+    where delivery_rank = 1
+
+),
+
+sequenced as (
+
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, payout_key
+            order by created_at, _source_file, _source_row
+        ) as instruction_seq
+
+    from distinct_instructions
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['tenant_id', 'payout_key', '_source_file', '_source_row']) }}
+            as payout_instruction_id,
+        tenant_id,
+        payout_key,
+        party_id,
+        provider_id,
+        party_role,
+        period,
+        cast(instruction_seq as bigint) as instruction_seq,
+        cast(delivery_count as bigint) as delivery_count,
+        destination_ref,
+        statement_hash,
+        amount_cents,
+        currency,
+        created_at,
+        _source_file,
+        _source_row
+
+    from sequenced
+
+)
+
+select * from final

@@ -1,0 +1,94 @@
+-- One row per settlement (tenant_id, settlement_id): the latest state the kernel exported.
+-- The kernel re-exports a settlement whenever it changes, so a later `updated_at` supersedes an
+-- earlier one; ties (the same version delivered twice) go to the later file and row.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'settlements') }}
+
+),
+
+renamed as (
+
+    select
+        cast(tenant_id as varchar) as tenant_id,
+        cast(settlement_id as varchar) as settlement_id,
+        cast(run_id as varchar) as run_id,
+        cast(payer_agent_id as varchar) as payer_agent_id,
+        cast(payee_agent_id as varchar) as payee_agent_id,
+        cast(policy_id as varchar) as policy_id,
+        cast(policy_version as bigint) as policy_version,
+        cast(policy_hash as varchar) as policy_hash,
+        cast(status as varchar) as status,
+        -- The contract lets the kernel omit dispute_status: no dispute recorded means none.
+        cast(coalesce(dispute_status, 'none') as varchar) as dispute_status,
+        cast(amount_cents as bigint) as amount_cents,
+        -- A missing released/refunded amount means nothing moved that way (fail-closed: a
+        -- resolved settlement with both missing still breaks conservation).
+        cast(coalesce(released_amount_cents, 0) as bigint) as released_amount_cents,
+        cast(coalesce(refunded_amount_cents, 0) as bigint) as refunded_amount_cents,
+        cast(currency as varchar) as currency,
+        cast(locked_at as timestamp) as locked_at,
+        cast(resolved_at as timestamp) as resolved_at,
+        cast(updated_at as timestamp) as updated_at,
+        cast(_source_file as varchar) as _source_file,
+        cast(_source_row as bigint) as _source_row
+
+    from source
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, settlement_id
+            order by updated_at desc, _source_file desc, _source_row desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+final as (
+
+    select
+        tenant_id,
+        settlement_id,
+        run_id,
+        payer_agent_id,
+        payee_agent_id,
+        policy_id,
+        policy_version,
+        policy_hash,
+        status,
+        dispute_status,
+        {{ to_period('locked_at') }} as locked_period,
+        {{ to_period('resolved_at') }} as resolved_period,
+        status in ('released', 'refunded') as is_resolved,
+        dispute_status in ('open', 'closed') as has_dispute,
+        amount_cents,
+        released_amount_cents,
+        refunded_amount_cents,
+        currency,
+        locked_at,
+        resolved_at,
+        updated_at,
+        _source_file,
+        _source_row
+
+    from latest_versions
+
+)
+
+select * from final

@@ -1,0 +1,78 @@
+-- One row per Stripe event id. The API pull and the webhook both land events in the same raw
+-- table, and Stripe retries webhooks, so one event can arrive several times with the same body:
+-- the earliest loaded copy is kept (ties to the first file and row).
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'stripe_events') }}
+
+),
+
+renamed as (
+
+    select
+        cast(event_id as varchar) as event_id,
+        cast(tenant_id as varchar) as tenant_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(object_id as varchar) as object_id,
+        cast(account as varchar) as account_id,
+        cast(event_type as varchar) as event_type,
+        cast(object_type as varchar) as object_type,
+        cast(api_version as varchar) as api_version,
+        cast(livemode as boolean) as is_livemode,
+        cast(payload as varchar) as payload,
+        cast(created_at as timestamp) as created_at,
+        cast(_loaded_at as timestamp) as _loaded_at,
+        cast(_source_file as varchar) as _source_file,
+        cast(_source_row as bigint) as _source_row
+
+    from source
+
+),
+
+copies_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by _loaded_at, _source_file, _source_row
+        ) as copy_rank
+
+    from renamed
+
+),
+
+first_copies as (
+
+    select * from copies_ranked
+    where copy_rank = 1
+
+),
+
+final as (
+
+    select
+        event_id,
+        tenant_id,
+        customer_id,
+        object_id,
+        account_id,
+        event_type,
+        object_type,
+        api_version,
+        {{ to_period('created_at') }} as event_period,
+        is_livemode,
+        payload,
+        created_at,
+        _loaded_at,
+        _source_file,
+        _source_row
+
+    from first_copies
+
+)
+
+select * from final

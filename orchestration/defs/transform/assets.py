@@ -1,0 +1,44 @@
+"""dbt models as Dagster assets (dagster-dbt), with dbt tests as asset checks."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.defs.transform.project import dbt_project, ensure_manifest
+from orchestration.resources import WarehouseResource
+
+ensure_manifest()  # the asset graph is read from the manifest at import time
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+class SettldDbtTranslator(DagsterDbtTranslator):
+    """Sources keep dbt's default key `raw/<table>` (the landing assets); models are keyed by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "landing"
+        return self._layer(dbt_resource_props)
+
+    @staticmethod
+    def _layer(dbt_resource_props: Mapping[str, Any]) -> str:
+        """The first folder under models/ (or `seeds`)."""
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        parts = dbt_resource_props.get("fqn", [])[1:-1]
+        return next((part for part in parts if part in LAYERS), "marts")
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=SettldDbtTranslator()
+)
+def settld_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # `warehouse` is required so its setup points dbt's profile at the configured warehouse.
+    yield from dbt.cli(["build"], context=context).stream()

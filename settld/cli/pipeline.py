@@ -1,0 +1,138 @@
+"""`settld run`: materialize every asset in-process, stage by stage, then summarize the warehouse."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from settld.settings import Settings, warehouse_target
+
+STAGES = (
+    ("Load landing files into raw", lambda: dg.AssetSelection.groups("landing")),
+    (
+        "dbt build: staging, marts and tests",
+        lambda: dg.AssetSelection.all() - dg.AssetSelection.groups("landing"),
+    ),
+)
+
+
+# Dagster's console logger at WARNING: the progress bars and the summary are the CLI's output; every
+# event is still stored in the instance (and shown in the UI when DAGSTER_HOME is set).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def _instance() -> dg.DagsterInstance:
+    """The persistent instance when DAGSTER_HOME is set (runs then show in the UI), else an ephemeral one."""
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def run_pipeline(console: Console, *, landing: Path | None, warehouse: str | None) -> bool:
+    overrides = {}
+    if landing is not None:
+        overrides["landing_dir"] = landing
+    if warehouse is not None:
+        overrides["warehouse_url"] = warehouse
+    settings = Settings(**overrides)
+    target = warehouse_target(settings.warehouse_url)
+    if not Path(settings.landing_dir).is_dir():
+        console.print(
+            f"[red]Landing directory not found:[/] {settings.landing_dir} (run `settld generate` first)"
+        )
+        return False
+    if target.kind != "duckdb":
+        console.print("[red]Only DuckDB warehouses are supported by `settld run` so far.[/]")
+        return False
+
+    from orchestration.defs.transform.project import refresh_manifest
+
+    with console.status("Parsing the dbt project ..."):
+        refresh_manifest()
+    from orchestration.definitions import ASSETS, build_resources
+
+    resources = build_resources(settings)
+    log_path = target.duckdb_path.parent / "settld-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    console.print(
+        f"Landing zone: {settings.landing_dir}\nWarehouse:    {target.duckdb_path}\nRun log:      {log_path}"
+    )
+    # dbt's own output is written to stdout by dagster-dbt: keep it in the run log, keep the terminal
+    # for progress and the summary (the console is bound to the real stdout before the redirect).
+    screen = Console(file=sys.stdout)
+    ok = True
+    with (
+        _instance() as instance,
+        log_path.open("w") as log,
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen
+        ) as progress,
+    ):
+        for description, selection in STAGES:
+            task = progress.add_task(description, total=1)
+            with contextlib.redirect_stdout(log):
+                result = dg.materialize(
+                    ASSETS,
+                    resources=resources,
+                    selection=selection(),
+                    instance=instance,
+                    raise_on_error=False,
+                    run_config=QUIET_RUN_CONFIG,
+                )
+            progress.update(
+                task,
+                completed=1,
+                description=f"{description} [{'green' if result.success else 'red'}]"
+                f"{'done' if result.success else 'FAILED'}[/]",
+            )
+            if not result.success:
+                ok = False
+                for event in result.all_events:
+                    if event.is_failure:
+                        screen.print(f"[red]{event.step_key}[/]: {event.message}")
+                break
+    if not ok:
+        tail = log_path.read_text().splitlines()[-25:]
+        console.print("[red]The run failed.[/] Last lines of the run log:\n" + "\n".join(tail))
+        return False
+    print_summary(console, target.duckdb_path)
+    return ok
+
+
+def print_summary(console: Console, warehouse_path: Path) -> None:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        loads = con.execute(
+            """
+            select f.dataset, count(*), sum(f.rows_in), sum(f.rows_loaded), sum(f.rows_quarantined)
+            from raw.load_files f group by 1 order by 1
+            """
+        ).fetchall()
+        table = Table(title="Raw layer (all loaded files)")
+        for column in ("dataset", "files", "rows in", "loaded", "quarantined"):
+            table.add_column(column, justify="left" if column == "dataset" else "right")
+        for dataset, *numbers in loads:
+            table.add_row(dataset, *(f"{n:,}" for n in numbers))
+        console.print(table)
+
+        reasons = con.execute(
+            "select dataset, reason_code, count(*) from raw.quarantine group by all order by all"
+        ).fetchall()
+        if reasons:
+            console.print("Quarantined rows by reason: " + ", ".join(f"{d}/{r}={n}" for d, r, n in reasons))
+
+        marts = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+        table = Table(title="Marts")
+        table.add_column("model")
+        table.add_column("rows", justify="right")
+        for (name,) in marts:
+            count = con.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+            table.add_row(f"marts.{name}", f"{count:,}")
+        console.print(table)
