@@ -29,7 +29,7 @@ demo: venv $(DAGSTER_HOME)
 	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) $(VENV)/bin/settld run
 
 test: venv
-	$(PY) -m pytest -n 2 -q
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 -q
 
 lint: venv
 	$(VENV)/bin/ruff check .
