@@ -128,7 +128,12 @@ def print_summary(console: Console, warehouse_path: Path) -> None:
             "select dataset, reason_code, count(*) from raw.quarantine group by all order by all"
         ).fetchall()
         if reasons:
-            console.print("Quarantined rows by reason: " + ", ".join(f"{d}/{r}={n}" for d, r, n in reasons))
+            table = Table(title="Quarantine (raw.quarantine) by reason")
+            for column in ("dataset", "reason", "rows"):
+                table.add_column(column, justify="right" if column == "rows" else "left")
+            for dataset, reason, count in reasons:
+                table.add_row(dataset, reason, f"{count:,}")
+            console.print(table)
 
         marts = con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
