@@ -26,10 +26,10 @@ $(DAGSTER_HOME):
 
 demo: venv $(DAGSTER_HOME)
 	$(VENV)/bin/settld generate --out $(LANDING)
-	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) $(VENV)/bin/settld run
+	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) $(VENV)/bin/settld run --as-of manifest
 
 test: venv
-	env -u DAGSTER_HOME $(PY) -m pytest -n 2 -q
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: venv
 	$(VENV)/bin/ruff check .

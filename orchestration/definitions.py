@@ -5,25 +5,38 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.landing.assets import landing_zone
+from orchestration.defs.reconciliation.assets import reconciliation_reports
+from orchestration.defs.reconciliation.schedules import (
+    daily_reconciliation_job,
+    daily_reconciliation_schedule,
+)
 from orchestration.defs.transform.assets import settld_dbt_models
 from orchestration.defs.transform.project import dbt_project
-from orchestration.resources import LandingZoneResource, WarehouseResource, dbt_resource
+from orchestration.resources import ArtifactsResource, LandingZoneResource, WarehouseResource, dbt_resource
 from settld.settings import Settings, warehouse_target
 
-ASSETS = [landing_zone, settld_dbt_models]
+ASSETS = [landing_zone, settld_dbt_models, reconciliation_reports]
 
 
 def build_resources(settings: Settings) -> dict:
     target = warehouse_target(settings.warehouse_url)
     return {
-        "warehouse": WarehouseResource(url=settings.warehouse_url),
+        "warehouse": WarehouseResource(url=settings.warehouse_url, grace_days=settings.reconciliation_grace_days),
+        "artifacts": ArtifactsResource(
+            path=str(settings.artifacts_dir), reconciliation_retention=settings.reconciliation_retention
+        ),
         "landing": LandingZoneResource(path=str(settings.landing_dir)),
         "dbt": dbt_resource(dbt_project.project_dir, target),
     }
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    return dg.Definitions(assets=ASSETS, resources=build_resources(settings or Settings()))
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=[daily_reconciliation_job],
+        schedules=[daily_reconciliation_schedule],
+        resources=build_resources(settings or Settings()),
+    )
 
 
 defs = build_definitions()

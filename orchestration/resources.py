@@ -18,12 +18,15 @@ class WarehouseResource(dg.ConfigurableResource):
     """The warehouse named by `SETTLD_WAREHOUSE_URL` (a DuckDB file by default)."""
 
     url: str
+    grace_days: int = 7
 
     @property
     def target(self) -> WarehouseTarget:
         return warehouse_target(self.url)
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        if read_only:
+            return duckdb.connect(str(self.target.duckdb_path), read_only=True)
         return duckdb_sink.connect(self.target.duckdb_path)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -50,3 +53,14 @@ def dbt_resource(project_dir: Path, target: WarehouseTarget) -> DbtCliResource:
         target=target.dbt_target,
         dbt_executable=str(beside_python) if beside_python.exists() else "dbt",
     )
+
+
+class ArtifactsResource(dg.ConfigurableResource):
+    """Where reports for people are written (`SETTLD_ARTIFACTS_DIR`) and how many are kept."""
+
+    path: str
+    reconciliation_retention: int = 5
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.path).expanduser().resolve()

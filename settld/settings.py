@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     landing_dir: Path = REPO_ROOT / "data" / "landing"
     artifacts_dir: Path = REPO_ROOT / "artifacts"
     api_database_url: str | None = None
+    # How many reconciliation reports to keep per tenant, period and provider (newest by as-of time).
+    reconciliation_retention: int = 5
+    # Mirrors dbt's var `reconciliation_grace_days`; recorded in each report's parameters.
+    reconciliation_grace_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ def warehouse_target(url: str | None = None) -> WarehouseTarget:
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         return WarehouseTarget("postgres", url)
     return WarehouseTarget("duckdb", url)
+
+
+def dbt_vars(*, as_of: str, grace_days: int) -> dict[str, str | int]:
+    """The dbt `--vars` of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]') and the grace period."""
+    return {"as_of": as_of, "reconciliation_grace_days": grace_days}
 
 
 def dbt_environment(target: WarehouseTarget) -> dict[str, str]:

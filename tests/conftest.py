@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.warehouse_snapshots import snapshot_files, snapshot_tables
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,3 +19,34 @@ def landing(tmp_path: Path) -> Path:
 @pytest.fixture
 def warehouse_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """`settld generate` then `settld run` twice on the same files, as of the landing zone's manifest.
+
+    Shared by the end-to-end and reconciliation tests (they run on one xdist worker: group `pipeline`).
+    """
+    import json
+
+    from typer.testing import CliRunner
+
+    from settld.cli.main import app
+
+    root = tmp_path_factory.mktemp("pipeline")
+    landing, warehouse, artifacts = root / "landing", root / "warehouse.duckdb", root / "artifacts"
+    runner = CliRunner()
+    run_args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "manifest"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SETTLD_ARTIFACTS_DIR", str(artifacts))
+        generated = runner.invoke(app, ["generate", "--out", str(landing), "--tenants", "3", "--seed", "11"])
+        assert generated.exit_code == 0, generated.output
+        first = runner.invoke(app, run_args)
+        assert first.exit_code == 0, first.output
+        tables, files = snapshot_tables(warehouse), snapshot_files(artifacts)
+        second = runner.invoke(app, run_args)
+    return {
+        "root": root, "landing": landing, "warehouse": warehouse, "artifacts": artifacts,
+        "first": first, "second": second, "tables": tables, "artifact_files": files,
+        "manifest": json.loads((landing / "manifest.json").read_text()),
+    }  # fmt: skip

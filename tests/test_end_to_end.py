@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from settld.cli.main import app
+from tests.warehouse_snapshots import snapshot_files, snapshot_tables
 
-pytestmark = pytest.mark.slow
-
-
-def snapshot_tables(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every table and view of every schema, rows sorted, for equality checks across runs."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() order by all"
-        ).fetchall()
-        return {
-            f"{s}.{t}": con.execute(f'select * from "{s}"."{t}" order by all').fetchall() for s, t in names
-        }
-
-
-@pytest.fixture(scope="module")
-def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("e2e")
-    landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    runner = CliRunner()
-    generated = runner.invoke(app, ["generate", "--out", str(landing), "--tenants", "3", "--seed", "11"])
-    assert generated.exit_code == 0, generated.output
-    first = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])
-    assert first.exit_code == 0, first.output
-    tables = snapshot_tables(warehouse)
-    second = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(warehouse)])
-    return {
-        "landing": landing,
-        "warehouse": warehouse,
-        "first": first,
-        "second": second,
-        "tables": tables,
-        "manifest": json.loads((landing / "manifest.json").read_text()),
-    }
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
 def test_run_creates_the_layers_and_prints_the_summary(pipeline_run: dict) -> None:
@@ -74,3 +36,4 @@ def test_quarantine_holds_exactly_the_injected_malformed_rows(pipeline_run: dict
 def test_rerunning_on_the_same_files_leaves_every_table_identical(pipeline_run: dict) -> None:
     assert pipeline_run["second"].exit_code == 0, pipeline_run["second"].output
     assert snapshot_tables(pipeline_run["warehouse"]) == pipeline_run["tables"]
+    assert snapshot_files(pipeline_run["artifacts"]) == pipeline_run["artifact_files"]

@@ -65,11 +65,17 @@ def run(
     warehouse: Annotated[
         str | None, typer.Option(help="Warehouse path or URL (default: SETTLD_WAREHOUSE_URL).")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO-8601 instant the run is judged as of (default: now); `manifest`: the landing zone's."
+        ),
+    ] = None,
 ) -> None:
-    """Materialize every asset in-process (load landing files, dbt build, checks) and summarize."""
+    """Materialize every asset in-process (load landing files, dbt build, checks, reports) and summarize."""
     from settld.cli.pipeline import run_pipeline
 
-    ok = run_pipeline(console, landing=landing, warehouse=warehouse)
+    ok = run_pipeline(console, landing=landing, warehouse=warehouse, as_of=as_of)
     raise typer.Exit(0 if ok else 1)
 
 

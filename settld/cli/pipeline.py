@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -13,14 +15,14 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from orchestration.as_of import AS_OF_TAG, parse_as_of
 from settld.settings import Settings, warehouse_target
 
+# (description, asset groups, whether the stage runs over the range of periods in the data)
 STAGES = (
-    ("Load landing files into raw", lambda: dg.AssetSelection.groups("landing")),
-    (
-        "dbt build: staging, marts and tests",
-        lambda: dg.AssetSelection.all() - dg.AssetSelection.groups("landing"),
-    ),
+    ("Load landing files into raw", ("landing",), False),
+    ("dbt build: staging, marts and tests", ("staging", "intermediate", "marts", "seeds"), False),
+    ("Reconciliation reports", ("reconciliation",), True),
 )
 
 
@@ -38,7 +40,36 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_pipeline(console: Console, *, landing: Path | None, warehouse: str | None) -> bool:
+def resolve_as_of(value: str | None, landing_dir: Path) -> datetime:
+    """`--as-of`: an ISO-8601 instant, `manifest` (the as-of of a generated landing zone), or now."""
+    if value is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    if value == "manifest":
+        manifest = landing_dir / "manifest.json"
+        if not manifest.is_file():
+            raise ValueError(f"--as-of manifest: no manifest.json in {landing_dir}")
+        value = json.loads(manifest.read_text())["as_of"]
+    return parse_as_of(value)
+
+
+def _report_periods(warehouse_path: Path) -> tuple[str, str] | None:
+    """First and last period with reconciliation rows, clamped to the partition range."""
+    from orchestration.partitions import period_partitions
+
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        first, last = con.execute(
+            "select min(period), max(period) from marts.fct_reconciliation_summary"
+        ).fetchone()
+    keys = period_partitions.get_partition_keys()
+    if first is None or not keys:
+        return None
+    first, last = max(first, keys[0]), min(last, keys[-1])
+    return (first, last) if first <= last else None
+
+
+def run_pipeline(
+    console: Console, *, landing: Path | None, warehouse: str | None, as_of: str | None = None
+) -> bool:
     overrides = {}
     if landing is not None:
         overrides["landing_dir"] = landing
@@ -55,6 +86,11 @@ def run_pipeline(console: Console, *, landing: Path | None, warehouse: str | Non
         console.print("[red]Only DuckDB warehouses are supported by `settld run` so far.[/]")
         return False
 
+    try:
+        as_of_moment = resolve_as_of(as_of, Path(settings.landing_dir))
+    except (ValueError, KeyError) as error:
+        console.print(f"[red]Invalid --as-of:[/] {error}")
+        return False
     from orchestration.defs.transform.project import refresh_manifest
 
     with console.status("Parsing the dbt project ..."):
@@ -65,8 +101,10 @@ def run_pipeline(console: Console, *, landing: Path | None, warehouse: str | Non
     log_path = target.duckdb_path.parent / "settld-run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.print(
-        f"Landing zone: {settings.landing_dir}\nWarehouse:    {target.duckdb_path}\nRun log:      {log_path}"
+        f"Landing zone: {settings.landing_dir}\nWarehouse:    {target.duckdb_path}\n"
+        f"As of:        {as_of_moment.isoformat()}Z\nRun log:      {log_path}"
     )
+    tags = {AS_OF_TAG: as_of_moment.isoformat() + "Z"}
     # dbt's own output is written to stdout by dagster-dbt: keep it in the run log, keep the terminal
     # for progress and the summary (the console is bound to the real stdout before the redirect).
     screen = Console(file=sys.stdout)
@@ -78,16 +116,25 @@ def run_pipeline(console: Console, *, landing: Path | None, warehouse: str | Non
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen
         ) as progress,
     ):
-        for description, selection in STAGES:
+        for description, groups, over_periods in STAGES:
+            stage_tags = dict(tags)
+            if over_periods:
+                periods = _report_periods(target.duckdb_path)
+                if periods is None:
+                    continue
+                stage_tags["dagster/asset_partition_range_start"] = periods[0]
+                stage_tags["dagster/asset_partition_range_end"] = periods[1]
+                description = f"{description} {periods[0]}..{periods[1]}"
             task = progress.add_task(description, total=1)
             with contextlib.redirect_stdout(log):
                 result = dg.materialize(
                     ASSETS,
                     resources=resources,
-                    selection=selection(),
+                    selection=dg.AssetSelection.groups(*groups),
                     instance=instance,
                     raise_on_error=False,
                     run_config=QUIET_RUN_CONFIG,
+                    tags=stage_tags,
                 )
             progress.update(
                 task,
@@ -133,6 +180,19 @@ def print_summary(console: Console, warehouse_path: Path) -> None:
                 table.add_column(column, justify="right" if column == "rows" else "left")
             for dataset, reason, count in reasons:
                 table.add_row(dataset, reason, f"{count:,}")
+            console.print(table)
+
+        if ("marts", "fct_reconciliation_mismatches") in set(
+            con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        ):
+            table = Table(title="Reconciliation mismatches (marts.fct_reconciliation_mismatches)")
+            for column in ("severity", "mismatch type", "mismatches", "tenants"):
+                table.add_column(column, justify="right" if column in ("mismatches", "tenants") else "left")
+            for severity, mismatch_type, count, tenants in con.execute(
+                "select severity, mismatch_type, count(*), count(distinct tenant_id) "
+                "from marts.fct_reconciliation_mismatches group by all order by min(severity_rank), 2"
+            ).fetchall():
+                table.add_row(severity, mismatch_type, f"{count:,}", f"{tenants:,}")
             console.print(table)
 
         marts = con.execute(

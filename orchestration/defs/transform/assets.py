@@ -1,13 +1,16 @@
 """dbt models as Dagster assets (dagster-dbt), with dbt tests as asset checks."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.as_of import dbt_timestamp, run_as_of
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
+from settld.settings import dbt_vars
 
 ensure_manifest()  # the asset graph is read from the manifest at import time
 
@@ -41,4 +44,7 @@ class SettldDbtTranslator(DagsterDbtTranslator):
 )
 def settld_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # `warehouse` is required so its setup points dbt's profile at the configured warehouse.
-    yield from dbt.cli(["build"], context=context).stream()
+    as_of = run_as_of(context)
+    variables = dbt_vars(as_of=dbt_timestamp(as_of), grace_days=warehouse.grace_days)
+    context.log.info(f"dbt build as of {as_of.isoformat()}Z")
+    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()

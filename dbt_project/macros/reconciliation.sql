@@ -1,0 +1,38 @@
+{#-
+    The instant reconciliation judges "stale" against. Runs pass it explicitly (`--vars '{as_of: ...}'`,
+    set by Dagster from the run's `settld/as_of` tag) so a rerun with the same inputs gives the same
+    mismatches; without it, the time dbt started (UTC).
+-#}
+{% macro reconciliation_as_of() -%}
+    cast('{{ var("as_of", run_started_at.strftime("%Y-%m-%d %H:%M:%S")) }}' as timestamp)
+{%- endmacro %}
+
+{#- First instant after a `YYYY-MM` period: the start of the next UTC month. -#}
+{% macro period_end(period) -%}
+    {{ dbt.dateadd('month', 1, "cast(" ~ period ~ " || '-01' as timestamp)") }}
+{%- endmacro %}
+
+{#- sha256 hex digest of a text expression, on DuckDB and Postgres. -#}
+{% macro sha256_hex(expression) -%}
+    {{ return(adapter.dispatch('sha256_hex', 'settld')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sha256_hex(expression) -%}
+    sha256({{ expression }})
+{%- endmacro %}
+
+{% macro postgres__sha256_hex(expression) -%}
+    encode(sha256(convert_to({{ expression }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{#-
+    The stable id of a mismatch across re-runs, so triage decisions stick to it:
+    frt_<yyyymm>_<first 24 hex of sha256(source, tenant, period, provider, type, key joined by newlines)>.
+    settld.reports.reconciliation.triage_key() computes the same value in Python.
+-#}
+{% macro triage_key(source_type, tenant_id, period, provider_id, mismatch_type, mismatch_key) -%}
+    'frt_' || replace({{ period }}, '-', '') || '_' || substr({{ sha256_hex(
+        source_type ~ " || chr(10) || " ~ tenant_id ~ " || chr(10) || " ~ period ~ " || chr(10) || coalesce("
+        ~ provider_id ~ ", 'none') || chr(10) || " ~ mismatch_type ~ " || chr(10) || " ~ mismatch_key
+    ) }}, 1, 24)
+{%- endmacro %}

@@ -1,0 +1,137 @@
+-- One row per expected payout key (tenant_id, payout_key): the earliest instruction, what the rails
+-- did for that key, and one boolean per reconciliation rule. Matching is per tenant on payout_key;
+-- only operations with direction = payout take part (collections are not payouts).
+-- The rules are written down in docs/DECISIONLOG.md ("Money-rail reconciliation").
+
+with
+
+instructions as (
+
+    select * from {{ ref('stg_settlement_kernel__payout_instructions') }}
+
+),
+
+payout_operations as (
+
+    select * from {{ ref('stg_money_rails__operations') }}
+    where direction = 'payout'
+        and payout_key is not null
+
+),
+
+providers as (
+
+    select * from {{ ref('reconciliation_providers') }}
+
+),
+
+instruction_counts as (
+
+    select
+        tenant_id,
+        payout_key,
+        count(*) as instruction_count
+
+    from instructions
+    group by tenant_id, payout_key
+
+),
+
+earliest_instructions as (
+
+    -- With duplicates, the earliest instruction is the one the rails are compared with.
+    select * from instructions
+    where instruction_seq = 1
+
+),
+
+operations_by_key as (
+
+    select
+        tenant_id,
+        payout_key,
+        count(*) as operation_count,
+        count(case when is_live then 1 end) as live_operation_count,
+        count(case when state = 'confirmed' then 1 end) as confirmed_operation_count,
+        count(case when state in ('initiated', 'submitted') then 1 end) as in_flight_operation_count,
+        count(case when is_terminal_failure then 1 end) as failed_operation_count,
+        count(case when state = 'cancelled' then 1 end) as cancelled_operation_count,
+        count(distinct case when is_live then currency end) as live_currency_count,
+        -- The min() of a live attribute is *the* live operation's attribute when there is exactly one.
+        min(case when is_live then operation_id end) as live_operation_id,
+        min(case when is_live then provider_id end) as live_provider_id,
+        min(case when is_live then state end) as live_state,
+        min(case when is_live then currency end) as live_currency,
+        sum(case when is_live then amount_cents end) as live_amount_cents
+
+    from payout_operations
+    group by tenant_id, payout_key
+
+),
+
+compared as (
+
+    select
+        expected.tenant_id,
+        expected.payout_key,
+        expected.period,
+        expected.provider_id,
+        expected.party_id,
+        counts.instruction_count,
+        coalesce(actual.operation_count, 0) as operation_count,
+        coalesce(actual.live_operation_count, 0) as live_operation_count,
+        coalesce(actual.confirmed_operation_count, 0) as confirmed_operation_count,
+        coalesce(actual.in_flight_operation_count, 0) as in_flight_operation_count,
+        coalesce(actual.failed_operation_count, 0) as failed_operation_count,
+        coalesce(actual.cancelled_operation_count, 0) as cancelled_operation_count,
+        coalesce(actual.live_currency_count, 0) as live_currency_count,
+        actual.live_operation_id,
+        actual.live_provider_id,
+        actual.live_state,
+        coalesce(
+            providers.amount_tolerance_cents, {{ var('reconciliation_default_tolerance_cents') }}
+        ) as amount_tolerance_cents,
+        expected.amount_cents as expected_amount_cents,
+        expected.currency,
+        -- Never a sum across currencies: null when the live operations disagree on currency.
+        case when actual.live_currency_count = 1 then actual.live_amount_cents end as actual_amount_cents,
+        case when actual.live_currency_count = 1 then actual.live_currency end as actual_currency,
+        {{ period_end('expected.period') }} as period_ends_at
+
+    from earliest_instructions as expected
+    inner join instruction_counts as counts
+        on expected.tenant_id = counts.tenant_id
+        and expected.payout_key = counts.payout_key
+    left join operations_by_key as actual
+        on expected.tenant_id = actual.tenant_id
+        and expected.payout_key = actual.payout_key
+    left join providers
+        on expected.provider_id = providers.provider_id
+
+),
+
+flagged as (
+
+    select
+        *,
+        instruction_count >= 2 as is_duplicate_expected,
+        live_operation_count = 0 and failed_operation_count > 0 as is_terminal_failure,
+        live_operation_count = 0 and failed_operation_count = 0 as is_missing_operation,
+        live_operation_count >= 2 as is_duplicate_operation,
+        live_operation_count = 1 and actual_currency <> currency as is_currency_mismatch,
+        -- Amounts are compared only in the same currency (a currency mismatch says it all).
+        live_operation_count = 1
+            and actual_currency = currency
+            and abs(actual_amount_cents - expected_amount_cents) > amount_tolerance_cents
+            as is_amount_mismatch,
+        live_operation_count = 1
+            and live_state in ('initiated', 'submitted')
+            and {{ reconciliation_as_of() }}
+                > {{ dbt.dateadd('day', var('reconciliation_grace_days'), 'period_ends_at') }}
+            as is_stale_in_flight
+
+    from compared
+
+)
+
+select * from flagged

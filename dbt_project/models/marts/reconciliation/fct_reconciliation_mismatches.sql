@@ -1,0 +1,116 @@
+-- One row per money-rail reconciliation mismatch: expected payouts (one row per rule a key breaks)
+-- and unexpected operations, with severity, code and the stable triage key.
+
+{%- set expected_rules = [
+    'duplicate_expected', 'terminal_failure', 'missing_operation', 'duplicate_operation',
+    'currency_mismatch', 'amount_mismatch', 'stale_in_flight',
+] %}
+
+with
+
+payout_keys as (
+
+    select * from {{ ref('int_reconciliation__payout_keys_matched') }}
+
+),
+
+unexpected_operations as (
+
+    select * from {{ ref('int_reconciliation__unexpected_operations') }}
+
+),
+
+mismatch_types as (
+
+    select * from {{ ref('reconciliation_mismatch_types') }}
+
+),
+
+expected_side as (
+
+    {%- for rule in expected_rules %}
+    select
+        tenant_id,
+        period,
+        provider_id,
+        '{{ rule }}' as mismatch_type,
+        payout_key as mismatch_key,
+        party_id,
+        live_operation_id as operation_id,
+        operation_count,
+        live_state as operation_state,
+        expected_amount_cents,
+        actual_amount_cents,
+        currency,
+        actual_currency
+    from payout_keys
+    where is_{{ rule }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+actual_side as (
+
+    select
+        tenant_id,
+        period,
+        provider_id,
+        'unexpected_operation' as mismatch_type,
+        mismatch_key,
+        cast(null as varchar) as party_id,
+        operation_id,
+        operation_count,
+        operation_state,
+        cast(null as bigint) as expected_amount_cents,
+        actual_amount_cents,
+        actual_currency as currency,
+        actual_currency
+
+    from unexpected_operations
+
+),
+
+all_mismatches as (
+
+    select * from expected_side
+    union all
+    select * from actual_side
+
+),
+
+final as (
+
+    select
+        cast({{ triage_key("'money_rails_reconcile'", 'm.tenant_id', 'm.period', 'm.provider_id',
+                           'm.mismatch_type', 'm.mismatch_key') }} as varchar) as triage_key,
+        cast(m.tenant_id as varchar) as tenant_id,
+        cast(m.period as varchar) as period,
+        cast(m.provider_id as varchar) as provider_id,
+        cast(m.mismatch_type as varchar) as mismatch_type,
+        cast(m.mismatch_key as varchar) as mismatch_key,
+        cast('money_rails_reconcile' as varchar) as source_type,
+        cast(t.mismatch_code as varchar) as mismatch_code,
+        cast(t.severity as varchar) as severity,
+        cast(t.severity_rank as integer) as severity_rank,
+        cast(m.party_id as varchar) as party_id,
+        cast(m.operation_id as varchar) as operation_id,
+        cast(m.operation_state as varchar) as operation_state,
+        cast(m.operation_count as bigint) as operation_count,
+        cast(m.expected_amount_cents as bigint) as expected_amount_cents,
+        cast(m.actual_amount_cents as bigint) as actual_amount_cents,
+        cast(
+            case when m.currency = m.actual_currency then m.actual_amount_cents - m.expected_amount_cents end
+            as bigint
+        ) as amount_delta_cents,
+        cast(m.currency as varchar) as currency,
+        cast(m.actual_currency as varchar) as actual_currency,
+        {{ reconciliation_as_of() }} as as_of
+
+    from all_mismatches as m
+    inner join mismatch_types as t
+        on m.mismatch_type = t.mismatch_type
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Artifacts for people: content-addressed JSON reports built from the marts."""

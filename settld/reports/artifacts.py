@@ -1,0 +1,54 @@
+"""Content-addressed artifact files: canonical JSON whose hash is part of the name, plus retention.
+
+The same content always lands at the same path with the same bytes, so writing is idempotent and a
+rerun on the same inputs changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from settld.core import canonical_json
+
+
+@dataclass(frozen=True)
+class WrittenArtifact:
+    path: Path
+    created: bool  # False when the identical file was already there
+
+
+def write_artifact(directory: Path, stem: str, content_hash: str, document: dict) -> WrittenArtifact:
+    """Write `document` as canonical JSON to `directory/<stem>-<hash[:16]>.json` (once)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{stem}-{content_hash[:16]}.json"
+    data = (canonical_json(document) + "\n").encode("utf-8")
+    if path.exists() and path.read_bytes() == data:
+        return WrittenArtifact(path, created=False)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)  # atomic: readers never see half a report
+    return WrittenArtifact(path, created=True)
+
+
+def apply_retention(directory: Path, stem: str, keep: int, *, order_key: str) -> list[Path]:
+    """Keep the newest `keep` artifacts named `<stem>-*.json` in `directory`; return the removed ones.
+
+    Newest means the largest value of the document's `order_key` (an ISO timestamp such as `asOf`), then
+    the most recently written file, then the name, so the choice is deterministic.
+    """
+    if keep < 1:
+        raise ValueError("retention must keep at least one artifact")
+    candidates = []
+    for path in directory.glob(f"{stem}-{'?' * 16}.json"):
+        try:
+            stamp = str(json.loads(path.read_text()).get(order_key, ""))
+        except (OSError, json.JSONDecodeError):
+            stamp = ""  # unreadable files sort oldest and are the first to go
+        candidates.append((stamp, path.stat().st_mtime_ns, path.name, path))
+    candidates.sort(reverse=True)
+    removed = [entry[3] for entry in candidates[keep:]]
+    for path in removed:
+        path.unlink()
+    return removed
