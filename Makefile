@@ -9,8 +9,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE :=
 LANDING ?= data/landing
 WAREHOUSE ?= warehouse/settld.duckdb
+# The operator API's database: `make demo` publishes the mismatch queue into it, `make api` serves it.
+API_DATABASE_URL ?= sqlite:///$(CURDIR)/warehouse/settld-api.sqlite3
 
-.PHONY: venv demo test lint format ui bench clean
+.PHONY: venv demo test lint format ui api bench clean
 
 venv: $(STAMP)
 
@@ -26,7 +28,8 @@ $(DAGSTER_HOME):
 
 demo: venv $(DAGSTER_HOME)
 	$(VENV)/bin/settld generate --out $(LANDING)
-	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) $(VENV)/bin/settld run --as-of manifest
+	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
+	  $(VENV)/bin/settld run --as-of manifest
 
 test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q
@@ -40,8 +43,11 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 ui: venv $(DAGSTER_HOME)
-	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) \
+	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
 	  env --default-signal=INT,TERM $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+api: venv
+	SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) env --default-signal=INT,TERM $(VENV)/bin/settld api serve
 
 bench: venv
 	$(VENV)/bin/settld bench --out artifacts/bench/bench.json

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.landing.assets import landing_zone
+from orchestration.defs.operator_api.assets import published_reconciliation_mismatches
 from orchestration.defs.reconciliation.assets import reconciliation_reports
 from orchestration.defs.reconciliation.schedules import (
     daily_reconciliation_job,
@@ -12,20 +13,29 @@ from orchestration.defs.reconciliation.schedules import (
 )
 from orchestration.defs.transform.assets import settld_dbt_models
 from orchestration.defs.transform.project import dbt_project
-from orchestration.resources import ArtifactsResource, LandingZoneResource, WarehouseResource, dbt_resource
+from orchestration.resources import (
+    ArtifactsResource,
+    LandingZoneResource,
+    OperatorApiResource,
+    WarehouseResource,
+    dbt_resource,
+)
 from settld.settings import Settings, warehouse_target
 
-ASSETS = [landing_zone, settld_dbt_models, reconciliation_reports]
+ASSETS = [landing_zone, settld_dbt_models, reconciliation_reports, published_reconciliation_mismatches]
 
 
 def build_resources(settings: Settings) -> dict:
     target = warehouse_target(settings.warehouse_url)
     return {
-        "warehouse": WarehouseResource(url=settings.warehouse_url, grace_days=settings.reconciliation_grace_days),
+        "warehouse": WarehouseResource(
+            url=settings.warehouse_url, grace_days=settings.reconciliation_grace_days
+        ),
         "artifacts": ArtifactsResource(
             path=str(settings.artifacts_dir), reconciliation_retention=settings.reconciliation_retention
         ),
         "landing": LandingZoneResource(path=str(settings.landing_dir)),
+        "operator_api": OperatorApiResource(database_url=settings.api_database_url or ""),
         "dbt": dbt_resource(dbt_project.project_dir, target),
     }
 

@@ -64,3 +64,13 @@ class ArtifactsResource(dg.ConfigurableResource):
     @property
     def directory(self) -> Path:
         return Path(self.path).expanduser().resolve()
+
+
+class OperatorApiResource(dg.ConfigurableResource):
+    """The operator API's database (`SETTLD_API_DATABASE_URL`); empty when no API is configured."""
+
+    database_url: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.database_url)

@@ -54,13 +54,38 @@ def warehouse_target(url: str | None = None) -> WarehouseTarget:
     return WarehouseTarget("duckdb", url)
 
 
-def dbt_vars(*, as_of: str, grace_days: int) -> dict[str, str | int]:
-    """The dbt `--vars` of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]') and the grace period."""
-    return {"as_of": as_of, "reconciliation_grace_days": grace_days}
+def sqlite_path(database_url: str | None) -> str:
+    """The file of a `sqlite:///...` URL, or '' for anything else (no URL, Postgres)."""
+    if database_url and database_url.startswith("sqlite:///"):
+        return str(Path(database_url.removeprefix("sqlite:///")).expanduser().resolve())
+    return ""
+
+
+def dbt_vars(*, as_of: str, grace_days: int, api_database_url: str | None = None) -> dict[str, str | int]:
+    """The dbt `--vars` of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]'), the grace period,
+    and the operator API's SQLite file when there is one to read triage from."""
+    return {
+        "as_of": as_of,
+        "reconciliation_grace_days": grace_days,
+        "operator_api_sqlite_path": sqlite_path(api_database_url),
+    }
+
+
+def duckdb_sqlite_extension() -> str:
+    """DuckDB's sqlite extension from the `duckdb-extension-sqlite-scanner` wheel (no downloads here)."""
+    import duckdb
+    import duckdb_extension_sqlite_scanner
+
+    root = Path(duckdb_extension_sqlite_scanner.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    return str(next(root.glob("sqlite_scanner.duckdb_extension"), ""))
 
 
 def dbt_environment(target: WarehouseTarget) -> dict[str, str]:
     """Environment variables the dbt profile reads for this warehouse."""
     if target.kind == "duckdb":
-        return {"SETTLD_DBT_TARGET": "duckdb", "SETTLD_DUCKDB_PATH": str(target.duckdb_path)}
+        return {
+            "SETTLD_DBT_TARGET": "duckdb",
+            "SETTLD_DUCKDB_PATH": str(target.duckdb_path),
+            "SETTLD_DUCKDB_SQLITE_EXTENSION": duckdb_sqlite_extension(),
+        }
     return {"SETTLD_DBT_TARGET": "postgres"}

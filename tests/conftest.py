@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,16 @@ import pytest
 from tests.warehouse_snapshots import snapshot_files, snapshot_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once per session (in the controller, before xdist workers start), so the
+    Dagster definitions the tests load always match the SQL on disk, never a stale manifest."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    from orchestration.defs.transform.project import refresh_manifest
+
+    refresh_manifest()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -219,3 +219,81 @@ def test_unknown_dataset_and_missing_landing_dir_are_clear_errors(
         load_landing_zone(warehouse_path, landing, ["nope"])
     with pytest.raises(FileNotFoundError):
         load_landing_zone(warehouse_path, landing / "absent")
+
+
+def test_typed_parquet_columns_skip_text_checks_but_keep_the_rules(
+    landing: Path, warehouse_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    created = datetime(2026, 10, 1, 2, 0, 0, 250000)
+    table = pa.table(
+        {
+            **{
+                k: pa.array([v, v, v])
+                for k, v in INSTRUCTION.items()
+                if k not in ("amount_cents", "created_at")
+            },
+            "payout_key": pa.array(["k1", "k2", "k3"]),
+            "amount_cents": pa.array([1500, -1, None], pa.int32()),
+            # zoned Parquet timestamps are converted to UTC: 04:00+02:00 is 02:00Z
+            "created_at": pa.array(
+                [created.replace(hour=4, tzinfo=timezone(timedelta(hours=2)))] * 3,
+                pa.timestamp("us", tz="+02:00"),
+            ),
+        }
+    )
+    path = landing / "payout_instructions/p.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path)
+
+    summary = load_landing_zone(warehouse_path, landing, ["payout_instructions"])["payout_instructions"]
+
+    assert (summary.rows_in, summary.rows_loaded, summary.rows_quarantined) == (3, 1, 2)
+    assert query(
+        warehouse_path, "select payout_key, amount_cents, created_at from raw.payout_instructions"
+    ) == [("k1", 1500, created)]
+    assert quarantine(warehouse_path, "payout_instructions") == [
+        (2, "out_of_range", "amount_cents"),
+        (3, "missing_required", "amount_cents"),
+    ]
+    payload = json.loads(
+        query(warehouse_path, "select raw_payload from raw.quarantine order by source_row")[0][0]
+    )
+    # the payload holds the record's text, as if it had arrived as text
+    assert payload["amount_cents"] == "-1" and payload["created_at"] == "2026-10-01T02:00:00.250000Z"
+
+
+def test_parquet_with_an_untyped_column_is_checked_as_text(landing: Path, warehouse_path: Path) -> None:
+    write_parquet(
+        landing / "money_rail_operations/x.parquet",
+        [{**OPERATION, "amount_cents": 1500.0}, {**OPERATION, "operation_id": "mop_2", "amount_cents": 12.5}],
+    )
+    load_landing_zone(warehouse_path, landing, ["money_rail_operations"])
+    assert quarantine(warehouse_path, "money_rail_operations") == [
+        (1, "invalid_integer", "amount_cents"),
+        (2, "invalid_integer", "amount_cents"),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_unknown_columns_are_ignored_but_kept_in_the_quarantine_payload(
+    landing: Path, warehouse_path: Path, fmt: str
+) -> None:
+    rows = [{**INSTRUCTION, "note": "ok"}, {**INSTRUCTION, "period": "2026-13", "note": "bad"}]
+    path = landing / f"payout_instructions/p.{fmt}"
+    if fmt == "parquet":
+        write_parquet(path, rows)
+    else:
+        path.parent.mkdir(parents=True)
+        columns = [*INSTRUCTION, "note"]
+        lines = [",".join(columns)] + [",".join(str(r[c] or "") for c in columns) for r in rows]
+        path.write_text("\n".join(lines) + "\n")
+
+    summary = load_landing_zone(warehouse_path, landing, ["payout_instructions"])["payout_instructions"]
+
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 1)
+    assert quarantine(warehouse_path, "payout_instructions") == [(2, "invalid_period", "period")]
+    payload = json.loads(query(warehouse_path, "select raw_payload from raw.quarantine")[0][0])
+    assert payload["note"] == "bad" and payload["period"] == "2026-13"

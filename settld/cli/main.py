@@ -96,5 +96,14 @@ def bench(
     run_bench(console, scale=scale, tenants=tenants, fmt=fmt, out=out)
 
 
+def _register_subcommands() -> None:
+    from settld.cli.api_commands import api_app, keys_app
+
+    app.add_typer(api_app, name="api", help="Serve or migrate the operator API.")
+    app.add_typer(keys_app, name="keys", help="Create, list and revoke API keys.")
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     app()

@@ -23,6 +23,7 @@ STAGES = (
     ("Load landing files into raw", ("landing",), False),
     ("dbt build: staging, marts and tests", ("staging", "intermediate", "marts", "seeds"), False),
     ("Reconciliation reports", ("reconciliation",), True),
+    ("Publish mismatches to the operator API", ("operator_api",), False),
 )
 
 
@@ -118,6 +119,8 @@ def run_pipeline(
     ):
         for description, groups, over_periods in STAGES:
             stage_tags = dict(tags)
+            if "operator_api" in groups and not settings.api_database_url:
+                continue  # publishing needs SETTLD_API_DATABASE_URL
             if over_periods:
                 periods = _report_periods(target.duckdb_path)
                 if periods is None:

@@ -9,7 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.as_of import dbt_timestamp, run_as_of
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
-from orchestration.resources import WarehouseResource
+from orchestration.resources import OperatorApiResource, WarehouseResource
 from settld.settings import dbt_vars
 
 ensure_manifest()  # the asset graph is read from the manifest at import time
@@ -42,9 +42,18 @@ class SettldDbtTranslator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=SettldDbtTranslator()
 )
-def settld_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def settld_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    operator_api: OperatorApiResource,
+):
     # `warehouse` is required so its setup points dbt's profile at the configured warehouse.
     as_of = run_as_of(context)
-    variables = dbt_vars(as_of=dbt_timestamp(as_of), grace_days=warehouse.grace_days)
+    variables = dbt_vars(
+        as_of=dbt_timestamp(as_of),
+        grace_days=warehouse.grace_days,
+        api_database_url=operator_api.database_url,
+    )
     context.log.info(f"dbt build as of {as_of.isoformat()}Z")
     yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()

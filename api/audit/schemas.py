@@ -1,0 +1,53 @@
+"""Audit log query and response bodies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:  # e.g. year 1 with a positive offset
+        raise ValueError("timestamp is out of range") from error
+
+
+UtcTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+Label = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$")]
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Label | None = Field(default=None, examples=["FINANCE_RECONCILIATION_TRIAGE_UPSERT"])
+    target_type: Label | None = Field(default=None, examples=["reconciliation_triage"])
+    target_id: Label | None = None
+    since: UtcTimestamp | None = Field(
+        default=None, description="Inclusive lower bound on `at` (ISO-8601 with offset)."
+    )
+    until: UtcTimestamp | None = Field(default=None, description="Exclusive upper bound on `at`.")
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+
+
+class AuditItem(BaseModel):
+    id: int
+    tenant_id: str
+    actor_key_id: str | None
+    request_id: str | None
+    action: str
+    target_type: str
+    target_id: str
+    details_hash: str = Field(description="sha256 of the canonical JSON of `details`.")
+    details: Any
+    at: datetime
+
+
+class AuditPage(BaseModel):
+    count: int
+    limit: int
+    offset: int
+    items: list[AuditItem]

@@ -1,0 +1,105 @@
+"""Engine, sessions and the column types every table shares.
+
+SQLite (default) and Postgres 15 run the same migrations, so only portable types are used. Timestamps are
+stored as naive UTC (`timestamp without time zone`) and come back as aware UTC datetimes: a naive column
+that always means UTC cannot drift with a session time zone, and dbt reads it the same way on both engines.
+
+On SQLite, SQLAlchemy emits BEGIN itself; a session opened for a write emits `BEGIN IMMEDIATE`, which takes
+the database write lock at the start of the transaction. Writers therefore queue (up to the busy timeout)
+instead of failing mid-transaction, and a read-check-write sequence (revision checks, idempotency claims)
+cannot interleave with another writer. On Postgres the same code relies on `SELECT ... FOR UPDATE` and
+unique constraints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+SQLITE_BEGIN_OPTION = "settld_sqlite_begin"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database; naive input is refused."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every timestamp in Settld is UTC and must say so")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_database_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
+    """An engine for the API database; SQLite gets WAL, foreign keys and explicit BEGIN handling."""
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_timeout * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """One engine and two session factories: deferred (reads) and immediate (writes)."""
+
+    def __init__(self, url: str, *, sqlite_busy_timeout: float = 30.0) -> None:
+        self.url = url
+        self.engine = create_database_engine(url, sqlite_busy_timeout=sqlite_busy_timeout)
+        write_engine = self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session whose transaction the caller commits; anything uncommitted is rolled back on exit."""
+        factory = self._write if write else self._read
+        with factory() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,42 @@
+"""Settings of the operator API, from the environment (`SETTLD_API_*`)."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from settld.settings import REPO_ROOT
+
+DEFAULT_DATABASE_PATH = REPO_ROOT / "warehouse" / "settld-api.sqlite3"
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SETTLD_API_", extra="ignore")
+
+    # `sqlite:///<path>` (default, a file under warehouse/) or `postgresql+psycopg://user:pw@host/db`.
+    database_url: str = f"sqlite:///{DEFAULT_DATABASE_PATH}"
+    # How long a SQLite writer waits for the write lock before giving up (seconds).
+    sqlite_busy_timeout: float = 30.0
+    # Apply Alembic migrations when the app starts (the CLI's `settld api migrate` does it explicitly).
+    migrate_on_startup: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the spellings people type and return the SQLAlchemy URL the API uses.
+
+    A bare path is a SQLite file; `postgres://` and `postgresql://` mean psycopg 3 (the driver we ship).
+    """
+    url = url.strip()
+    if not url:
+        raise ValueError("database URL is empty")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    return url

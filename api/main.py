@@ -1,0 +1,58 @@
+"""The FastAPI application: `create_app(settings)`; `api.main:app` for uvicorn (built on first access)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.audit.router import router as audit_router
+from api.core.database import Database
+from api.core.errors import install_error_handlers
+from api.core.middleware import RequestIdMiddleware
+from api.core.migrate import migrate_engine
+from api.core.settings import ApiSettings
+from api.health.router import router as health_router
+from api.reconciliation.router import router as reconciliation_router
+
+DESCRIPTION = """Operator API of the Settld finance data platform: triage of reconciliation mismatches and
+the audit log. Authenticate with `Authorization: Bearer sk_<keyId>.<secret>`; every write honours
+`Idempotency-Key`; errors are problem documents with a machine-readable `code`."""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    database = Database(settings.database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_startup:
+            await run_in_threadpool(migrate_engine, database.engine)
+        yield
+        database.dispose()
+
+    app = FastAPI(title="Settld operator API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = database
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router)
+    app.include_router(reconciliation_router)
+    app.include_router(audit_router)
+    return app
+
+
+_default_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`api.main.app`, created on first access so importing this module has no side effects."""
+    global _default_app
+    if name == "app":
+        if _default_app is None:
+            _default_app = create_app()
+        return _default_app
+    raise AttributeError(name)

@@ -1,0 +1,16 @@
+"""Every table of the API database, imported once so `Base.metadata` is complete (Alembic, tests)."""
+
+from api.audit.models import AuditLogEntry
+from api.idempotency.models import IdempotencyRecord
+from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
+from api.tenants.models import ApiKey, Tenant
+
+__all__ = [
+    "ApiKey",
+    "AuditLogEntry",
+    "IdempotencyRecord",
+    "ReconciliationMismatch",
+    "ReconciliationTriage",
+    "ReconciliationTriageAction",
+    "Tenant",
+]

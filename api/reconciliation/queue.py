@@ -1,0 +1,85 @@
+"""The mismatch queue: published mismatches of one tenant joined with their triage state.
+
+A mismatch without a triage record is `open`. The operator's severity override, when set, is the effective
+severity, and the queue sorts on its rank (critical 1 .. low 4), then on age (oldest first_seen_at first),
+then on triage_key, so every page is stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage
+from api.reconciliation.schemas import QueueQuery
+from api.reconciliation.states import SEVERITY_RANK, TriageStatus
+
+Mismatch, Triage = ReconciliationMismatch, ReconciliationTriage
+# Rendered inline, not as a bound parameter: Postgres matches GROUP BY expressions textually, and two
+# placeholders ($1, $2) for the same literal would not match.
+effective_status = func.coalesce(Triage.status, literal_column(f"'{TriageStatus.open.value}'"))
+effective_severity = func.coalesce(Triage.severity, Mismatch.severity)
+effective_rank = case(
+    *((Triage.severity == name, rank) for name, rank in SEVERITY_RANK.items()), else_=Mismatch.severity_rank
+)
+_joined = and_(Triage.tenant_id == Mismatch.tenant_id, Triage.triage_key == Mismatch.triage_key)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    mismatch: ReconciliationMismatch
+    triage: ReconciliationTriage | None
+    status: str
+    effective_severity: str
+    effective_severity_rank: int
+
+
+def _conditions(tenant_id: str, query: QueueQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Mismatch.tenant_id == tenant_id]
+    if not query.include_cleared:
+        conditions.append(Mismatch.cleared_at.is_(None))
+    if query.period is not None:
+        conditions.append(Mismatch.period == query.period)
+    if query.provider_id is not None:
+        conditions.append(Mismatch.provider_id == query.provider_id)
+    if query.mismatch_type is not None:
+        conditions.append(Mismatch.mismatch_type == query.mismatch_type.value)
+    if query.severity is not None:
+        conditions.append(effective_severity == query.severity.value)
+    if query.owner is not None:
+        conditions.append(Triage.owner == query.owner)
+    return conditions
+
+
+def list_queue(
+    session: Session, *, tenant_id: str, query: QueueQuery
+) -> tuple[int, dict[str, int], list[QueueRow]]:
+    """Returns (count after all filters, statusCounts over every filter but status, one page of rows)."""
+    conditions = _conditions(tenant_id, query)
+    counts = dict.fromkeys((status.value for status in TriageStatus), 0)
+    grouped = (
+        select(effective_status, func.count())
+        .select_from(Mismatch)
+        .outerjoin(Triage, _joined)
+        .where(*conditions)
+        .group_by(effective_status)
+    )
+    for status_value, n in session.execute(grouped):
+        counts[status_value] = n
+    if query.status is not None:
+        conditions.append(effective_status == query.status.value)
+    count = session.scalar(
+        select(func.count()).select_from(Mismatch).outerjoin(Triage, _joined).where(*conditions)
+    )
+    page = session.execute(
+        select(Mismatch, Triage, effective_status, effective_severity, effective_rank)
+        .outerjoin(Triage, _joined)
+        .where(*conditions)
+        .order_by(effective_rank, Mismatch.first_seen_at, Mismatch.triage_key)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    rows = [QueueRow(m, t, status, severity, rank) for m, t, status, severity, rank in page]
+    return count or 0, counts, rows

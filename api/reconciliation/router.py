@@ -1,0 +1,152 @@
+"""HTTP layer of the reconciliation queue and triage (FinanceReconciliationTriage.v1)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from api.core.dependencies import SessionDep
+from api.core.errors import ProblemError
+from api.idempotency.dependencies import IdempotencyDep
+from api.idempotency.service import run_write
+from api.reconciliation import queue, service
+from api.reconciliation.models import ReconciliationTriage
+from api.reconciliation.schemas import (
+    TRIAGE_KEY_PATTERN,
+    MismatchOut,
+    QueueItem,
+    QueueQuery,
+    QueueResponse,
+    TriageActionOut,
+    TriageDetailResponse,
+    TriageListQuery,
+    TriageListResponse,
+    TriageOut,
+    TriageSummary,
+    TriageUpsert,
+    TriageUpsertResponse,
+)
+from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
+
+router = APIRouter(prefix="/ops/finance/reconciliation", tags=["reconciliation"])
+IF_MATCH_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+ERRORS = {401: {"description": "No, invalid or revoked API key"}, 403: {"description": "Missing scope"}}
+
+
+def _triage_out(session: SessionDep, triage: ReconciliationTriage, *, limit: int | None) -> TriageOut:
+    summary = TriageSummary.model_validate(triage, from_attributes=True)
+    actions = [
+        TriageActionOut.model_validate(a, from_attributes=True)
+        for a in service.triage_actions(session, triage, limit=limit)
+    ]
+    return TriageOut(**summary.model_dump(), actions=actions)
+
+
+def _expected_revision(body_value: int | None, if_match: str | None) -> int | None:
+    if if_match is None:
+        return body_value
+    match = IF_MATCH_PATTERN.match(if_match)
+    if match is None:
+        raise ProblemError(400, "IF_MATCH_INVALID", 'If-Match must carry a revision number, e.g. "3".')
+    header_value = int(match.group(1))
+    if body_value is not None and body_value != header_value:
+        raise ProblemError(
+            400, "REVISION_AMBIGUOUS", "expected_revision and If-Match name different revisions."
+        )
+    return header_value
+
+
+@router.get("/queue", response_model=QueueResponse, responses=ERRORS)
+def get_queue(
+    session: SessionDep, principal: FinanceReadDep, query: Annotated[QueueQuery, Query()]
+) -> QueueResponse:
+    """Published mismatches of the key's tenant with their triage status (open when untriaged)."""
+    count, counts, rows = queue.list_queue(session, tenant_id=principal.tenant_id, query=query)
+    items = [
+        QueueItem(
+            **MismatchOut.model_validate(row.mismatch, from_attributes=True).model_dump(),
+            status=row.status,
+            effective_severity=row.effective_severity,
+            effective_severity_rank=row.effective_severity_rank,
+            is_cleared=row.mismatch.cleared_at is not None,
+            triage=TriageSummary.model_validate(row.triage, from_attributes=True) if row.triage else None,
+        )
+        for row in rows
+    ]
+    return QueueResponse(
+        count=count, limit=query.limit, offset=query.offset, statusCounts=counts, items=items
+    )
+
+
+@router.post(
+    "/triage",
+    response_model=TriageUpsertResponse,
+    responses={
+        **ERRORS,
+        404: {"description": "MISMATCH_NOT_FOUND"},
+        409: {"description": "REVISION_CONFLICT, TRANSITION_ILLEGAL, TRIAGE_CLOSED, IDEMPOTENCY_KEY_REUSED"},
+    },
+)
+def post_triage(
+    body: TriageUpsert,
+    session: SessionDep,
+    principal: FinanceWriteDep,
+    idempotent: IdempotencyDep,
+    if_match: Annotated[
+        str | None, Header(alias="If-Match", description='Expected revision, e.g. "3".')
+    ] = None,
+) -> Response:
+    """Create or update the triage record of a published mismatch (transition table in api/reconciliation/states.py)."""
+    expected_revision = _expected_revision(body.expected_revision, if_match)
+
+    def operation() -> tuple[int, dict]:
+        outcome = service.upsert_triage(
+            session, principal=principal, request=body, expected_revision=expected_revision
+        )
+        triage = _triage_out(session, outcome.triage, limit=service.RESPONSE_ACTION_COUNT)
+        return 200, TriageUpsertResponse(ok=True, changed=outcome.changed, triage=triage).model_dump(
+            mode="json"
+        )
+
+    return run_write(session, principal=principal, request=idempotent, operation=operation)
+
+
+@router.get("/triage", response_model=TriageListResponse, responses=ERRORS)
+def get_triage_list(
+    session: SessionDep, principal: FinanceReadDep, query: Annotated[TriageListQuery, Query()]
+) -> TriageListResponse:
+    """Triage records of the key's tenant, most recently updated first."""
+    count, counts, rows = service.list_triage(
+        session,
+        tenant_id=principal.tenant_id,
+        period=query.period,
+        status=query.status.value if query.status else None,
+        provider_id=query.provider_id,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    items = [TriageSummary.model_validate(row, from_attributes=True) for row in rows]
+    return TriageListResponse(
+        count=count, limit=query.limit, offset=query.offset, statusCounts=counts, items=items
+    )
+
+
+@router.get(
+    "/triage/{triage_key}",
+    response_model=TriageDetailResponse,
+    responses={**ERRORS, 404: {"description": "TRIAGE_NOT_FOUND"}},
+)
+def get_triage(
+    session: SessionDep,
+    principal: FinanceReadDep,
+    triage_key: Annotated[str, Path(pattern=TRIAGE_KEY_PATTERN)],
+) -> TriageDetailResponse:
+    """One triage record with its full action log (newest first) and the mismatch it is about."""
+    triage = service.get_triage(session, tenant_id=principal.tenant_id, triage_key=triage_key)
+    mismatch = service.get_mismatch(session, tenant_id=principal.tenant_id, triage_key=triage_key)
+    return TriageDetailResponse(
+        triage=_triage_out(session, triage, limit=None),
+        mismatch=MismatchOut.model_validate(mismatch, from_attributes=True),
+    )

@@ -1,0 +1,202 @@
+"""Request and response bodies of the reconciliation routes (snake_case JSON; `statusCounts` as specified)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from api.reconciliation.states import Severity, TriageStatus
+
+TRIAGE_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f]{1,128}$"
+EXAMPLE_TRIAGE_KEY = "frt_202609_0123456789abcdef01234567"
+
+
+def _no_nul(value: str) -> str:
+    # Postgres text cannot hold NUL; refuse it here so it is a 422 on every engine, not a 500 on one.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+TriageKey = Annotated[str, Field(pattern=TRIAGE_KEY_PATTERN, examples=[EXAMPLE_TRIAGE_KEY])]
+Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
+Owner = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$", examples=["ops@acme.example"])]
+Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_nul)]
+Period = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2026-09"])]
+
+
+class MismatchType(StrEnum):
+    missing_operation = "missing_operation"
+    terminal_failure = "terminal_failure"
+    duplicate_operation = "duplicate_operation"
+    amount_mismatch = "amount_mismatch"
+    currency_mismatch = "currency_mismatch"
+    unexpected_operation = "unexpected_operation"
+    duplicate_expected = "duplicate_expected"
+    stale_in_flight = "stale_in_flight"
+
+
+class TriageUpsert(BaseModel):
+    """Create or change the triage record of a published mismatch. Absent fields keep their stored value;
+    `owner`, `severity`, `notes` and `resolution` are cleared by sending null."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"triage_key": EXAMPLE_TRIAGE_KEY, "status": "acknowledged", "owner": "ops@acme.example"}
+            ]
+        },
+    )
+
+    triage_key: TriageKey
+    status: TriageStatus | None = None
+    owner: Owner | None = None
+    severity: Severity | None = Field(default=None, description="Override of the published severity.")
+    notes: Text | None = None
+    resolution: Text | None = Field(
+        default=None, description="Required when moving to resolved or dismissed."
+    )
+    action: Literal["reopen"] | None = Field(
+        default=None, description="Bring a resolved or dismissed record back to open; needs notes."
+    )
+    expected_revision: int | None = Field(
+        default=None,
+        ge=0,
+        le=2_147_483_647,
+        description="409 REVISION_CONFLICT unless this is the current one.",
+    )
+
+
+class TriageActionOut(BaseModel):
+    action_id: str
+    revision: int
+    action: str
+    at: datetime
+    actor_key_id: str | None
+    prev_status: str | None
+    next_status: str
+    owner: str | None
+    notes: str | None
+    request_id: str | None
+
+
+class TriageSummary(BaseModel):
+    tenant_id: str
+    triage_key: str
+    source_type: str
+    period: str
+    provider_id: str
+    mismatch_type: str
+    mismatch_key: str
+    mismatch_code: str
+    status: TriageStatus
+    owner: str | None
+    severity: str | None
+    notes: str | None
+    resolution: str | None
+    revision: int
+    created_by_key_id: str | None
+    updated_by_key_id: str | None
+    resolved_by_key_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    opened_at: datetime
+    triaged_at: datetime | None
+    acknowledged_at: datetime | None
+    in_progress_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TriageOut(TriageSummary):
+    actions: list[TriageActionOut] = Field(description="Newest first.")
+
+
+class TriageUpsertResponse(BaseModel):
+    ok: bool
+    changed: bool
+    triage: TriageOut
+
+
+class MismatchOut(BaseModel):
+    tenant_id: str
+    triage_key: str
+    period: str
+    provider_id: str
+    mismatch_type: str
+    mismatch_key: str
+    source_type: str
+    mismatch_code: str
+    severity: str
+    severity_rank: int
+    party_id: str | None
+    operation_id: str | None
+    operation_state: str | None
+    operation_count: int
+    expected_amount_cents: int | None
+    actual_amount_cents: int | None
+    amount_delta_cents: int | None
+    currency: str
+    actual_currency: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    cleared_at: datetime | None
+    published_at: datetime
+
+
+class TriageDetailResponse(BaseModel):
+    triage: TriageOut
+    mismatch: MismatchOut
+
+
+class TriageListResponse(BaseModel):
+    count: int
+    limit: int
+    offset: int
+    statusCounts: dict[str, int]  # noqa: N815 (name fixed by the API contract)
+    items: list[TriageSummary]
+
+
+class QueueItem(MismatchOut):
+    status: TriageStatus = Field(description="The triage status; open when there is no triage record yet.")
+    effective_severity: str = Field(description="The triage override if any, else the published severity.")
+    effective_severity_rank: int
+    is_cleared: bool
+    triage: TriageSummary | None
+
+
+class QueueResponse(BaseModel):
+    count: int
+    limit: int
+    offset: int
+    statusCounts: dict[str, int]  # noqa: N815
+    items: list[QueueItem]
+
+
+class _PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+
+
+class QueueQuery(_PageQuery):
+    period: Period | None = None
+    provider_id: Label | None = None
+    mismatch_type: MismatchType | None = None
+    severity: Severity | None = Field(default=None, description="Matches the effective severity.")
+    status: TriageStatus | None = None
+    owner: Owner | None = None
+    include_cleared: bool = False
+
+
+class TriageListQuery(_PageQuery):
+    period: Period | None = None
+    status: TriageStatus | None = None
+    provider_id: Label | None = None

@@ -1,0 +1,86 @@
+"""Authentication and scope checks as Annotated dependencies (`TenantDep`, `FinanceReadDep`, ...).
+
+401 when the bearer token is missing, malformed, unknown or revoked; 403 when the key lacks every scope
+the route accepts. The resulting `Principal` carries the key's tenant, and every query filters on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.audit.service import AuditContext
+from api.core.dependencies import SessionDep, request_id_of
+from api.core.errors import ProblemError
+from api.tenants.models import Scope
+from api.tenants.service import AuthError, resolve_token
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="API key: `Authorization: Bearer sk_<keyId>.<secret>`.",
+)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    key_id: str
+    scopes: frozenset[str]
+    request_id: str
+
+    @property
+    def audit_context(self) -> AuditContext:
+        return AuditContext(self.tenant_id, self.key_id, self.request_id)
+
+
+def authenticate(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise ProblemError(
+            401, "AUTH_REQUIRED", "Send an API key as `Authorization: Bearer ...`.", headers=_CHALLENGE
+        )
+    try:
+        key = resolve_token(session, credentials.credentials)
+    except AuthError as error:
+        raise ProblemError(401, error.code, error.detail, headers=_CHALLENGE) from error
+    return Principal(
+        tenant_id=key.tenant_id,
+        key_id=key.key_id,
+        scopes=frozenset(key.scopes),
+        request_id=request_id_of(request),
+    )
+
+
+TenantDep = Annotated[Principal, Depends(authenticate)]
+
+
+def require_scopes(*accepted: Scope) -> Callable[[Principal], Principal]:
+    """A dependency admitting keys that hold at least one of `accepted`."""
+    names = sorted(scope.value for scope in accepted)
+
+    def dependency(principal: TenantDep) -> Principal:
+        if principal.scopes.isdisjoint(names):
+            raise ProblemError(
+                403,
+                "SCOPE_FORBIDDEN",
+                f"This route needs one of the scopes: {', '.join(names)}.",
+                required_scopes=names,
+            )
+        return principal
+
+    dependency.__name__ = f"require_{'_or_'.join(names)}"
+    return dependency
+
+
+FinanceReadDep = Annotated[Principal, Depends(require_scopes(Scope.finance_read))]
+FinanceWriteDep = Annotated[Principal, Depends(require_scopes(Scope.finance_write))]
+AuditReadDep = Annotated[Principal, Depends(require_scopes(Scope.ops_read, Scope.finance_read))]

@@ -1,0 +1,77 @@
+-- The mismatch queue as finance sees it: every current mismatch with its triage state from the operator
+-- API (open when nobody has touched it yet), its effective severity (an operator's override wins) and
+-- its age in days since the period ended, as of the run. The period gate reads is_handled.
+
+with
+
+mismatches as (
+
+    select * from {{ ref('fct_reconciliation_mismatches') }}
+
+),
+
+triage as (
+
+    select * from {{ ref('stg_operator_api__reconciliation_triage') }}
+
+),
+
+joined as (
+
+    select
+        mismatches.*,
+        triage.status as triage_status,
+        triage.owner,
+        triage.severity_override,
+        triage.revision as triage_revision,
+        triage.triaged_at,
+        triage.resolved_at,
+        triage.updated_at as triage_updated_at,
+        triage.triage_key is not null as has_triage,
+        {{ period_end('mismatches.period') }} as period_ends_at
+
+    from mismatches
+    left join triage
+        on mismatches.tenant_id = triage.tenant_id
+        and mismatches.triage_key = triage.triage_key
+
+),
+
+final as (
+
+    select
+        cast(triage_key as varchar) as triage_key,
+        cast(tenant_id as varchar) as tenant_id,
+        cast(period as varchar) as period,
+        cast(provider_id as varchar) as provider_id,
+        cast(mismatch_type as varchar) as mismatch_type,
+        cast(mismatch_key as varchar) as mismatch_key,
+        cast(mismatch_code as varchar) as mismatch_code,
+        cast(coalesce(severity_override, severity) as varchar) as severity,
+        cast(
+            case coalesce(severity_override, severity)
+                when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4
+            end as integer
+        ) as severity_rank,
+        cast(coalesce(triage_status, 'open') as varchar) as triage_status,
+        cast(owner as varchar) as owner,
+        cast(coalesce(triage_revision, 0) as bigint) as triage_revision,
+        cast(has_triage as boolean) as has_triage,
+        cast(coalesce(triage_status, 'open') in ('resolved', 'dismissed') as boolean) as is_handled,
+        cast(
+            case when as_of > period_ends_at then {{ dbt.datediff('period_ends_at', 'as_of', 'day') }} else 0 end
+            as bigint
+        ) as age_days,
+        cast(expected_amount_cents as bigint) as expected_amount_cents,
+        cast(actual_amount_cents as bigint) as actual_amount_cents,
+        cast(currency as varchar) as currency,
+        cast(triaged_at as timestamp) as triaged_at,
+        cast(resolved_at as timestamp) as resolved_at,
+        cast(triage_updated_at as timestamp) as triage_updated_at,
+        as_of
+
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,155 @@
+"""`settld api serve|migrate` and `settld keys create|revoke|list`: the operator API from the command line.
+
+Two typer apps for the main CLI: `app.add_typer(api_app, name="api")` and `app.add_typer(keys_app, name="keys")`.
+`keys create` prints the new bearer token once, alone on its last line, so scripts can take `tail -n 1`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from api.core.settings import ApiSettings
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="API database URL (default: SETTLD_API_DATABASE_URL or the SQLite file)."
+    ),
+]
+
+api_app = typer.Typer(
+    help="The operator API (FastAPI): serve it, migrate its database.", no_args_is_help=True
+)
+keys_app = typer.Typer(help="API keys of tenants: create, revoke, list.", no_args_is_help=True)
+console = Console()
+
+
+def _settings(database_url: str | None) -> ApiSettings:
+    # Imported here, like every api import below, to keep `settld --help` fast.
+    from api.core.settings import ApiSettings
+
+    return ApiSettings(database_url=database_url) if database_url else ApiSettings()
+
+
+@api_app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the API with uvicorn (migrations run at start-up; OpenAPI at /docs)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    uvicorn.run(create_app(_settings(database_url)), host=host, port=port)
+
+
+@api_app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Apply the API database migrations (idempotent)."""
+    from api.core.migrate import head_revision, migrate_database
+
+    settings = _settings(database_url)
+    applied = migrate_database(settings.database_url)
+    state = "migrated to" if applied else "already at"
+    console.print(f"API database {state} revision {head_revision()}.")
+
+
+@keys_app.command("create")
+def create_key(
+    tenant: Annotated[str, typer.Option(help="Tenant id (created if missing).")],
+    scope: Annotated[
+        list[str], typer.Option(help="Scope to grant; repeat for several (finance_read, finance_write, ...).")
+    ],
+    description: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key and print its bearer token (shown once) on the last line."""
+    from api.core.database import Database
+    from api.core.migrate import migrate_engine
+    from api.tenants.service import TenantError, create_key, ensure_tenant
+
+    database = Database(_settings(database_url).database_url)
+    try:
+        migrate_engine(database.engine)
+        with database.session(write=True) as session:
+            created_tenant = ensure_tenant(session, tenant_id=tenant, request_id="cli")
+            key = create_key(
+                session, tenant_id=tenant, scopes=scope, description=description, request_id="cli"
+            )
+    except TenantError as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        database.dispose()
+    if created_tenant:
+        console.print(f"Created tenant [bold]{tenant}[/bold].")
+    console.print(
+        f"Created key [bold]{key.key_id}[/bold] with scopes {', '.join(key.scopes)}. Token (shown once):"
+    )
+    typer.echo(key.token)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="Key id (the part between `sk_` and the dot).")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an API key; requests using it get 401 from now on."""
+    from api.core.database import Database
+    from api.core.migrate import migrate_engine
+    from api.tenants.service import TenantError, revoke_key
+
+    database = Database(_settings(database_url).database_url)
+    try:
+        migrate_engine(database.engine)
+        with database.session(write=True) as session:
+            key = revoke_key(session, key_id=key_id, request_id="cli")
+    except TenantError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        database.dispose()
+    assert key.revoked_at is not None
+    console.print(f"Key {key.key_id} of tenant {key.tenant_id} revoked at {_utc_text(key.revoked_at)}.")
+
+
+@keys_app.command("list")
+def list_keys(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List a tenant's keys (never their secrets)."""
+    from api.core.database import Database
+    from api.core.migrate import migrate_engine
+    from api.tenants.service import list_keys
+
+    database = Database(_settings(database_url).database_url)
+    try:
+        migrate_engine(database.engine)
+        with database.session() as session:
+            keys = list_keys(session, tenant_id=tenant)
+    finally:
+        database.dispose()
+    table = Table(title=f"API keys of {tenant}")
+    table.add_column("key_id", no_wrap=True)
+    table.add_column("scopes")
+    table.add_column("description")
+    table.add_column("created_at", no_wrap=True)
+    table.add_column("revoked_at", no_wrap=True)
+    for key in keys:
+        revoked = _utc_text(key.revoked_at) if key.revoked_at else "-"
+        table.add_row(
+            key.key_id, " ".join(key.scopes), key.description or "", _utc_text(key.created_at), revoked
+        )
+    console.print(table)
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,109 @@
+"""`settld api ...` and `settld keys ...`, mounted the way the main CLI mounts them."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import typer
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.core.settings import ApiSettings
+from api.main import create_app
+from settld.cli.api_commands import api_app, keys_app
+from tests.api.factories import auth
+
+cli = typer.Typer()
+cli.add_typer(api_app, name="api")
+cli.add_typer(keys_app, name="keys")
+runner = CliRunner()
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    first = runner.invoke(cli, ["api", "migrate", "--database-url", url])
+    assert first.exit_code == 0, first.output
+    assert "migrated to revision 0001_initial" in first.output
+    second = runner.invoke(cli, ["api", "migrate"], env={"SETTLD_API_DATABASE_URL": url})
+    assert second.exit_code == 0 and "already at revision 0001_initial" in second.output
+
+
+def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    created = runner.invoke(
+        cli,
+        ["keys", "create", "--tenant", "acme", "--scope", "finance_read", "--scope", "ops_read",
+         "--description", "analyst laptop", "--database-url", url],
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    lines = created.output.rstrip("\n").split("\n")
+    token = lines[-1]
+    assert token.startswith("sk_") and token == token.strip() and " " not in token
+    assert "Created tenant acme" in created.output
+    key_id = token[3:].split(".")[0]
+
+    with TestClient(create_app(ApiSettings(database_url=url))) as client:
+        assert client.get("/ops/audit", headers=auth(token)).status_code == 200
+        assert client.get("/ops/finance/reconciliation/queue", headers=auth(token)).status_code == 200
+        assert (
+            client.post("/ops/finance/reconciliation/triage", json={}, headers=auth(token)).status_code == 403
+        )
+
+        listed = runner.invoke(cli, ["keys", "list", "--tenant", "acme", "--database-url", url])
+        assert listed.exit_code == 0 and key_id in listed.output and token[24:] not in listed.output
+
+        revoked = runner.invoke(cli, ["keys", "revoke", key_id, "--database-url", url])
+        assert revoked.exit_code == 0, revoked.output
+        assert client.get("/ops/audit", headers=auth(token)).json()["code"] == "AUTH_KEY_REVOKED"
+    again = runner.invoke(cli, ["keys", "revoke", key_id, "--database-url", url])
+    assert again.exit_code == 0  # revoking twice is harmless
+
+    second = runner.invoke(
+        cli, ["keys", "create", "--tenant", "acme", "--scope", "finance_write", "--database-url", url]
+    )
+    assert second.exit_code == 0 and "Created tenant" not in second.output
+
+
+def test_keys_refuse_bad_input(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bad.sqlite3'}"
+    bad_scope = runner.invoke(
+        cli, ["keys", "create", "--tenant", "acme", "--scope", "admin", "--database-url", url]
+    )
+    assert bad_scope.exit_code == 2 and "scopes must be among" in bad_scope.output
+    bad_tenant = runner.invoke(
+        cli, ["keys", "create", "--tenant", "a b", "--scope", "ops_read", "--database-url", url]
+    )
+    assert bad_tenant.exit_code == 2
+    unknown = runner.invoke(cli, ["keys", "revoke", "0123456789abcdef0123", "--database-url", url])
+    assert unknown.exit_code == 1 and "does not exist" in unknown.output
+
+
+def test_serve_starts_uvicorn_with_the_app(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    code = "from settld.cli.api_commands import api_app; api_app()"
+    args = [sys.executable, "-c", code, "serve", "--port", str(port), "--database-url", url]
+    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, (
+                    server.stderr and server.stderr.read()
+                )
+                time.sleep(0.1)
+        assert health.json() == {"ok": True, "database": "ok"}  # migrations ran at start-up
+        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
