@@ -9,7 +9,7 @@ from typing import Any
 from api.core.database import Database
 from api.reconciliation.publish import PublishResult, publish_mismatches
 from api.tenants.service import create_key, ensure_tenant, revoke_key
-from settld.core import sha256_hex
+from settld.reports.reconciliation import triage_key as reconciliation_triage_key
 
 SEVERITY = {
     "missing_operation": ("critical", 1, "MONEY_RAIL_MISSING_OPERATION"),
@@ -25,10 +25,10 @@ T0 = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 
 
 def triage_key(tenant_id: str, period: str, provider_id: str, mismatch_type: str, mismatch_key: str) -> str:
-    digest = sha256_hex(
-        "\n".join(["money_rails_reconcile", tenant_id, period, provider_id, mismatch_type, mismatch_key])
-    )
-    return f"frt_{period.replace('-', '')}_{digest[:24]}"
+    return reconciliation_triage_key(
+        source_type="money_rails_reconcile", tenant_id=tenant_id, period=period, provider_id=provider_id,
+        mismatch_type=mismatch_type, mismatch_key=mismatch_key,
+    )  # fmt: skip
 
 
 def mismatch_row(
