@@ -18,7 +18,7 @@ import duckdb
 
 from ingestion import duckdb_sink
 from ingestion.contracts import DATASETS, Dataset
-from ingestion.readers import LandingFile, discover_files, read_landing_file
+from ingestion.readers import LandingFile, discover_files, parquet_source, read_landing_file
 from ingestion.validation import checked_relation_sql
 from settld.core import file_sha256
 
@@ -85,35 +85,32 @@ def load_file(
     if duckdb_sink.registered_sha256(con, dataset.name, landing_file.relative_path) == sha:
         return FileResult(landing_file.relative_path, "unchanged"), Counter()
 
-    source_rows = read_landing_file(landing_file)
-    present = set(source_rows.column_names) - {"_source_row", "_parse_error", "_raw_payload"}
-    con.register("source_rows", source_rows)
+    parquet = parquet_source(con, landing_file.path) if landing_file.file_format == "parquet" else None
+    if parquet is not None:  # read by DuckDB in place, with the file's own column types
+        relation, present, types = parquet.relation, parquet.column_names, parquet.column_types
+    else:
+        source_rows = read_landing_file(landing_file)
+        con.register("source_rows", source_rows)
+        relation, types = "source_rows", None
+        present = set(source_rows.column_names) - {"_source_row", "_parse_error", "_raw_payload"}
     try:
-        sql = checked_relation_sql(dataset, landing_file.file_format, present)
-        con.execute(f"create or replace temp table checked_rows as {sql}")
-    finally:
-        con.unregister("source_rows")
-    try:
-        loaded, quarantined = duckdb_sink.replace_file_rows(
+        sql = checked_relation_sql(
+            dataset, landing_file.file_format, present, source=relation, column_types=types
+        )
+        loaded, quarantined, reasons = duckdb_sink.replace_file_rows(
             con,
             dataset=dataset,
-            checked_relation="checked_rows",
+            checked_relation=sql,
             source_file=landing_file.relative_path,
             file_sha256=sha,
             file_format=landing_file.file_format,
             loaded_at=loaded_at,
         )
-        reasons = Counter(
-            dict(
-                con.execute(
-                    "select _reject_code, count(*) from checked_rows where _reject_code is not null group by 1"
-                ).fetchall()
-            )
-        )
     finally:
-        con.execute("drop table if exists checked_rows")
-    result = FileResult(landing_file.relative_path, "loaded", source_rows.num_rows, loaded, quarantined)
-    return result, reasons
+        if parquet is None:
+            con.unregister("source_rows")
+    result = FileResult(landing_file.relative_path, "loaded", loaded + quarantined, loaded, quarantined)
+    return result, Counter(reasons)
 
 
 def load_dataset(

@@ -1,10 +1,14 @@
-"""Find landing files and read them into Arrow tables of strings, one row per source record.
+"""Find landing files and read them into relations of records, one row per source record.
 
-Readers do not judge content: every value stays text so the contract check (ingestion.validation)
-sees exactly what arrived. Each table carries `_source_row` (1-based record number: the line number in
-JSON Lines, the data row after the header in CSV, the row index in Parquet), `_parse_error` (a reason
-code when the record could not be split into fields) and `_raw_payload` (the record as received, when
-the reader has it in one piece).
+Readers do not judge content: JSON Lines and CSV values stay text so the contract check
+(ingestion.validation) sees exactly what arrived. Each relation carries `_source_row` (1-based record
+number: the line number in JSON Lines, the data row after the header in CSV, the row index in Parquet),
+`_parse_error` (a reason code when the record could not be split into fields) and `_raw_payload` (the
+record as received, when the reader has it in one piece).
+
+Parquet files are read by DuckDB in place (`parquet_source`), keeping their column types, so a large
+file never passes through Python. A file with a column type the check does not know natively (floats,
+decimals, dates, nested types, ...) is read as text by `read_parquet` instead, as before.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 
 from ingestion.contracts import Dataset
+from ingestion.validation import NATIVE_TYPES, literal
 
 FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
@@ -121,6 +127,50 @@ def read_parquet(path: Path) -> pa.Table:
         pl.lit(None, pl.String).alias("_raw_payload"),
     )
     return frame.to_arrow()
+
+
+# Names the check itself uses: a file with such a column is read as text, where they cannot clash.
+_RESERVED = (
+    "file_row_number",
+    "_source_row",
+    "_parse_error",
+    "_raw_payload",
+    "_object",
+    "_is_object",
+    "_reject",
+)
+_RESERVED_SUFFIXES = ("__jt", "__typed", "__src", "__extra")
+
+
+@dataclass(frozen=True)
+class ParquetSource:
+    relation: str  # SQL relation: `_source_row`, `_parse_error`, `_raw_payload` and the file's columns
+    column_types: dict[str, str]  # column name -> DuckDB type
+
+    @property
+    def column_names(self) -> set[str]:
+        return set(self.column_types)
+
+
+def parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> ParquetSource | None:
+    """The Parquet file as a DuckDB relation with its own types, or None when it must be read as text."""
+    if any(char in str(path) for char in "*?[]{}"):
+        return None  # DuckDB would expand the path as a glob pattern
+    scan = f"read_parquet({literal(str(path))}, hive_partitioning = false)"
+    schema = con.execute(f"select column_name, column_type from (describe select * from {scan})").fetchall()
+    names = [name for name, _ in schema]
+    if (
+        any(duck_type not in NATIVE_TYPES for _, duck_type in schema)
+        or len({name.lower() for name in names}) != len(names)
+        or any(name.lower() in _RESERVED or name.lower().endswith(_RESERVED_SUFFIXES) for name in names)
+    ):
+        return None
+    scan = scan[:-1] + ", file_row_number = true)"
+    relation = (
+        "(select * exclude (file_row_number), file_row_number + 1 as _source_row, "
+        f"cast(null as varchar) as _parse_error, cast(null as varchar) as _raw_payload from {scan})"
+    )
+    return ParquetSource(relation, dict(schema))
 
 
 READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
