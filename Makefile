@@ -50,7 +50,8 @@ api: venv
 	SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) env --default-signal=INT,TERM $(VENV)/bin/settld api serve
 
 bench: venv
-	$(VENV)/bin/settld bench --out artifacts/bench/bench.json
+	$(VENV)/bin/settld bench --instructions $(or $(BENCH_INSTRUCTIONS),1000000) --out artifacts/bench/reconciliation.json
+	$(VENV)/bin/settld bench-api --out artifacts/bench/api.json
 
 clean:
 	rm -rf $(VENV) .dagster_home data warehouse dbt_project/target dbt_project/logs

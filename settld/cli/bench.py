@@ -1,7 +1,10 @@
-"""`settld bench`: measured figures for generation and loading, written to a JSON file.
+"""`settld bench`: time `settld run` on N payout instructions against the hand-written DuckDB floor.
 
-Speed is measured here, not asserted in tests. Figures depend on the machine; the file records its
-cores and the inputs so two runs can be compared.
+Generates N payout instructions and their operations as Parquet, runs the whole pipeline (`settld run`)
+and the floor query (`settld/bench/floor.sql`) on them, each in its own process measured the same way
+(wall and CPU seconds, peak memory of the process tree), checks that the pipeline's mismatch mart, the
+floor and the generator's answer key hold the same mismatch set, and writes the figures to JSON.
+Speed is measured here, not asserted in tests: figures depend on the machine, so the file records it.
 """
 
 from __future__ import annotations
@@ -9,61 +12,222 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 
+from settld.bench.measure import measure
 
-def _timed(label: str, console: Console, fn):
-    started = time.perf_counter()
-    with console.status(label):
-        value = fn()
-    seconds = round(time.perf_counter() - started, 2)
-    console.print(f"{label}: {seconds} s")
-    return value, seconds
+TENANTS = 3
+PERIODS = ("2026-08", "2026-09", "2026-10")
+INSTRUCTIONS_PER_SCALE = 60  # per tenant and period (settld/sample_data/__init__.py)
+REMOVED_FOLDERS = ("settlements", "stripe")  # the bench is about reconciliation
+# Settings the bench sets itself (others, e.g. memory limits, pass through to the processes it runs).
+OWN_SETTINGS = (
+    "SETTLD_LANDING_DIR",
+    "SETTLD_WAREHOUSE_URL",
+    "SETTLD_ARTIFACTS_DIR",
+    "SETTLD_API_DATABASE_URL",
+)
+TARGET_RATIO = 2.0
+TARGET_PEAK_MIB = 4 * 1024
+MISMATCH_COLUMNS = "tenant_id, period, provider_id, mismatch_type, mismatch_key"
+DBT_TARGET = Path(__file__).resolve().parents[2] / "dbt_project" / "target"  # dagster-dbt run folders
 
 
-def run_bench(console: Console, *, scale: int, tenants: int, fmt: str, out: Path) -> dict:
-    from ingestion.loader import load_landing_zone
-    from settld.sample_data import generate_landing_zone
+def scale_for(instructions: int) -> int:
+    return max(1, round(instructions / (TENANTS * len(PERIODS) * INSTRUCTIONS_PER_SCALE)))
 
-    work = Path(tempfile.mkdtemp(prefix="settld-bench-"))
-    try:
-        landing, warehouse = work / "landing", work / "warehouse.duckdb"
-        manifest, generate_s = _timed(
-            "generate",
-            console,
-            lambda: generate_landing_zone(
-                landing, tenants=tenants, scale=scale, fmt=fmt, malformed=fmt != "parquet"
-            ),
-        )
-        summary, load_s = _timed("load (first)", console, lambda: load_landing_zone(warehouse, landing))
-        _, reload_s = _timed("load (unchanged files)", console, lambda: load_landing_zone(warehouse, landing))
-        rows = {name: s.rows_in for name, s in summary.items()}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    figures = {
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "inputs": {
-            "scale": scale,
-            "tenants": tenants,
-            "format": fmt,
-            "periods": manifest["arguments"]["periods"],
-        },
-        "rows": rows,
-        "seconds": {"generate": generate_s, "load": load_s, "reload_unchanged": reload_s},
-        "rows_per_second_load": round(sum(rows.values()) / load_s) if load_s else None,
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+
+def _bin(name: str) -> str:
+    """A console script installed beside this interpreter (works whether or not the venv is on PATH)."""
+    return str(Path(sys.executable).parent / name)
+
+
+def _mismatch_sets(con: duckdb.DuckDBPyConnection, work: Path, landing: Path) -> dict:
+    """Compare the mart, the floor and the answer key (injected.csv without decoys) as sets."""
+    con.execute(f"attach '{work / 'warehouse.duckdb'}' as warehouse (read_only)")
+    sources = {
+        "settld_run": f"select distinct {MISMATCH_COLUMNS} from warehouse.marts.fct_reconciliation_mismatches",
+        "floor": f"select distinct {MISMATCH_COLUMNS} from read_parquet('{work / 'floor.parquet'}')",
+        "injected": f"select distinct {MISMATCH_COLUMNS} from read_csv('{landing / 'injected.csv'}', "
+        "all_varchar = true) where mismatch_type not like 'decoy_%'",
     }
+    for name, sql in sources.items():
+        con.execute(f"create temp table {name} as {sql}")
+    counts = {
+        name: dict(
+            con.execute(f"select mismatch_type, count(*) from {name} group by 1 order by 1").fetchall()
+        )
+        for name in sources
+    }
+    differences = {}
+    for left, right in (
+        ("settld_run", "floor"),
+        ("floor", "settld_run"),
+        ("floor", "injected"),
+        ("injected", "floor"),
+    ):
+        rows = con.execute(f"select * from {left} except select * from {right} order by all").fetchall()
+        differences[f"{left}_not_in_{right}"] = {"count": len(rows), "examples": [list(r) for r in rows[:5]]}
+    return {
+        "same_mismatches": all(d["count"] == 0 for d in differences.values()),
+        "rows": {name: sum(c.values()) for name, c in counts.items()},
+        "by_type": counts,
+        "differences": differences,
+    }
+
+
+def _run_breakdown(dagster_home: Path, dbt_target: Path, started: float) -> dict:
+    """Where `settld run`'s time went: each Dagster run and step, the slowest dbt nodes, the rest."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        records = sorted(instance.get_run_records(), key=lambda r: r.start_time or 0)
+        runs = []
+        for record in records:
+            steps = {
+                s.step_key: round((s.end_time or 0) - (s.start_time or 0), 2)
+                for s in instance.get_run_step_stats(record.dagster_run.run_id)
+            }
+            runs.append(
+                {
+                    "run_id": record.dagster_run.run_id[:8],
+                    "seconds": round((record.end_time or 0) - (record.start_time or 0), 2),
+                    "steps": steps,
+                }
+            )
+    dbt_nodes: dict[str, float] = {}
+    for results in dbt_target.glob("*/run_results.json"):
+        if results.stat().st_mtime < started:
+            continue
+        if not any(run["run_id"][:7] in results.parent.name for run in runs):
+            continue
+        for node in json.loads(results.read_text())["results"]:
+            dbt_nodes[node["unique_id"]] = round(node.get("execution_time") or 0, 2)
+    slowest = dict(sorted(dbt_nodes.items(), key=lambda kv: -kv[1])[:12])
+    return {
+        "dagster_runs": runs,
+        "dbt_nodes": len(dbt_nodes),
+        "dbt_node_seconds_total": round(sum(dbt_nodes.values()), 2),
+        "dbt_tests_seconds_total": round(sum(v for k, v in dbt_nodes.items() if k.startswith("test.")), 2),
+        "dbt_slowest_nodes": slowest,
+    }
+
+
+def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = False) -> dict:
+    scale = scale_for(instructions)
+    work = Path(tempfile.mkdtemp(prefix="settld-bench-"))
+    landing, warehouse = work / "landing", work / "warehouse.duckdb"
+    dagster_home = work / "dagster_home"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {k: v for k, v in os.environ.items() if k not in OWN_SETTINGS}
+    env.update(DAGSTER_HOME=str(dagster_home), SETTLD_ARTIFACTS_DIR=str(work / "artifacts"))
+    figures: dict = {}
+    try:
+        console.print(f"Generating ~{instructions:,} payout instructions (scale {scale}) into {landing} ...")
+        generate = measure(
+            [_bin("settld"), "generate", "--out", str(landing), "--tenants", str(TENANTS),
+             "--periods", ",".join(PERIODS), "--scale", str(scale), "--format", "parquet", "--no-malformed"],
+            env=env, log=work / "generate.log",
+        )  # fmt: skip
+        if generate["exit_code"]:
+            raise RuntimeError(f"settld generate failed: see {work / 'generate.log'}")
+        for folder in REMOVED_FOLDERS:
+            shutil.rmtree(landing / folder, ignore_errors=True)
+        manifest = json.loads((landing / "manifest.json").read_text())
+        as_of = manifest["as_of"]
+        rows = {d: manifest["datasets"][d]["rows"] for d in ("payout_instructions", "money_rail_operations")}
+        console.print(f"generate: {generate['seconds']} s; rows {rows}; as of {as_of}")
+
+        floor = measure(
+            [sys.executable, "-m", "settld.bench.floor", str(landing), as_of, str(work / "floor.parquet")],
+            env=env, log=work / "floor.log",
+        )  # fmt: skip
+        if floor["exit_code"]:
+            raise RuntimeError(f"the floor query failed: see {work / 'floor.log'}")
+        floor["query_seconds"] = json.loads((work / "floor.log").read_text().splitlines()[-1])["seconds"]
+        console.print(f"floor: {floor['seconds']} s, peak {floor['peak_rss_mib']} MiB")
+
+        started = time.time()
+        run = measure(
+            [_bin("settld"), "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", as_of],
+            env=env, log=work / "settld-run.stdout",
+        )  # fmt: skip
+        if run["exit_code"]:
+            raise RuntimeError(f"settld run failed: see {work / 'settld-run.stdout'} and settld-run.log")
+        console.print(f"settld run: {run['seconds']} s, peak {run['peak_rss_mib']} MiB")
+        run["breakdown"] = _run_breakdown(dagster_home, DBT_TARGET, started)
+
+        with duckdb.connect() as con:
+            comparison = _mismatch_sets(con, work, landing)
+        ratio = round(run["seconds"] / floor["seconds"], 2)
+        figures = {
+            "machine": {
+                "cores": os.cpu_count(),
+                "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+                "python": platform.python_version(),
+                "duckdb": duckdb.__version__,
+                "platform": platform.platform(),
+                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            },
+            "inputs": {
+                "instructions_requested": instructions,
+                "tenants": TENANTS,
+                "periods": list(PERIODS),
+                "scale": scale,
+                "format": "parquet",
+                "malformed": False,
+                "as_of": as_of,
+                "removed_from_landing": [f"{folder}/" for folder in REMOVED_FOLDERS],
+                "note": "settlements and Stripe events are generated, then deleted: the bench is about reconciliation",
+            },
+            "rows": rows,
+            "seconds": {
+                "generate": generate["seconds"],
+                "settld_run": run["seconds"],
+                "floor": floor["seconds"],
+                "floor_query": floor["query_seconds"],
+            },
+            "cpu_seconds": {"settld_run": run["cpu_seconds"], "floor": floor["cpu_seconds"]},
+            "peak_rss_mib": {
+                "generate": generate["peak_rss_mib"],
+                "settld_run": run["peak_rss_mib"],
+                "floor": floor["peak_rss_mib"],
+            },
+            "max_single_process_rss_mib": {
+                "settld_run": run["max_process_rss_mib"],
+                "floor": floor["max_process_rss_mib"],
+            },
+            "settld_run_peak_rss_mib_by_process": run["peak_rss_mib_by_process"],
+            "ratio_settld_run_to_floor": ratio,
+            "settld_run_breakdown": run["breakdown"],
+            "mismatches": comparison,
+            "same_mismatches": comparison["same_mismatches"],
+            "targets": {
+                "max_ratio": TARGET_RATIO,
+                "max_peak_rss_mib": TARGET_PEAK_MIB,
+                "ratio_met": ratio <= TARGET_RATIO,
+                "memory_met": run["peak_rss_mib"] < TARGET_PEAK_MIB,
+                "judged_at_10_million": instructions >= 10_000_000,
+            },
+        }
+    finally:
+        if keep:
+            console.print(f"Kept the work directory: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    console.print(f"Figures written to {out}")
+    verdict = "same" if figures["same_mismatches"] else "[red]DIFFERENT[/]"
+    console.print(
+        f"ratio settld run / floor: {figures['ratio_settld_run_to_floor']}; mismatch sets: {verdict}; "
+        f"figures written to {out}"
+    )
     return figures

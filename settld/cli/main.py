@@ -81,19 +81,35 @@ def run(
 
 @app.command()
 def bench(
-    scale: Annotated[
-        int, typer.Option(min=1, help="Generator scale (~60 payout instructions per tenant-period each).")
-    ] = 500,
-    tenants: Annotated[int, typer.Option(min=1)] = 4,
-    fmt: Annotated[str, typer.Option("--format")] = "parquet",
+    instructions: Annotated[
+        int, typer.Option(min=540, help="Payout instructions to generate (10000000 for the big run).")
+    ] = 1_000_000,
     out: Annotated[Path, typer.Option(help="Where to write the figures.")] = Path(
-        "artifacts/bench/bench.json"
+        "artifacts/bench/reconciliation.json"
     ),
+    keep: Annotated[bool, typer.Option(help="Keep the generated landing zone and warehouse.")] = False,
 ) -> None:
-    """Time sample generation and raw loading at a given scale; write the figures to a JSON file."""
+    """Time `settld run` against a hand-written DuckDB floor on N instructions; check both agree."""
     from settld.cli.bench import run_bench
 
-    run_bench(console, scale=scale, tenants=tenants, fmt=fmt, out=out)
+    figures = run_bench(console, instructions=instructions, out=out, keep=keep)
+    raise typer.Exit(0 if figures["same_mismatches"] else 1)
+
+
+@app.command("bench-api")
+def bench_api(
+    users: Annotated[int, typer.Option(min=1, help="Concurrent locust users.")] = 8,
+    seconds: Annotated[int, typer.Option(min=5, help="How long to load the API.")] = 20,
+    out: Annotated[Path, typer.Option(help="Where to write the figures.")] = Path("artifacts/bench/api.json"),
+) -> None:
+    """Triage writes per second and p50/p99 latency: locust (headless) against uvicorn on loopback."""
+    from settld.bench.api_load import run_api_bench
+
+    figures = run_api_bench(out=out, users=users, seconds=seconds)
+    for name, row in figures["results"].items():
+        console.print(f"{name}: {row['requests_per_second']} req/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
+                      f"{row['failures']} failures")  # fmt: skip
+    console.print(f"Figures written to {out}")
 
 
 def _register_subcommands() -> None:
