@@ -13,12 +13,14 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from api.core.migrate import migrate_database
 from api.core.settings import ApiSettings, normalise_database_url
 from api.main import create_app
 from tests.api.factories import Factory
+from tests.postgres_server import PostgresNotInstalled, find_bindir, running_server
 
 with warnings.catch_warnings():  # starlette's notice about httpx2, which is not installed here
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -27,25 +29,78 @@ with warnings.catch_warnings():  # starlette's notice about httpx2, which is not
 FINANCE_ALL = ("finance_read", "finance_write", "ops_read")
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A migrated SQLite file; or, when SETTLD_API_TEST_POSTGRES_URL names a server, a fresh Postgres database."""
-    server = os.environ.get("SETTLD_API_TEST_POSTGRES_URL")
-    if not server:
+def _admin_engine(server_url: str) -> Engine:
+    return create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _database(server_url: str, name: str) -> str:
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for this session (one per xdist worker): SETTLD_API_TEST_POSTGRES_URL's, or a
+    throwaway one (tests/postgres_server.py). Without PostgreSQL binaries the Postgres variants skip, unless
+    SETTLD_REQUIRE_POSTGRES=1 (CI), which makes them fail instead."""
+    configured = os.environ.get("SETTLD_API_TEST_POSTGRES_URL")
+    if configured:
+        yield normalise_database_url(configured)
+        return
+    try:
+        bindir = find_bindir()
+    except PostgresNotInstalled as error:
+        if os.environ.get("SETTLD_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"SETTLD_REQUIRE_POSTGRES=1 but PostgreSQL is unavailable: {error}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    with running_server(bindir=bindir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server_url: str) -> Iterator[str]:
+    """A database migrated from empty once per session; each test's database is a copy of it (CREATE
+    DATABASE ... TEMPLATE), which spares every Postgres test a full migration."""
+    name = f"settld_api_template_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine(postgres_server_url)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        assert migrate_database(_database(postgres_server_url, name)) is True
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated database, once per backend: a SQLite file, and a new database (created and
+    dropped around the test) on the session's PostgreSQL server."""
+    if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'settld-api.sqlite3'}"
         migrate_database(url)
         yield url
         return
+    server = request.getfixturevalue("postgres_server_url")
+    template = request.getfixturevalue("postgres_template")
     name = f"settld_api_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_database_url(server), isolation_level="AUTOCOMMIT")
+    admin = _admin_engine(server)
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalise_database_url(server)).set(database=name).render_as_string(hide_password=False)
-    migrate_database(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        url = _database(server, name)
+        assert migrate_database(url) is False  # already at head: a copy of the migrated template
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
