@@ -35,7 +35,7 @@ test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q --ignore=tests/api/test_api_schemathesis.py
 	@# schemathesis generates one test per API operation under a single test id, which xdist collapses:
 	@# run it in one process so every operation is fuzzed.
-	env -u DAGSTER_HOME $(PY) -m pytest -q -p no:randomly tests/api/test_api_schemathesis.py
+	env -u DAGSTER_HOME $(PY) -m pytest -q tests/api/test_api_schemathesis.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
