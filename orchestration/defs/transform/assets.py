@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from api.core.migrate import migrate_database
 from orchestration.as_of import dbt_timestamp, run_as_of
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.resources import OperatorApiResource, WarehouseResource
@@ -49,6 +50,10 @@ def settld_dbt_models(
     operator_api: OperatorApiResource,
 ):
     # `warehouse` is required so its setup points dbt's profile at the configured warehouse.
+    if operator_api.enabled:
+        # dbt attaches the API's database to read triage: make sure it exists at the current schema
+        # (idempotent; on a first run nothing has been published yet).
+        migrate_database(operator_api.database_url)
     as_of = run_as_of(context)
     variables = dbt_vars(
         as_of=dbt_timestamp(as_of),
