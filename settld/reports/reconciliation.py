@@ -36,29 +36,17 @@ with providers_used as (
 select tenant_id, provider_id from providers_used order by tenant_id, provider_id
 """
 
-INSTRUCTIONS_SQL = """
-select payout_key, instruction_seq, party_id, amount_cents, currency, created_at, _source_file
-from staging.stg_settlement_kernel__payout_instructions
-where tenant_id = ? and period = ? and provider_id = ?
-order by payout_key, instruction_seq
-"""
-
-# Operations attributed to the report the way the tie-out attributes them: by the period and provider of
-# the instruction their key names, else by their own provider and the month of their first timestamp.
-OPERATIONS_SQL = """
-with expected as (
-    select tenant_id, payout_key, period, provider_id
-    from staging.stg_settlement_kernel__payout_instructions where instruction_seq = 1
-)
-select o.provider_id, o.operation_id, o.payout_key, o.direction, o.state, o.amount_cents, o.currency,
-       o.updated_at, o._source_file
-from staging.stg_money_rails__operations o
-left join expected e on o.tenant_id = e.tenant_id and o.payout_key = e.payout_key
-where o.tenant_id = ? and o.direction = 'payout'
-  and ((e.payout_key is not null and e.period = ? and e.provider_id = ?)
-       or (e.payout_key is null and o.first_event_period = ? and o.provider_id = ?))
-order by o.provider_id, o.operation_id
-"""
+# Row counts, digests and landing files per report and input, computed in dbt in one set-based pass.
+# Each runs once per period; rows are then grouped by tenant and provider in Python.
+PERIOD_SQL = {
+    "inputs": "select * from marts.fct_reconciliation_report_inputs where period = ?",
+    "summary": "select * from marts.fct_reconciliation_summary where period = ? order by currency",
+    "tieout": "select * from marts.fct_reconciliation_tieout where period = ? order by currency",
+    "mismatches": "select * from marts.fct_reconciliation_mismatches where period = ?"
+    " order by severity_rank, mismatch_type, mismatch_key",
+}
+INPUT_NAMES = {"payout_instructions": "payoutInstructions", "money_rail_operations": "moneyRailOperations"}
+EMPTY_DIGEST = sha256_hex("")  # the digest of no rows (an empty text)
 
 FILES_SQL = """
 select dataset, source_file, file_sha256 from raw.load_files order by dataset, source_file
@@ -84,15 +72,16 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".") + "Z"
 
 
-def _rows_digest(rows: list[dict]) -> str:
-    return canonical_hash(
-        [{k: iso(v) if isinstance(v, datetime) else v for k, v in row.items()} for row in rows]
-    )
-
-
-def _input_files(rows: Iterable[dict], digests: dict[str, str]) -> list[dict]:
-    files = sorted({row["_source_file"] for row in rows})
-    return [{"sourceFile": name, "sha256": digests.get(name)} for name in files]
+def _input(row: dict | None, digests: dict[str, str]) -> dict:
+    """One input of a report: rows, their digest (computed in dbt) and the landing files they came from."""
+    if row is None:
+        return {"rows": 0, "digest": EMPTY_DIGEST, "files": []}
+    files = row["source_files"].split("\n")
+    return {
+        "rows": row["row_count"],
+        "digest": row["rows_digest"],
+        "files": [{"sourceFile": name, "sha256": digests.get(name)} for name in files],
+    }
 
 
 def _checks(summary: dict[str, dict], tieout: dict[str, dict], mismatches: list[dict]) -> list[dict]:
@@ -121,27 +110,38 @@ def _camel(row: dict, drop: tuple[str, ...] = ()) -> dict:
     return {convert(k): (iso(v) if isinstance(v, datetime) else v) for k, v in row.items() if k not in drop}
 
 
-def build_report(query: Query, *, tenant_id: str, period: str, provider_id: str, as_of: datetime,
+@dataclass
+class PeriodRows:
+    """The rows of one period's marts, grouped by (tenant_id, provider_id)."""
+
+    inputs: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
+    summary: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    tieout: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    mismatches: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+
+    @classmethod
+    def fetch(cls, query: Query, period: str) -> PeriodRows:
+        rows = cls()
+        for kind, sql in PERIOD_SQL.items():
+            for row in query(sql, [period]):
+                subject = (row["tenant_id"], row["provider_id"])
+                if kind == "inputs":
+                    rows.inputs.setdefault(subject, {})[row["input_name"]] = row
+                else:
+                    getattr(rows, kind).setdefault(subject, []).append(row)
+        return rows
+
+
+def build_report(rows: PeriodRows, *, tenant_id: str, period: str, provider_id: str, as_of: datetime,
                  grace_days: int, file_digests: dict[str, str]) -> dict:  # fmt: skip
-    key = [tenant_id, period, provider_id]
-    instructions = query(INSTRUCTIONS_SQL, key)
-    operations = query(OPERATIONS_SQL, [tenant_id, period, provider_id, period, provider_id])
-    summary_rows = query(
-        "select * from marts.fct_reconciliation_summary where tenant_id = ? and period = ? and provider_id = ?"
-        " order by currency", key,
-    )  # fmt: skip
-    tieout_rows = query(
-        "select * from marts.fct_reconciliation_tieout where tenant_id = ? and period = ? and provider_id = ?"
-        " order by currency", key,
-    )  # fmt: skip
-    mismatch_rows = query(
-        "select * from marts.fct_reconciliation_mismatches where tenant_id = ? and period = ? and provider_id = ?"
-        " order by severity_rank, mismatch_type, mismatch_key", key,
-    )  # fmt: skip
+    subject = (tenant_id, provider_id)
     identity = ("tenant_id", "period", "provider_id", "as_of")
-    summary = {row["currency"]: _camel(row, identity + ("currency",)) for row in summary_rows}
-    tieout = {row["currency"]: _camel(row, identity + ("currency",)) for row in tieout_rows}
-    mismatches = [_camel(row, identity) for row in mismatch_rows]
+    summary = {
+        row["currency"]: _camel(row, identity + ("currency",)) for row in rows.summary.get(subject, [])
+    }
+    tieout = {row["currency"]: _camel(row, identity + ("currency",)) for row in rows.tieout.get(subject, [])}
+    mismatches = [_camel(row, identity) for row in rows.mismatches.get(subject, [])]
+    inputs = rows.inputs.get(subject, {})
     checks = _checks(summary, tieout, mismatches)
     core = {
         "schemaVersion": SCHEMA_VERSION,
@@ -152,22 +152,7 @@ def build_report(query: Query, *, tenant_id: str, period: str, provider_id: str,
         "providerId": provider_id,
         "asOf": iso(as_of),
         "parameters": {"graceDays": grace_days},
-        "inputs": {
-            "payoutInstructions": {
-                "rows": len(instructions),
-                "digest": _rows_digest(
-                    [{k: v for k, v in r.items() if k != "_source_file"} for r in instructions]
-                ),
-                "files": _input_files(instructions, file_digests),
-            },
-            "moneyRailOperations": {
-                "rows": len(operations),
-                "digest": _rows_digest(
-                    [{k: v for k, v in r.items() if k != "_source_file"} for r in operations]
-                ),
-                "files": _input_files(operations, file_digests),
-            },
-        },
+        "inputs": {key: _input(inputs.get(name), file_digests) for name, key in INPUT_NAMES.items()},
         "summary": {"byCurrency": summary},
         "tieout": {"byCurrency": tieout},
         "mismatches": mismatches,
@@ -186,9 +171,10 @@ def write_reports(query: Query, *, artifacts_dir: Path, periods: Iterable[str], 
     subjects = query(SUBJECTS_SQL, [])
     run = ReportRun()
     for period in sorted(set(periods)):
+        rows = PeriodRows.fetch(query, period)
         for subject in subjects:
             tenant_id, provider_id = subject["tenant_id"], subject["provider_id"]
-            report = build_report(query, tenant_id=tenant_id, period=period, provider_id=provider_id,
+            report = build_report(rows, tenant_id=tenant_id, period=period, provider_id=provider_id,
                                   as_of=as_of, grace_days=grace_days, file_digests=digests)  # fmt: skip
             directory = artifacts_dir / "reconciliation" / tenant_id / period
             written = write_artifact(directory, provider_id, report["reportHash"], report)

@@ -1,6 +1,9 @@
 -- Every record that names a tenant, from every source, as (tenant, kind of record, id, when):
 -- the one place that decides which sources make a tenant "seen".
 
+-- A view: only dim_tenants aggregates it, and a table would copy every staged row once more.
+{{ config(materialized='view') }}
+
 with
 
 settlements as (

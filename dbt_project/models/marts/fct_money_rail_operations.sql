@@ -1,6 +1,10 @@
 -- One row per money-rail operation (provider_id, operation_id) in its latest state, with the
 -- flags reconciliation uses.
 
+-- A view: it only renames and flags the staging table's rows, so copying 10 million rows into a
+-- second table would buy nothing (the staging table already holds the de-duplicated versions).
+{{ config(materialized='view') }}
+
 with
 
 operations as (

@@ -69,7 +69,9 @@ sequenced as (
         row_number() over (
             partition by tenant_id, payout_key
             order by created_at, _source_file, _source_row
-        ) as instruction_seq
+        ) as instruction_seq,
+        -- same partition as the sequence: counted in the same pass
+        count(*) over (partition by tenant_id, payout_key) as instruction_count
 
     from distinct_instructions
 
@@ -87,6 +89,7 @@ final as (
         party_role,
         period,
         cast(instruction_seq as bigint) as instruction_seq,
+        cast(instruction_count as bigint) as instruction_count,
         cast(delivery_count as bigint) as delivery_count,
         destination_ref,
         statement_hash,

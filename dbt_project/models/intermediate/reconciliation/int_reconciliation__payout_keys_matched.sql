@@ -25,18 +25,6 @@ providers as (
 
 ),
 
-instruction_counts as (
-
-    select
-        tenant_id,
-        payout_key,
-        count(*) as instruction_count
-
-    from instructions
-    group by tenant_id, payout_key
-
-),
-
 earliest_instructions as (
 
     -- With duplicates, the earliest instruction is the one the rails are compared with.
@@ -78,7 +66,7 @@ compared as (
         expected.period,
         expected.provider_id,
         expected.party_id,
-        counts.instruction_count,
+        expected.instruction_count,
         coalesce(actual.operation_count, 0) as operation_count,
         coalesce(actual.live_operation_count, 0) as live_operation_count,
         coalesce(actual.confirmed_operation_count, 0) as confirmed_operation_count,
@@ -108,9 +96,6 @@ compared as (
         {{ period_end('expected.period') }} as period_ends_at
 
     from earliest_instructions as expected
-    inner join instruction_counts as counts
-        on expected.tenant_id = counts.tenant_id
-        and expected.payout_key = counts.payout_key
     left join operations_by_key as actual
         on expected.tenant_id = actual.tenant_id
         and expected.payout_key = actual.payout_key
