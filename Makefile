@@ -12,7 +12,7 @@ WAREHOUSE ?= warehouse/settld.duckdb
 # The operator API's database: `make demo` publishes the mismatch queue into it, `make api` serves it.
 API_DATABASE_URL ?= sqlite:///$(CURDIR)/warehouse/settld-api.sqlite3
 
-.PHONY: venv demo test lint format ui api bench clean
+.PHONY: venv demo demo-postgres test lint format ui api bench clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,13 @@ demo: venv $(DAGSTER_HOME)
 	$(VENV)/bin/settld generate --out $(LANDING)
 	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
 	  $(VENV)/bin/settld run --as-of manifest
+
+# The same demo on PostgreSQL: a throwaway server (settld/postgres_server.py) holds the warehouse in
+# database `settld` and the operator API in its schema `operator_api`; it is deleted when the run ends.
+# With your own server, set SETTLD_WAREHOUSE_URL=postgresql://... and run `settld run` instead.
+demo-postgres: venv $(DAGSTER_HOME)
+	$(VENV)/bin/settld generate --out $(LANDING)
+	SETTLD_LANDING_DIR=$(LANDING) $(PY) -m settld.postgres_server $(VENV)/bin/settld run --as-of manifest
 
 test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q --ignore=tests/api/test_api_schemathesis.py

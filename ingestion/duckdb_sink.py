@@ -130,3 +130,25 @@ def replace_file_rows(
     finally:
         con.execute("drop table if exists checked_rows")
     return loaded, quarantined, counts
+
+
+class DuckDBSink:
+    """The DuckDB warehouse as a load target: checks run on the warehouse connection itself."""
+
+    kind = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.validation = con  # where ingestion.validation's queries run
+
+    def ensure_raw_schema(self) -> None:
+        ensure_raw_schema(self.con)
+
+    def registered_sha256(self, dataset: str, source_file: str) -> str | None:
+        return registered_sha256(self.con, dataset, source_file)
+
+    def replace_file_rows(self, **kwargs) -> tuple[int, int, dict[str, int]]:
+        return replace_file_rows(self.con, **kwargs)
+
+    def table_rows(self, dataset: str) -> int:
+        return self.con.execute(f"select count(*) from raw.{dataset}").fetchone()[0]

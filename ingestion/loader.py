@@ -3,24 +3,40 @@
 For every landing file: skip it when the registry already holds the same sha256 for its path; else
 read it (ingestion.readers), check every record against its contract in one SQL query
 (ingestion.validation) and swap the file's rows in `raw.<dataset>` / `raw.quarantine`
-(ingestion.duckdb_sink). Rows in = rows loaded + rows quarantined, per file and per dataset.
+(ingestion.duckdb_sink, or ingestion.postgres_sink with bulk COPY). Rows in = rows loaded + rows quarantined, per file and per dataset.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-import duckdb
+from typing import Any, Protocol
 
 from ingestion import duckdb_sink
 from ingestion.contracts import DATASETS, Dataset
 from ingestion.readers import LandingFile, discover_files, parquet_source, read_landing_file
 from ingestion.validation import checked_relation_sql
 from settld.core import file_sha256
+from settld.settings import WarehouseTarget, warehouse_target
+
+
+class Sink(Protocol):
+    """Where checked rows go (ingestion.duckdb_sink.DuckDBSink, ingestion.postgres_sink.PostgresSink)."""
+
+    kind: str
+    validation: Any  # the DuckDB connection the contract checks run on
+
+    def ensure_raw_schema(self) -> None: ...
+
+    def registered_sha256(self, dataset: str, source_file: str) -> str | None: ...
+
+    def replace_file_rows(self, **kwargs: Any) -> tuple[int, int, dict[str, int]]: ...
+
+    def table_rows(self, dataset: str) -> int: ...
 
 
 @dataclass
@@ -75,16 +91,15 @@ class DatasetSummary:
 ProgressCallback = Callable[[LandingFile, FileResult], None]
 
 
-def load_file(
-    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, *, loaded_at: datetime
-) -> tuple[FileResult, Counter]:
+def load_file(sink: Sink, landing_file: LandingFile, *, loaded_at: datetime) -> tuple[FileResult, Counter]:
     dataset = DATASETS[landing_file.dataset]
     if landing_file.file_format is None:
         return FileResult(landing_file.relative_path, "unsupported_format"), Counter()
     sha = file_sha256(landing_file.path)
-    if duckdb_sink.registered_sha256(con, dataset.name, landing_file.relative_path) == sha:
+    if sink.registered_sha256(dataset.name, landing_file.relative_path) == sha:
         return FileResult(landing_file.relative_path, "unchanged"), Counter()
 
+    con = sink.validation  # where the contract check runs (DuckDB)
     parquet = parquet_source(con, landing_file.path) if landing_file.file_format == "parquet" else None
     if parquet is not None:  # read by DuckDB in place, with the file's own column types
         relation, present, types = parquet.relation, parquet.column_names, parquet.column_types
@@ -97,8 +112,7 @@ def load_file(
         sql = checked_relation_sql(
             dataset, landing_file.file_format, present, source=relation, column_types=types
         )
-        loaded, quarantined, reasons = duckdb_sink.replace_file_rows(
-            con,
+        loaded, quarantined, reasons = sink.replace_file_rows(
             dataset=dataset,
             checked_relation=sql,
             source_file=landing_file.relative_path,
@@ -114,7 +128,7 @@ def load_file(
 
 
 def load_dataset(
-    con: duckdb.DuckDBPyConnection,
+    sink: Sink,
     landing_dir: Path,
     dataset: Dataset,
     *,
@@ -122,26 +136,47 @@ def load_dataset(
     progress: ProgressCallback | None = None,
 ) -> DatasetSummary:
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
-    duckdb_sink.ensure_raw_schema(con)
+    sink.ensure_raw_schema()
     summary = DatasetSummary(dataset.name)
     for landing_file in discover_files(landing_dir, dataset):
-        result, reasons = load_file(con, landing_file, loaded_at=loaded_at)
+        result, reasons = load_file(sink, landing_file, loaded_at=loaded_at)
         summary.files.append(result)
         summary.quarantine_reasons.update(reasons)
         if progress:
             progress(landing_file, result)
-    summary.table_rows = con.execute(f"select count(*) from raw.{dataset.name}").fetchone()[0]
+    summary.table_rows = sink.table_rows(dataset.name)
     return summary
 
 
+@contextmanager
+def open_sink(target: WarehouseTarget) -> Iterator[Sink]:
+    """The warehouse as a load target: the DuckDB file itself, or Postgres fed by bulk COPY."""
+    if target.kind == "duckdb":
+        with duckdb_sink.connect(target.duckdb_path) as con:
+            yield duckdb_sink.DuckDBSink(con)
+        return
+    from ingestion.postgres_sink import PostgresSink
+    from settld.warehouse import check_postgres_collation, connect_postgres
+
+    connection = connect_postgres(target.url)
+    sink = PostgresSink(connection)
+    try:
+        check_postgres_collation(connection)
+        yield sink
+    finally:
+        sink.close()
+        connection.close()
+
+
 def load_landing_zone(
-    warehouse_path: Path,
+    warehouse: Path | str | WarehouseTarget,
     landing_dir: Path,
     datasets: Iterable[str] | None = None,
     *,
     progress: ProgressCallback | None = None,
 ) -> dict[str, DatasetSummary]:
-    """Load every dataset (or the named ones) from `landing_dir` into the DuckDB file at `warehouse_path`."""
+    """Load every dataset (or the named ones) from `landing_dir` into the warehouse: a DuckDB file path,
+    a `postgresql://` URL, or a target."""
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing directory not found: {landing_dir}")
     names = list(datasets) if datasets is not None else list(DATASETS)
@@ -149,8 +184,9 @@ def load_landing_zone(
     if unknown:
         raise ValueError(f"unknown datasets: {', '.join(unknown)}")
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    with duckdb_sink.connect(warehouse_path) as con:
+    target = warehouse if isinstance(warehouse, WarehouseTarget) else warehouse_target(str(warehouse))
+    with open_sink(target) as sink:
         return {
-            name: load_dataset(con, landing_dir, DATASETS[name], loaded_at=loaded_at, progress=progress)
+            name: load_dataset(sink, landing_dir, DATASETS[name], loaded_at=loaded_at, progress=progress)
             for name in names
         }

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DbtCliResource
 
-from ingestion import duckdb_sink
 from settld.settings import WarehouseTarget, dbt_environment, warehouse_target
+from settld.warehouse import Warehouse
+from settld.warehouse import connect as connect_warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The warehouse named by `SETTLD_WAREHOUSE_URL` (a DuckDB file by default)."""
+    """The warehouse named by `SETTLD_WAREHOUSE_URL`: a DuckDB file (the default) or a `postgresql://` URL."""
 
     url: str
     grace_days: int = 7
@@ -24,10 +25,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def target(self) -> WarehouseTarget:
         return warehouse_target(self.url)
 
-    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        if read_only:
-            return duckdb.connect(str(self.target.duckdb_path), read_only=True)
-        return duckdb_sink.connect(self.target.duckdb_path)
+    def connect(self, read_only: bool = False) -> AbstractContextManager[Warehouse]:
+        """The warehouse for queries (settld.warehouse: `?` placeholders on both engines)."""
+        return connect_warehouse(self.target, read_only=read_only)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # dbt runs as a subprocess that inherits this process's environment: point its profile here.

@@ -6,9 +6,11 @@ Everything (CLI, Dagster resources, dbt profile, tests) reads these settings ins
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -49,7 +51,7 @@ class WarehouseTarget:
 
 def warehouse_target(url: str | None = None) -> WarehouseTarget:
     url = url or Settings().warehouse_url
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+    if is_postgres_url(url):
         return WarehouseTarget("postgres", url)
     return WarehouseTarget("duckdb", url)
 
@@ -61,13 +63,51 @@ def sqlite_path(database_url: str | None) -> str:
     return ""
 
 
-def dbt_vars(*, as_of: str, grace_days: int, api_database_url: str | None = None) -> dict[str, str | int]:
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+
+def postgres_schema(database_url: str | None) -> str:
+    """The schema a Postgres URL's tables live in: the first `search_path` entry of its `options`
+    (`?options=-csearch_path%3Doperator_api`), else `public`; '' for anything that is not Postgres."""
+    if not is_postgres_url(database_url):
+        return ""
+    options = " ".join(parse_qs(urlsplit(database_url).query).get("options", []))
+    match = re.search(r"(?:-c\s*|--)search_path=([^,\s]+)", options)
+    return match.group(1).strip('"') if match else "public"
+
+
+def postgres_parts(url: str) -> dict[str, str]:
+    """host, port, user, password and database of a Postgres URL (for the dbt profile)."""
+    parts = urlsplit(url)
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": str(parts.port or 5432),
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "database": parts.path.lstrip("/") or "postgres",
+    }
+
+
+def same_postgres_database(first: str | None, second: str | None) -> bool:
+    if not (is_postgres_url(first) and is_postgres_url(second)):
+        return False
+    keys = ("host", "port", "database")
+    return all(postgres_parts(first)[k] == postgres_parts(second)[k] for k in keys)
+
+
+def dbt_vars(
+    *, as_of: str, grace_days: int, api_database_url: str | None = None, warehouse_url: str | None = None
+) -> dict[str, str | int]:
     """The dbt `--vars` of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]'), the grace period,
-    and the operator API's SQLite file when there is one to read triage from."""
+    and where dbt can read the operator API's triage: its SQLite file (attached by DuckDB), or, on a
+    Postgres warehouse, the API's schema when the API lives in the same Postgres database."""
+    same_database = same_postgres_database(warehouse_url, api_database_url)
     return {
         "as_of": as_of,
         "reconciliation_grace_days": grace_days,
         "operator_api_sqlite_path": sqlite_path(api_database_url),
+        "operator_api_schema": postgres_schema(api_database_url) if same_database else "",
     }
 
 
@@ -88,4 +128,12 @@ def dbt_environment(target: WarehouseTarget) -> dict[str, str]:
             "SETTLD_DUCKDB_PATH": str(target.duckdb_path),
             "SETTLD_DUCKDB_SQLITE_EXTENSION": duckdb_sqlite_extension(),
         }
-    return {"SETTLD_DBT_TARGET": "postgres"}
+    parts = postgres_parts(target.url)
+    return {
+        "SETTLD_DBT_TARGET": "postgres",
+        "SETTLD_PGHOST": parts["host"],
+        "SETTLD_PGPORT": parts["port"],
+        "SETTLD_PGUSER": parts["user"],
+        "SETTLD_PGPASSWORD": parts["password"],
+        "SETTLD_PGDATABASE": parts["database"],
+    }

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from settld.postgres_server import PostgresNotInstalled, find_bindir, running_server
 from tests.warehouse_snapshots import snapshot_files, snapshot_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +20,31 @@ def pytest_configure(config: pytest.Config) -> None:
     from orchestration.defs.transform.project import refresh_manifest
 
     refresh_manifest()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for this session (one per xdist worker): SETTLD_API_TEST_POSTGRES_URL's, or a
+    throwaway one (settld/postgres_server.py). Without PostgreSQL binaries the Postgres variants skip, unless
+    SETTLD_REQUIRE_POSTGRES=1 (CI), which makes them fail instead."""
+    configured = os.environ.get("SETTLD_API_TEST_POSTGRES_URL")
+    if configured:
+        yield _normalise(configured)
+        return
+    try:
+        bindir = find_bindir()
+    except PostgresNotInstalled as error:
+        if os.environ.get("SETTLD_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"SETTLD_REQUIRE_POSTGRES=1 but PostgreSQL is unavailable: {error}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    with running_server(bindir=bindir) as url:
+        yield url
+
+
+def _normalise(url: str) -> str:
+    from api.core.settings import normalise_database_url
+
+    return normalise_database_url(url)
 
 
 @pytest.fixture

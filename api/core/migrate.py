@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from api.core.database import create_database_engine
+from settld.settings import postgres_schema
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -48,6 +49,10 @@ def migrate_engine(engine: Engine) -> bool:
 def migrate_database(url: str) -> bool:
     engine = create_database_engine(url)
     try:
+        schema = postgres_schema(url)
+        if schema and schema != "public":  # the API's own schema in a shared database (see api/README.md)
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f'create schema if not exists "{schema}"')
         return migrate_engine(engine)
     finally:
         engine.dispose()

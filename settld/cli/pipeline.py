@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from orchestration.as_of import AS_OF_TAG, parse_as_of
-from settld.settings import Settings, warehouse_target
+from settld.settings import REPO_ROOT, Settings, WarehouseTarget, postgres_parts, warehouse_target
+from settld.warehouse import connect as connect_warehouse
 
 # (description, asset groups, whether the stage runs over the range of periods in the data)
 STAGES = (
@@ -53,14 +53,15 @@ def resolve_as_of(value: str | None, landing_dir: Path) -> datetime:
     return parse_as_of(value)
 
 
-def _report_periods(warehouse_path: Path) -> tuple[str, str] | None:
+def _report_periods(target: WarehouseTarget) -> tuple[str, str] | None:
     """First and last period with reconciliation rows, clamped to the partition range."""
     from orchestration.partitions import period_partitions
 
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        first, last = con.execute(
-            "select min(period), max(period) from marts.fct_reconciliation_summary"
-        ).fetchone()
+    with connect_warehouse(target, read_only=True) as db:
+        (row,) = db.query(
+            "select min(period) as first, max(period) as last from marts.fct_reconciliation_summary"
+        )
+    first, last = row["first"], row["last"]
     keys = period_partitions.get_partition_keys()
     if first is None or not keys:
         return None
@@ -83,9 +84,6 @@ def run_pipeline(
             f"[red]Landing directory not found:[/] {settings.landing_dir} (run `settld generate` first)"
         )
         return False
-    if target.kind != "duckdb":
-        console.print("[red]Only DuckDB warehouses are supported by `settld run` so far.[/]")
-        return False
 
     try:
         as_of_moment = resolve_as_of(as_of, Path(settings.landing_dir))
@@ -99,10 +97,10 @@ def run_pipeline(
     from orchestration.definitions import ASSETS, build_resources
 
     resources = build_resources(settings)
-    log_path = target.duckdb_path.parent / "settld-run.log"
+    log_path = _run_log_path(target)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.print(
-        f"Landing zone: {settings.landing_dir}\nWarehouse:    {target.duckdb_path}\n"
+        f"Landing zone: {settings.landing_dir}\nWarehouse:    {_display(target)}\n"
         f"As of:        {as_of_moment.isoformat()}Z\nRun log:      {log_path}"
     )
     tags = {AS_OF_TAG: as_of_moment.isoformat() + "Z"}
@@ -122,7 +120,7 @@ def run_pipeline(
             if "operator_api" in groups and not settings.api_database_url:
                 continue  # publishing needs SETTLD_API_DATABASE_URL
             if over_periods:
-                periods = _report_periods(target.duckdb_path)
+                periods = _report_periods(target)
                 if periods is None:
                     continue
                 stage_tags["dagster/asset_partition_range_start"] = periods[0]
@@ -155,56 +153,72 @@ def run_pipeline(
         tail = log_path.read_text().splitlines()[-25:]
         console.print("[red]The run failed.[/] Last lines of the run log:\n" + "\n".join(tail))
         return False
-    print_summary(console, target.duckdb_path)
+    print_summary(console, target)
     return ok
 
 
-def print_summary(console: Console, warehouse_path: Path) -> None:
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        loads = con.execute(
+def _display(target: WarehouseTarget) -> str:
+    """The warehouse for people: the DuckDB path, or the Postgres URL without its password."""
+    if target.kind == "duckdb":
+        return str(target.duckdb_path)
+    parts = postgres_parts(target.url)
+    return f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['database']}"
+
+
+def _run_log_path(target: WarehouseTarget) -> Path:
+    """Beside a DuckDB warehouse; under the repository's warehouse/ folder for Postgres."""
+    folder = target.duckdb_path.parent if target.kind == "duckdb" else REPO_ROOT / "warehouse"
+    return folder / "settld-run.log"
+
+
+def print_summary(console: Console, target: WarehouseTarget) -> None:
+    with connect_warehouse(target, read_only=True) as db:
+        loads = db.query(
             """
-            select f.dataset, count(*), sum(f.rows_in), sum(f.rows_loaded), sum(f.rows_quarantined)
-            from raw.load_files f group by 1 order by 1
+            select dataset, count(*) as files, sum(rows_in) as rows_in, sum(rows_loaded) as rows_loaded,
+                   sum(rows_quarantined) as rows_quarantined
+            from raw.load_files group by dataset order by dataset
             """
-        ).fetchall()
+        )
         table = Table(title="Raw layer (all loaded files)")
         for column in ("dataset", "files", "rows in", "loaded", "quarantined"):
             table.add_column(column, justify="left" if column == "dataset" else "right")
-        for dataset, *numbers in loads:
-            table.add_row(dataset, *(f"{n:,}" for n in numbers))
+        for row in loads:
+            dataset, *numbers = row.values()
+            table.add_row(dataset, *(f"{int(n):,}" for n in numbers))
         console.print(table)
 
-        reasons = con.execute(
-            "select dataset, reason_code, count(*) from raw.quarantine group by all order by all"
-        ).fetchall()
+        reasons = db.query(
+            "select dataset, reason_code, count(*) as row_count from raw.quarantine "
+            "group by dataset, reason_code order by dataset, reason_code"
+        )
         if reasons:
             table = Table(title="Quarantine (raw.quarantine) by reason")
             for column in ("dataset", "reason", "rows"):
                 table.add_column(column, justify="right" if column == "rows" else "left")
-            for dataset, reason, count in reasons:
-                table.add_row(dataset, reason, f"{count:,}")
+            for row in reasons:
+                table.add_row(row["dataset"], row["reason_code"], f"{row['row_count']:,}")
             console.print(table)
 
-        if ("marts", "fct_reconciliation_mismatches") in set(
-            con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-        ):
+        marts = db.relations("marts")
+        if "fct_reconciliation_mismatches" in marts:
             table = Table(title="Reconciliation mismatches (marts.fct_reconciliation_mismatches)")
             for column in ("severity", "mismatch type", "mismatches", "tenants"):
                 table.add_column(column, justify="right" if column in ("mismatches", "tenants") else "left")
-            for severity, mismatch_type, count, tenants in con.execute(
-                "select severity, mismatch_type, count(*), count(distinct tenant_id) "
-                "from marts.fct_reconciliation_mismatches group by all order by min(severity_rank), 2"
-            ).fetchall():
-                table.add_row(severity, mismatch_type, f"{count:,}", f"{tenants:,}")
+            for row in db.query(
+                "select severity, mismatch_type, count(*) as mismatches, count(distinct tenant_id) as tenants "
+                "from marts.fct_reconciliation_mismatches group by severity, mismatch_type "
+                "order by min(severity_rank), mismatch_type"
+            ):
+                table.add_row(
+                    row["severity"], row["mismatch_type"], f"{row['mismatches']:,}", f"{row['tenants']:,}"
+                )
             console.print(table)
 
-        marts = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()
         table = Table(title="Marts")
         table.add_column("model")
         table.add_column("rows", justify="right")
-        for (name,) in marts:
-            count = con.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+        for name in marts:
+            count = db.scalar(f'select count(*) from marts."{name}"')
             table.add_row(f"marts.{name}", f"{count:,}")
         console.print(table)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -17,10 +16,9 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from api.core.migrate import migrate_database
-from api.core.settings import ApiSettings, normalise_database_url
+from api.core.settings import ApiSettings
 from api.main import create_app
 from tests.api.factories import Factory
-from tests.postgres_server import PostgresNotInstalled, find_bindir, running_server
 
 with warnings.catch_warnings():  # starlette's notice about httpx2, which is not installed here
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -35,25 +33,6 @@ def _admin_engine(server_url: str) -> Engine:
 
 def _database(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """A PostgreSQL server for this session (one per xdist worker): SETTLD_API_TEST_POSTGRES_URL's, or a
-    throwaway one (tests/postgres_server.py). Without PostgreSQL binaries the Postgres variants skip, unless
-    SETTLD_REQUIRE_POSTGRES=1 (CI), which makes them fail instead."""
-    configured = os.environ.get("SETTLD_API_TEST_POSTGRES_URL")
-    if configured:
-        yield normalise_database_url(configured)
-        return
-    try:
-        bindir = find_bindir()
-    except PostgresNotInstalled as error:
-        if os.environ.get("SETTLD_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"SETTLD_REQUIRE_POSTGRES=1 but PostgreSQL is unavailable: {error}", pytrace=False)
-        pytest.skip(f"PostgreSQL unavailable: {error}")
-    with running_server(bindir=bindir) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

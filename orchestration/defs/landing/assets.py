@@ -7,7 +7,7 @@ from landing file to mart. Quarantine and the file registry are produced by the 
 import dagster as dg
 
 from ingestion.contracts import DATASETS
-from ingestion.loader import load_dataset
+from ingestion.loader import load_dataset, open_sink
 from orchestration.resources import LandingZoneResource, WarehouseResource
 
 GROUP = "landing"
@@ -75,9 +75,9 @@ def landing_zone(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZoneResource
 ):
     selected = [name for name, key in DATASET_KEYS.items() if key in context.selected_asset_keys]
-    with warehouse.connect() as con:
+    with open_sink(warehouse.target) as sink:
         for name in selected:
-            summary = load_dataset(con, landing.directory, DATASETS[name])
+            summary = load_dataset(sink, landing.directory, DATASETS[name])
             context.log.info(f"{name}: {summary.as_metadata()}")
             metadata = summary.as_metadata()
             yield dg.MaterializeResult(
@@ -90,9 +90,9 @@ def landing_zone(
                 passed=summary.balanced,
                 metadata={k: metadata[k] for k in ("rows_in", "rows_loaded", "rows_quarantined")},
             )
-            in_quarantine = con.execute(
-                "select count(*) from raw.quarantine where dataset = ?", [name]
-            ).fetchone()[0]
+    with warehouse.connect(read_only=True) as db:
+        for name in selected:
+            in_quarantine = db.scalar("select count(*) from raw.quarantine where dataset = ?", [name])
             yield dg.AssetCheckResult(
                 asset_key=DATASET_KEYS[name],
                 check_name="no_quarantined_rows",
@@ -100,10 +100,14 @@ def landing_zone(
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"rows_in_quarantine": in_quarantine},
             )
-        reasons = con.execute(
-            "select dataset, reason_code, count(*) from raw.quarantine group by all order by all"
-        ).fetchall()
-        files = con.execute("select count(*) from raw.load_files").fetchone()[0]
+        reasons = [
+            (row["dataset"], row["reason_code"], row["row_count"])
+            for row in db.query(
+                "select dataset, reason_code, count(*) as row_count from raw.quarantine "
+                "group by dataset, reason_code order by dataset, reason_code"
+            )
+        ]
+        files = db.scalar("select count(*) from raw.load_files")
     if QUARANTINE_KEY in context.selected_asset_keys:
         yield dg.MaterializeResult(
             asset_key=QUARANTINE_KEY,

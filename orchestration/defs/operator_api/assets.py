@@ -31,12 +31,10 @@ def published_reconciliation_mismatches(
     if not operator_api.enabled:
         context.log.info("SETTLD_API_DATABASE_URL is not set: nothing to publish")
         return dg.MaterializeResult(metadata={"published": False})
-    with warehouse.connect(read_only=True) as con:
-        cursor = con.execute(
-            "select * exclude (as_of) from marts.fct_reconciliation_mismatches order by triage_key"
-        )
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    with warehouse.connect(read_only=True) as db:
+        rows = db.query("select * from marts.fct_reconciliation_mismatches order by triage_key")
+    for row in rows:
+        del row["as_of"]  # the run's, not the mismatch's
     published_at = run_as_of(context).replace(tzinfo=UTC)  # the API stores aware UTC instants
     result = publish_mismatches(operator_api.database_url, rows, published_at=published_at)
     return dg.MaterializeResult(

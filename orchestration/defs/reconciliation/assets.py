@@ -59,14 +59,8 @@ def reconciliation_reports(
 ) -> dg.MaterializeResult:
     as_of = run_as_of(context)
     periods = context.partition_keys
-    with warehouse.connect(read_only=True) as con:
-
-        def query(sql: str, params: list) -> list[dict]:
-            cursor = con.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-        run = write_reports(query, artifacts_dir=artifacts.directory, periods=periods, as_of=as_of,
+    with warehouse.connect(read_only=True) as db:
+        run = write_reports(db.query, artifacts_dir=artifacts.directory, periods=periods, as_of=as_of,
                             grace_days=warehouse.grace_days, retention=artifacts.reconciliation_retention)  # fmt: skip
     mismatches = [m for report in run.reports for m in report["mismatches"]]
     by_type = {t: sum(m["mismatchType"] == t for m in mismatches) for t in MISMATCH_TYPES}

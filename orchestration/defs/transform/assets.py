@@ -59,6 +59,14 @@ def settld_dbt_models(
         as_of=dbt_timestamp(as_of),
         grace_days=warehouse.grace_days,
         api_database_url=operator_api.database_url,
+        warehouse_url=warehouse.url,
     )
+    if operator_api.enabled and not (
+        variables["operator_api_sqlite_path"] or variables["operator_api_schema"]
+    ):
+        context.log.warning(
+            "the operator API's database cannot be read by dbt from this warehouse (DuckDB reads a SQLite "
+            "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"
+        )
     context.log.info(f"dbt build as of {as_of.isoformat()}Z")
     yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()

@@ -51,7 +51,7 @@ operations_by_key as (
         min(case when is_live then operation_id end) as live_operation_id,
         min(case when is_live then provider_id end) as live_provider_id,
         min(case when is_live then state end) as live_state,
-        sum(case when is_live then amount_cents end) as live_amount_cents
+        {{ sum_cents('case when is_live then amount_cents end') }} as live_amount_cents
 
     from payout_operations
     group by tenant_id, payout_key

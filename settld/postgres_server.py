@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for a test session.
+"""A throwaway PostgreSQL server, for a test session or a demo (`make demo-postgres`).
 
 `initdb` and `pg_ctl` refuse to run as root, so when the tests run as root (CI, these machines) both run as
 the `postgres` OS user through `runuser`, in a fresh directory under /tmp that the user owns. The server is
@@ -171,7 +171,39 @@ def running_server(
         shutil.rmtree(root, ignore_errors=True)
 
 
-if __name__ == "__main__":  # a manual check: start, connect, stop
+def create_database(server_url: str, name: str) -> str:
+    """Create database `name` (UTF-8, C collation: text orders byte-wise, as on DuckDB) and return its URL."""
+    import psycopg
+
+    conninfo = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        exists = connection.execute("select 1 from pg_database where datname = %s", [name]).fetchone()
+        if not exists:
+            connection.execute(f"create database \"{name}\" template template0 encoding 'UTF8' locale 'C'")
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def run_with_server(command: list[str]) -> int:
+    """Run `command` against a throwaway server: SETTLD_WAREHOUSE_URL names database `settld`, and
+    SETTLD_API_DATABASE_URL the same database's `operator_api` schema (how production is laid out)."""
+    with running_server() as server_url:
+        database = create_database(server_url, "settld")
+        env = {
+            **os.environ,
+            "SETTLD_WAREHOUSE_URL": database.replace("postgresql+psycopg://", "postgresql://"),
+            "SETTLD_API_DATABASE_URL": database + "?options=-csearch_path%3Doperator_api",
+        }
+        print(f"PostgreSQL up: {env['SETTLD_WAREHOUSE_URL']} (stopped and deleted when the command ends)")
+        return subprocess.run(command, env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    # python -m settld.postgres_server [COMMAND ...]: with a command, run it against a throwaway server
+    # (make demo-postgres); without one, start, connect and stop (a manual check).
+    import sys
+
+    if len(sys.argv) > 1:
+        raise SystemExit(run_with_server(sys.argv[1:]))
     started_at = time.monotonic()
     with running_server() as server_url:
         print(f"{server_url} up in {time.monotonic() - started_at:.2f}s")
