@@ -16,10 +16,11 @@ from api.core.middleware import RequestIdMiddleware
 from api.core.migrate import migrate_engine
 from api.core.settings import ApiSettings
 from api.health.router import router as health_router
+from api.periods.router import router as periods_router
 from api.reconciliation.router import router as reconciliation_router
 
 DESCRIPTION = """Operator API of the Settld finance data platform: triage of reconciliation mismatches and
-the audit log. Authenticate with `Authorization: Bearer sk_<keyId>.<secret>`; every write honours
+the audit log, period gate verdicts and period closes. Authenticate with `Authorization: Bearer sk_<keyId>.<secret>`; every write honours
 `Idempotency-Key`; errors are problem documents with a machine-readable `code`."""
 
 
@@ -42,6 +43,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(reconciliation_router)
     app.include_router(audit_router)
+    app.include_router(periods_router)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from api.audit.models import AuditLogEntry
 from api.idempotency.models import IdempotencyRecord
+from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.tenants.models import ApiKey, Tenant
 
@@ -9,6 +10,8 @@ __all__ = [
     "ApiKey",
     "AuditLogEntry",
     "IdempotencyRecord",
+    "PeriodClose",
+    "PeriodGateVerdict",
     "ReconciliationMismatch",
     "ReconciliationTriage",
     "ReconciliationTriageAction",

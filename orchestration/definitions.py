@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.defs.landing.assets import landing_zone
 from orchestration.defs.operator_api.assets import published_reconciliation_mismatches
+from orchestration.defs.quality.checks import raw_great_expectations
 from orchestration.defs.reconciliation.assets import reconciliation_reports
 from orchestration.defs.reconciliation.schedules import (
     daily_reconciliation_job,
@@ -22,7 +23,16 @@ from orchestration.resources import (
 )
 from settld.settings import Settings, warehouse_target
 
-ASSETS = [landing_zone, settld_dbt_models, reconciliation_reports, published_reconciliation_mismatches]
+# Asset checks defined apart from their assets. They are listed with the assets, so every
+# `dg.materialize(ASSETS, ...)` (settld run, tests) runs them with the assets they check.
+CHECKS = [raw_great_expectations]
+ASSETS = [
+    landing_zone,
+    settld_dbt_models,
+    reconciliation_reports,
+    published_reconciliation_mismatches,
+    *CHECKS,
+]
 
 
 def build_resources(settings: Settings) -> dict:

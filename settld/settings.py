@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     reconciliation_retention: int = 5
     # Mirrors dbt's var `reconciliation_grace_days`; recorded in each report's parameters.
     reconciliation_grace_days: int = 7
+    # Whether `settld run` runs the great-expectations suites on the whole raw layer after loading
+    # (`SETTLD_QUALITY_RAW_CHECKS`). `settld bench` turns them off to time reconciliation alone; the period
+    # gate always runs them on the period's rows.
+    quality_raw_checks: bool = True
 
 
 @dataclass(frozen=True)

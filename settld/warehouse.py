@@ -39,6 +39,13 @@ class Warehouse(Protocol):
 
     def relations(self, schema: str) -> list[str]: ...
 
+    def upsert_rows(
+        self, ddl: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Create `table` with `ddl` if missing, then, in one transaction, replace the rows whose first
+        column (the key) matches one of `rows` and insert the others."""
+        ...
+
 
 class _DuckDBWarehouse:
     kind = "duckdb"
@@ -57,6 +64,22 @@ class _DuckDBWarehouse:
 
     def relations(self, schema: str) -> list[str]:
         return [row[0] for row in self.con.execute(_RELATIONS_SQL, [schema]).fetchall()]
+
+    def upsert_rows(
+        self, ddl: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        self.con.execute(f"create schema if not exists {table.split('.')[0]}")
+        self.con.execute(ddl)
+        self.con.execute("begin transaction")
+        try:
+            if rows:
+                self.con.executemany(f"delete from {table} where {columns[0]} = ?", [row[:1] for row in rows])
+                marks = ", ".join("?" for _ in columns)
+                self.con.executemany(f"insert into {table} ({', '.join(columns)}) values ({marks})", rows)
+            self.con.execute("commit")
+        except Exception:
+            self.con.execute("rollback")
+            raise
 
 
 class _PostgresWarehouse:
@@ -84,6 +107,17 @@ class _PostgresWarehouse:
 
     def relations(self, schema: str) -> list[str]:
         return [row["table_name"] for row in self.query(_RELATIONS_SQL, [schema])]
+
+    def upsert_rows(
+        self, ddl: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        with self.connection.transaction(), self.connection.cursor() as cursor:
+            cursor.execute(f"create schema if not exists {table.split('.')[0]}")
+            cursor.execute(ddl)
+            if rows:
+                cursor.executemany(f"delete from {table} where {columns[0]} = %s", [row[:1] for row in rows])
+                marks = ", ".join("%s" for _ in columns)
+                cursor.executemany(f"insert into {table} ({', '.join(columns)}) values ({marks})", rows)
 
 
 _RELATIONS_SQL = "select table_name from information_schema.tables where table_schema = ? order by table_name"
@@ -125,6 +159,8 @@ def connect(target: WarehouseTarget, *, read_only: bool = False) -> Iterator[War
     """The warehouse, open for the duration of the block."""
     if target.kind == "duckdb":
         if read_only:
+            if not target.duckdb_path.is_file():
+                raise WarehouseError("WAREHOUSE_NOT_FOUND", f"no DuckDB warehouse at {target.duckdb_path}")
             con = duckdb.connect(str(target.duckdb_path), read_only=True)
         else:
             from ingestion.duckdb_sink import connect as connect_duckdb

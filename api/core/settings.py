@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from settld.settings import REPO_ROOT
@@ -19,6 +21,11 @@ class ApiSettings(BaseSettings):
     sqlite_busy_timeout: float = 30.0
     # Apply Alembic migrations when the app starts (the CLI's `settld api migrate` does it explicitly).
     migrate_on_startup: bool = True
+    # Where reconciliation reports are read from and evidence bundles written (the pipeline's artifacts).
+    artifacts_dir: Path = Field(
+        default=REPO_ROOT / "artifacts",
+        validation_alias=AliasChoices("SETTLD_API_ARTIFACTS_DIR", "SETTLD_ARTIFACTS_DIR", "artifacts_dir"),
+    )
 
     @field_validator("database_url")
     @classmethod

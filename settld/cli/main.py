@@ -114,9 +114,13 @@ def bench_api(
 
 def _register_subcommands() -> None:
     from settld.cli.api_commands import api_app, keys_app
+    from settld.cli.close_commands import evidence_app, gate, period_app
 
     app.add_typer(api_app, name="api", help="Serve or migrate the operator API.")
     app.add_typer(keys_app, name="keys", help="Create, list and revoke API keys.")
+    app.command("gate")(gate)
+    app.add_typer(period_app, name="period", help="Close or reopen a tenant's period.")
+    app.add_typer(evidence_app, name="evidence", help="Verify period-close evidence bundles.")
 
 
 _register_subcommands()

@@ -95,6 +95,7 @@ def run_pipeline(
     with console.status("Parsing the dbt project ..."):
         refresh_manifest()
     from orchestration.definitions import ASSETS, build_resources
+    from orchestration.defs.quality.checks import RAW_SUITE_CHECKS
 
     resources = build_resources(settings)
     log_path = _run_log_path(target)
@@ -127,11 +128,14 @@ def run_pipeline(
                 stage_tags["dagster/asset_partition_range_end"] = periods[1]
                 description = f"{description} {periods[0]}..{periods[1]}"
             task = progress.add_task(description, total=1)
+            selection = dg.AssetSelection.groups(*groups)
+            if not settings.quality_raw_checks:
+                selection = selection - dg.AssetSelection.checks(*RAW_SUITE_CHECKS)
             with contextlib.redirect_stdout(log):
                 result = dg.materialize(
                     ASSETS,
                     resources=resources,
-                    selection=dg.AssetSelection.groups(*groups),
+                    selection=selection,
                     instance=instance,
                     raise_on_error=False,
                     run_config=QUIET_RUN_CONFIG,

@@ -24,8 +24,16 @@ ROUTES = [
         ("finance_read", "ops_write"),
     ),
     ("GET", "/ops/audit", None, ("finance_write", "ops_write")),
+    ("GET", "/ops/finance/periods/2026-10", None, ("finance_write", "ops_read", "ops_write")),
+    ("POST", "/ops/finance/periods/2026-10/close", None, ("finance_read", "ops_write")),
+    ("POST", "/ops/finance/periods/2026-10/reopen", {"reason": "late data"}, ("finance_read", "ops_write")),
 ]
 PUBLIC = {("GET", "/healthz")}
+# Past authentication, a route may still refuse for its own reason (no gate verdict, nothing to reopen).
+AUTHORIZED_STATUS = {
+    ("POST", "/ops/finance/periods/2026-10/close"): (409, "PERIOD_GATE_FAILED"),
+    ("POST", "/ops/finance/periods/2026-10/reopen"): (404, "PERIOD_NOT_CLOSED"),
+}
 
 
 @pytest.fixture
@@ -47,7 +55,10 @@ def published(factory: Factory, client: TestClient) -> None:
 
 def test_the_table_covers_every_route(app: FastAPI) -> None:
     declared = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
-    covered = {(method, path.replace(MINE["triage_key"], "{triage_key}")) for method, path, *_ in ROUTES}
+    covered = {
+        (method, path.replace(MINE["triage_key"], "{triage_key}").replace("2026-10", "{period}"))
+        for method, path, *_ in ROUTES
+    }
     assert declared == covered | PUBLIC
 
 
@@ -84,7 +95,12 @@ def test_auth_and_scopes(
     response = call(auth(wrong))
     assert (response.status_code, response.json()["code"]) == (403, "SCOPE_FORBIDDEN")
 
-    assert call(auth(valid)).status_code == 200
+    response = call(auth(valid))
+    expected = AUTHORIZED_STATUS.get((method, path))
+    if expected is None:
+        assert response.status_code == 200
+    else:
+        assert (response.status_code, response.json()["code"]) == expected
 
 
 def test_another_tenants_records_are_invisible(client: TestClient, token: str, published: None) -> None:

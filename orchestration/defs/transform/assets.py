@@ -11,6 +11,8 @@ from api.core.migrate import migrate_database
 from orchestration.as_of import dbt_timestamp, run_as_of
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.resources import OperatorApiResource, WarehouseResource
+from quality.dbt_results import TABLE as TEST_RESULTS_TABLE
+from quality.dbt_results import record_test_results
 from settld.settings import dbt_vars
 
 ensure_manifest()  # the asset graph is read from the manifest at import time
@@ -69,4 +71,16 @@ def settld_dbt_models(
             "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"
         )
     context.log.info(f"dbt build as of {as_of.isoformat()}Z")
-    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    # Passed or not, the tests' outcomes go to the warehouse for the period gate (quality/dbt_results.py).
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+        manifest = invocation.get_artifact("manifest.json")
+    except FileNotFoundError:  # dbt stopped before running anything (e.g. a compilation error)
+        run_results, manifest = {}, {}
+    with warehouse.connect() as db:
+        recorded = record_test_results(db, run_results, manifest, as_of=as_of)
+    context.log.info(f"{recorded} dbt test outcomes recorded in {TEST_RESULTS_TABLE}")
+    if not invocation.is_successful():
+        raise dg.Failure(description="dbt build failed: the failing nodes are in the dbt output above")

@@ -1,0 +1,147 @@
+"""HTTP layer of period gate verdicts and period closes (finance_read to look, finance_write to close)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.core.database import utc_now
+from api.core.dependencies import SessionDep
+from api.core.errors import ProblemError
+from api.idempotency.dependencies import IdempotencyDep
+from api.idempotency.service import run_write
+from api.periods import service
+from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
+
+router = APIRouter(prefix="/ops/finance/periods", tags=["periods"])
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="A UTC month, YYYY-MM.")]
+ERRORS = {401: {"description": "No, invalid or revoked API key"}, 403: {"description": "Missing scope"}}
+
+
+class PeriodCloseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    tenant_id: str
+    period: str
+    status: str
+    revision: int
+    verdict_hash: str
+    bundle_file: str
+    bundle_sha256: str
+    closed_at: datetime
+    closed_by_key_id: str | None
+    reopened_at: datetime | None
+    reopened_by_key_id: str | None
+    reopen_reason: str | None
+
+
+class CloseResponse(BaseModel):
+    ok: bool = True
+    changed: bool
+    close: PeriodCloseOut
+
+
+class ReopenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why the closed period must change.")
+
+
+class VerdictOut(BaseModel):
+    verdict_hash: str
+    ok: bool
+    failing_check_ids: list[str]
+    recorded_at: datetime
+    verdict: dict[str, Any]
+
+
+class PeriodOut(BaseModel):
+    period: str
+    close: PeriodCloseOut | None
+    gate: VerdictOut | None
+
+
+@router.get("/{period}", response_model=PeriodOut, responses=ERRORS)
+def get_period(session: SessionDep, principal: FinanceReadDep, period: PeriodPath) -> PeriodOut:
+    """The period's close record (if any) and its latest gate verdict (if any) for the key's tenant."""
+    record = service.get_close(session, tenant_id=principal.tenant_id, period=period)
+    verdict = service.get_verdict(session, tenant_id=principal.tenant_id, period=period)
+    gate = None
+    if verdict is not None:
+        gate = VerdictOut(
+            verdict_hash=verdict.verdict_hash,
+            ok=verdict.ok,
+            failing_check_ids=json.loads(verdict.failing_check_ids),
+            recorded_at=verdict.recorded_at,
+            verdict=json.loads(verdict.verdict),
+        )
+    return PeriodOut(
+        period=period, close=PeriodCloseOut.model_validate(record) if record else None, gate=gate
+    )
+
+
+@router.post(
+    "/{period}/close",
+    response_model=CloseResponse,
+    responses={
+        **ERRORS,
+        409: {"description": "PERIOD_GATE_FAILED, EVIDENCE_INCOMPLETE, IDEMPOTENCY_KEY_REUSED"},
+    },
+)
+def post_close(
+    request: Request,
+    session: SessionDep,
+    principal: FinanceWriteDep,
+    idempotent: IdempotencyDep,
+    period: PeriodPath,
+) -> Response:
+    """Close the period when its gate is green: record it and write the evidence bundle. Closing a closed
+    period changes nothing and returns the same record."""
+
+    def operation() -> tuple[int, dict]:
+        outcome = service.close_period(
+            session,
+            context=principal.audit_context,
+            period=period,
+            artifacts_dir=request.app.state.settings.artifacts_dir,
+            now=utc_now(),
+        )
+        body = CloseResponse(changed=outcome.changed, close=PeriodCloseOut.model_validate(outcome.record))
+        return 200, body.model_dump(mode="json")
+
+    return run_write(session, principal=principal, request=idempotent, operation=operation)
+
+
+@router.post(
+    "/{period}/reopen",
+    response_model=CloseResponse,
+    responses={
+        **ERRORS,
+        404: {"description": "PERIOD_NOT_CLOSED"},
+        409: {"description": "IDEMPOTENCY_KEY_REUSED"},
+    },
+)
+def post_reopen(
+    body: ReopenRequest,
+    session: SessionDep,
+    principal: FinanceWriteDep,
+    idempotent: IdempotencyDep,
+    period: PeriodPath,
+) -> Response:
+    """Reopen a closed period (audited, with the reason). Reopening an open period changes nothing."""
+    if not body.reason.strip():
+        raise ProblemError(422, "REASON_REQUIRED", "Reopening a closed period needs a reason.")
+
+    def operation() -> tuple[int, dict]:
+        outcome = service.reopen_period(
+            session, context=principal.audit_context, period=period, reason=body.reason.strip(), now=utc_now()
+        )
+        response = CloseResponse(changed=outcome.changed, close=PeriodCloseOut.model_validate(outcome.record))
+        return 200, response.model_dump(mode="json")
+
+    return run_write(session, principal=principal, request=idempotent, operation=operation)

@@ -1,0 +1,262 @@
+"""Recording gate verdicts, closing and reopening periods, and building the evidence bundle.
+
+Closing trusts the latest verdict `settld gate` recorded for the tenant's period (the warehouse's checks),
+and re-checks what can change after it from this database: every critical or high published mismatch
+must be resolved or dismissed now. A closed period is immutable (closing again returns the same record);
+reopening needs a reason; both are audited. The HTTP route and `settld period close` share this code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.audit.service import AuditContext, append_audit
+from api.core.errors import ProblemError
+from api.periods.models import PeriodClose, PeriodGateVerdict
+from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
+from settld.core import canonical_json, sha256_hex
+from settld.evidence import build_bundle, csv_bytes, write_bundle
+
+SERIOUS_SEVERITIES = ("critical", "high")
+HANDLED_STATUSES = ("resolved", "dismissed")
+MISMATCH_COLUMNS = (
+    "triage_key", "provider_id", "mismatch_type", "mismatch_key", "severity", "severity_override",
+    "expected_amount_cents", "actual_amount_cents", "currency", "triage_status", "owner", "resolution",
+    "triage_revision", "triaged_at", "resolved_at", "resolved_by_key_id",
+)  # fmt: skip
+ACTION_COLUMNS = (
+    "triage_key", "revision", "action", "prev_status", "next_status", "owner", "actor_key_id", "at",
+)  # fmt: skip
+INPUT_COLUMNS = ("dataset", "sourceFile", "sha256")
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    changed: bool
+    record: PeriodClose
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_verdict(session: Session, verdict: dict[str, Any], *, now: datetime) -> PeriodGateVerdict:
+    """Keep `verdict` as the tenant's latest for its period (written by `settld gate`)."""
+    row = session.get(PeriodGateVerdict, (verdict["tenantId"], verdict["period"]))
+    if row is None:
+        row = PeriodGateVerdict(tenant_id=verdict["tenantId"], period=verdict["period"])
+        session.add(row)
+    row.verdict_hash = verdict["verdictHash"]
+    row.ok = bool(verdict["verdict"]["ok"])
+    row.failing_check_ids = json.dumps(verdict["verdict"]["failingCheckIds"])
+    row.verdict = canonical_json(verdict)
+    row.recorded_at = now
+    return row
+
+
+def get_close(session: Session, *, tenant_id: str, period: str) -> PeriodClose | None:
+    return session.get(PeriodClose, (tenant_id, period))
+
+
+def get_verdict(session: Session, *, tenant_id: str, period: str) -> PeriodGateVerdict | None:
+    return session.get(PeriodGateVerdict, (tenant_id, period))
+
+
+def _gate_failed(detail: str, failing: list[str], **extra: Any) -> ProblemError:
+    return ProblemError(409, "PERIOD_GATE_FAILED", detail, failing_check_ids=failing, **extra)
+
+
+def _mismatch_rows(session: Session, *, tenant_id: str, period: str) -> list[dict[str, Any]]:
+    """The period's current published mismatches with their triage, sorted by triage_key."""
+    rows = session.execute(
+        select(ReconciliationMismatch, ReconciliationTriage)
+        .outerjoin(
+            ReconciliationTriage,
+            (ReconciliationTriage.tenant_id == ReconciliationMismatch.tenant_id)
+            & (ReconciliationTriage.triage_key == ReconciliationMismatch.triage_key),
+        )
+        .where(
+            ReconciliationMismatch.tenant_id == tenant_id,
+            ReconciliationMismatch.period == period,
+            ReconciliationMismatch.cleared_at.is_(None),
+        )
+        .order_by(ReconciliationMismatch.triage_key)
+    ).all()
+    return [
+        {
+            "triage_key": mismatch.triage_key,
+            "provider_id": mismatch.provider_id,
+            "mismatch_type": mismatch.mismatch_type,
+            "mismatch_key": mismatch.mismatch_key,
+            "severity": mismatch.severity,
+            "severity_override": triage.severity if triage else None,
+            "expected_amount_cents": mismatch.expected_amount_cents,
+            "actual_amount_cents": mismatch.actual_amount_cents,
+            "currency": mismatch.currency,
+            "triage_status": triage.status if triage else "open",
+            "owner": triage.owner if triage else None,
+            "resolution": triage.resolution if triage else None,
+            "triage_revision": triage.revision if triage else 0,
+            "triaged_at": _iso(triage.triaged_at) if triage else None,
+            "resolved_at": _iso(triage.resolved_at) if triage else None,
+            "resolved_by_key_id": triage.resolved_by_key_id if triage else None,
+        }
+        for mismatch, triage in rows
+    ]
+
+
+def unhandled_serious(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        row["triage_key"]
+        for row in rows
+        if (row["severity_override"] or row["severity"]) in SERIOUS_SEVERITIES
+        and row["triage_status"] not in HANDLED_STATUSES
+    ]
+
+
+def _action_rows(session: Session, *, tenant_id: str, triage_keys: list[str]) -> list[dict[str, Any]]:
+    if not triage_keys:
+        return []
+    actions = session.scalars(
+        select(ReconciliationTriageAction)
+        .where(
+            ReconciliationTriageAction.tenant_id == tenant_id,
+            ReconciliationTriageAction.triage_key.in_(triage_keys),
+        )
+        .order_by(ReconciliationTriageAction.triage_key, ReconciliationTriageAction.revision)
+    )
+    return [{**{c: getattr(a, c) for c in ACTION_COLUMNS if c != "at"}, "at": _iso(a.at)} for a in actions]
+
+
+def evidence_files(
+    session: Session, *, tenant_id: str, period: str, verdict: PeriodGateVerdict, artifacts_dir: Path
+) -> dict[str, bytes]:
+    """Every file of the period's evidence bundle except its manifest."""
+    document = json.loads(verdict.verdict)
+    mismatches = _mismatch_rows(session, tenant_id=tenant_id, period=period)
+    files = {
+        "gate-verdict.json": (verdict.verdict + "\n").encode("utf-8"),
+        "mismatches.csv": csv_bytes(MISMATCH_COLUMNS, mismatches),
+        "triage-actions.csv": csv_bytes(
+            ACTION_COLUMNS,
+            _action_rows(session, tenant_id=tenant_id, triage_keys=[row["triage_key"] for row in mismatches]),
+        ),
+        "inputs.csv": csv_bytes(INPUT_COLUMNS, document["inputs"]["landingFiles"]),
+    }
+    reports_dir = artifacts_dir / "reconciliation" / tenant_id / period
+    missing = []
+    for report in document["inputs"]["reconciliationReports"]:
+        path = reports_dir / report["file"]
+        if not path.is_file():
+            missing.append(report["file"])
+            continue
+        files[f"reconciliation/{report['file']}"] = path.read_bytes()
+    if missing:
+        raise ProblemError(
+            409,
+            "EVIDENCE_INCOMPLETE",
+            "Reports named by the gate verdict are no longer on disk (pruned by retention?): rerun the "
+            "reports and the gate.",
+            missing_reports=missing,
+        )
+    return files
+
+
+def close_period(
+    session: Session, *, context: AuditContext, period: str, artifacts_dir: Path, now: datetime
+) -> CloseOutcome:
+    tenant_id = context.tenant_id
+    record = session.scalars(
+        select(PeriodClose)
+        .where(PeriodClose.tenant_id == tenant_id, PeriodClose.period == period)
+        .with_for_update()
+    ).one_or_none()
+    if record is not None and record.status == "closed":
+        return CloseOutcome(changed=False, record=record)
+    verdict = get_verdict(session, tenant_id=tenant_id, period=period)
+    if verdict is None:
+        raise _gate_failed(
+            "No gate verdict recorded for this period: run `settld gate`.", ["gate.not_evaluated"]
+        )
+    if not verdict.ok:
+        raise _gate_failed(
+            "The period gate is red.",
+            json.loads(verdict.failing_check_ids),
+            verdict_hash=verdict.verdict_hash,
+        )
+    unhandled = unhandled_serious(_mismatch_rows(session, tenant_id=tenant_id, period=period))
+    if unhandled:
+        raise _gate_failed(
+            "Critical or high mismatches are not resolved or dismissed.",
+            ["reconciliation.serious_mismatches_handled"],
+            unhandled_triage_keys=unhandled[:20],
+            unhandled_count=len(unhandled),
+        )
+    files = evidence_files(
+        session, tenant_id=tenant_id, period=period, verdict=verdict, artifacts_dir=artifacts_dir
+    )
+    data, manifest_hash = build_bundle(
+        files, tenant_id=tenant_id, period=period, verdict_hash=verdict.verdict_hash
+    )
+    bundle = write_bundle(artifacts_dir / "evidence" / tenant_id, period, data, manifest_hash)
+    revision = 0 if record is None else record.revision
+    if record is None:
+        record = PeriodClose(tenant_id=tenant_id, period=period)
+        session.add(record)
+    record.status = "closed"
+    record.revision = revision + 1
+    record.verdict_hash = verdict.verdict_hash
+    record.bundle_file = bundle.relative_to(artifacts_dir).as_posix()
+    record.bundle_sha256 = sha256_hex(data)
+    record.closed_at = now
+    record.closed_by_key_id = context.actor_key_id
+    record.reopened_at = record.reopened_by_key_id = record.reopen_reason = None
+    session.flush()
+    append_audit(
+        session,
+        context=context,
+        action="period.close",
+        target_type="period",
+        target_id=period,
+        details={"revision": record.revision, "verdict_hash": record.verdict_hash,
+                 "bundle_file": record.bundle_file, "bundle_sha256": record.bundle_sha256},
+        at=now,
+    )  # fmt: skip
+    return CloseOutcome(changed=True, record=record)
+
+
+def reopen_period(
+    session: Session, *, context: AuditContext, period: str, reason: str, now: datetime
+) -> CloseOutcome:
+    record = session.scalars(
+        select(PeriodClose)
+        .where(PeriodClose.tenant_id == context.tenant_id, PeriodClose.period == period)
+        .with_for_update()
+    ).one_or_none()
+    if record is None:
+        raise ProblemError(404, "PERIOD_NOT_CLOSED", f"Period {period} has never been closed.")
+    if record.status != "closed":
+        return CloseOutcome(changed=False, record=record)
+    record.status = "reopened"
+    record.revision += 1
+    record.reopened_at = now
+    record.reopened_by_key_id = context.actor_key_id
+    record.reopen_reason = reason
+    session.flush()
+    append_audit(
+        session,
+        context=context,
+        action="period.reopen",
+        target_type="period",
+        target_id=period,
+        details={"revision": record.revision, "reason": reason, "bundle_file": record.bundle_file},
+        at=now,
+    )
+    return CloseOutcome(changed=True, record=record)

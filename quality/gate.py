@@ -1,0 +1,335 @@
+"""The period gate: may a tenant's period (a UTC month) close? `PeriodGateVerdict.v1`, one per tenant.
+
+Every check that bears on the period is evaluated, each as {id, ok, blocking, details}; the verdict is ok
+when every blocking check is. The gate fails closed: a check that cannot run (missing table, unreadable
+API database, an exception) is a failed blocking check whose details say why. The rules are written
+down in docs/DECISIONLOG.md ("Period gate"); the runbook is docs/runbooks/period-close.md.
+
+Checks:
+- `ge.<dataset>.<rule>`: great-expectations suites on the period's raw rows of the tenant
+  (quality/raw_suites.py); blocking as each expectation says.
+- `dbt.tests_passed` and one `dbt.<test name>` per failing dbt test: the latest build's outcomes
+  (quality/dbt_results.py). A dbt test is not scoped to a tenant or period, so a failing one blocks all.
+- `reconciliation.tieout_explained`: per provider and currency, confirmed - expected drift within the
+  tolerance, or explained by at least one mismatch of that provider and currency (which the next check
+  then requires to be handled when it is serious).
+- `reconciliation.serious_mismatches_handled`: no critical or high mismatch (after an operator's severity
+  override) whose triage is not resolved or dismissed. Triage is read live from the operator API's
+  database when one is configured, else from the queue mart as of the last build.
+- `reconciliation.reports_present`: the period's ReconcileReport.v1 exists for every provider.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from quality.dbt_results import FAILING_STATUSES, read_test_results
+from settld.core import canonical_hash, canonical_json, parse_period
+from settld.warehouse import Warehouse
+
+SCHEMA_VERSION = "PeriodGateVerdict.v1"
+SERIOUS_SEVERITIES = ("critical", "high")
+HANDLED_STATUSES = ("resolved", "dismissed")
+DETAIL_EXAMPLES = 20  # keys listed in a check's details (the count is always complete)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    ok: bool
+    blocking: bool
+    details: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "ok": self.ok, "blocking": self.blocking, "details": self.details}
+
+
+TriageReader = Callable[[str, str], dict[str, dict[str, Any]]]  # (tenant, period) -> triage_key -> record
+
+
+def _guarded(check_id: str, evaluate: Callable[[], list[Check]]) -> list[Check]:
+    """Run a group of checks; if it cannot run, it is one failed blocking check (fail closed)."""
+    try:
+        return evaluate()
+    except Exception as error:  # noqa: BLE001 - any failure to evaluate must turn the gate red
+        return [Check(check_id, False, True, {"error": f"{type(error).__name__}: {error}"[:500]})]
+
+
+def great_expectations_checks(
+    db: Warehouse, *, tenant_id: str, period: str, data_docs_dir: Path | None = None
+) -> list[Check]:
+    """One check per expectation; with `data_docs_dir`, GE's HTML Data Docs of the same validation."""
+    from quality.raw_suites import validate_all, validate_all_with_data_docs
+
+    if data_docs_dir is None:
+        suites = validate_all(db, period=period, tenant_id=tenant_id)
+    else:
+        suites, _ = validate_all_with_data_docs(
+            data_docs_dir, warehouse=db, period=period, tenant_id=tenant_id
+        )
+    checks = []
+    for dataset, suite in sorted(suites.items()):
+        for outcome in suite.outcomes:
+            checks.append(
+                Check(
+                    outcome.check_id,
+                    outcome.success,
+                    outcome.blocking,
+                    {
+                        "dataset": dataset,
+                        "evaluatedRows": outcome.evaluated_rows,
+                        "unexpectedCount": outcome.unexpected_count,
+                        **outcome.details,
+                    },
+                )  # fmt: skip
+            )
+    return checks
+
+
+def dbt_checks(db: Warehouse) -> list[Check]:
+    results = read_test_results(db)
+    if not results:
+        return [
+            Check("dbt.tests_passed", False, True, {"error": "no dbt test results recorded (run dbt build)"})
+        ]
+    failing = [row for row in results if row["status"] in FAILING_STATUSES]
+    checks = [
+        Check(
+            "dbt.tests_passed",
+            not failing,
+            True,
+            {
+                "tests": len(results),
+                "failing": len(failing),
+                "asOf": _iso(max(row["as_of"] for row in results)),
+            },
+        )
+    ]
+    for row in failing:
+        checks.append(
+            Check(
+                f"dbt.{row['test_name']}",
+                False,
+                row["severity"] != "warn",
+                {
+                    "status": row["status"],
+                    "failures": row["failures"],
+                    "attachedNode": row["attached_node"],
+                    "message": row["message"],
+                },
+            )  # fmt: skip
+        )
+    return checks
+
+
+def tieout_check(db: Warehouse, *, tenant_id: str, period: str, tolerance_cents: int) -> list[Check]:
+    rows = db.query(
+        "select provider_id, currency, expected_total_cents, confirmed_total_cents, drift_cents "
+        "from marts.fct_reconciliation_tieout where tenant_id = ? and period = ? order by provider_id, currency",
+        [tenant_id, period],
+    )
+    # A mismatch explains drift in its expected currency and, for a currency mismatch, in the currency
+    # the money actually moved in.
+    explained = set()
+    for row in db.query(
+        "select distinct provider_id, currency, actual_currency from marts.fct_reconciliation_mismatches "
+        "where tenant_id = ? and period = ?",
+        [tenant_id, period],
+    ):
+        explained.add((row["provider_id"], row["currency"]))
+        explained.add((row["provider_id"], row["actual_currency"] or row["currency"]))
+    unexplained = [
+        {"providerId": row["provider_id"], "currency": row["currency"], "driftCents": row["drift_cents"]}
+        for row in rows
+        if abs(row["drift_cents"]) > tolerance_cents
+        and (row["provider_id"], row["currency"]) not in explained
+    ]
+    drifting = sum(abs(row["drift_cents"]) > tolerance_cents for row in rows)
+    details = {"toleranceCents": tolerance_cents, "drifting": drifting, "unexplained": unexplained}
+    return [Check("reconciliation.tieout_explained", not unexplained, True, details)]
+
+
+def mismatch_check(db: Warehouse, *, tenant_id: str, period: str, triage: TriageReader | None) -> list[Check]:
+    mismatches = db.query(
+        "select triage_key, severity, mismatch_type from marts.fct_reconciliation_mismatches "
+        "where tenant_id = ? and period = ? order by triage_key",
+        [tenant_id, period],
+    )
+    if triage is not None:
+        records, source = triage(tenant_id, period), "operator_api"
+    else:
+        records = {
+            row["triage_key"]: {"status": row["triage_status"], "severity": None}
+            for row in db.query(
+                "select triage_key, triage_status from marts.fct_reconciliation_mismatch_queue "
+                "where tenant_id = ? and period = ? and has_triage",
+                [tenant_id, period],
+            )
+        }
+        source = "warehouse_queue_mart"
+    unhandled = []
+    for row in mismatches:
+        record = records.get(row["triage_key"]) or {}
+        severity = record.get("severity") or row["severity"]
+        if severity in SERIOUS_SEVERITIES and record.get("status") not in HANDLED_STATUSES:
+            unhandled.append(row["triage_key"])
+    details = {
+        "triageSource": source,
+        "mismatches": len(mismatches),
+        "unhandledSerious": len(unhandled),
+        "examples": unhandled[:DETAIL_EXAMPLES],
+    }
+    return [Check("reconciliation.serious_mismatches_handled", not unhandled, True, details)]
+
+
+def latest_reports(artifacts_dir: Path, *, tenant_id: str, period: str) -> list[dict[str, Any]]:
+    """The newest ReconcileReport.v1 per provider for the tenant and period (newest asOf, then name)."""
+    newest: dict[str, tuple[str, str, dict]] = {}
+    for path in sorted((artifacts_dir / "reconciliation" / tenant_id / period).glob("*.json")):
+        report = json.loads(path.read_text())
+        provider = report["providerId"]
+        candidate = (report["asOf"], path.name, {"path": path, "report": report})
+        if provider not in newest or candidate[:2] > newest[provider][:2]:
+            newest[provider] = candidate
+    return [newest[provider][2] for provider in sorted(newest)]
+
+
+def reports_check(db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period: str) -> list[Check]:
+    expected = {
+        row["provider_id"]
+        for row in db.query(
+            "select distinct provider_id from marts.fct_reconciliation_report_inputs "
+            "where tenant_id = ? and period = ?",
+            [tenant_id, period],
+        )
+    }
+    present = {entry["report"]["providerId"] for entry in latest_reports(artifacts_dir, tenant_id=tenant_id,
+                                                                          period=period)}  # fmt: skip
+    missing = sorted(expected - present)
+    return [Check("reconciliation.reports_present", not missing, True, {"providers": sorted(expected),
+                                                                          "missing": missing})]  # fmt: skip
+
+
+def input_files(db: Warehouse, *, tenant_id: str, period: str) -> list[dict[str, str]]:
+    """Landing files the period's reconciliation inputs came from, with their sha256."""
+    names: set[str] = set()
+    for row in db.query(
+        "select source_files from marts.fct_reconciliation_report_inputs where tenant_id = ? and period = ?",
+        [tenant_id, period],
+    ):
+        names.update(row["source_files"].split("\n"))
+    digests = {
+        row["source_file"]: (row["dataset"], row["file_sha256"])
+        for row in db.query("select dataset, source_file, file_sha256 from raw.load_files")
+    }
+    return [
+        {
+            "sourceFile": name,
+            "dataset": digests.get(name, (None, None))[0],
+            "sha256": digests.get(name, (None, None))[1],
+        }
+        for name in sorted(names)
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def evaluate(
+    db: Warehouse,
+    *,
+    tenant_id: str,
+    period: str,
+    artifacts_dir: Path,
+    triage: TriageReader | None = None,
+    tolerance_cents: int = 0,
+    data_docs: bool = False,
+) -> dict[str, Any]:
+    """The PeriodGateVerdict.v1 of one tenant and period (canonical JSON content, with its hash).
+
+    With `data_docs`, great-expectations' HTML Data Docs of the validation are written to
+    `<artifacts>/quality/data_docs/<tenant>/<period>/index.html` for analysts.
+    """
+    parse_period(period)
+    docs_dir = artifacts_dir / "quality" / "data_docs" / tenant_id / period if data_docs else None
+    checks: list[Check] = []
+    checks += _guarded(
+        "ge.suites_ran",
+        lambda: great_expectations_checks(db, tenant_id=tenant_id, period=period, data_docs_dir=docs_dir),
+    )
+    checks += _guarded("dbt.tests_passed", lambda: dbt_checks(db))
+    checks += _guarded(
+        "reconciliation.tieout_explained",
+        lambda: tieout_check(db, tenant_id=tenant_id, period=period, tolerance_cents=tolerance_cents),
+    )
+    checks += _guarded(
+        "reconciliation.serious_mismatches_handled",
+        lambda: mismatch_check(db, tenant_id=tenant_id, period=period, triage=triage),
+    )
+    checks += _guarded(
+        "reconciliation.reports_present",
+        lambda: reports_check(db, artifacts_dir, tenant_id=tenant_id, period=period),
+    )
+    checks.sort(key=lambda check: check.id)
+    reports = _guarded_value(lambda: latest_reports(artifacts_dir, tenant_id=tenant_id, period=period), [])
+    core = {
+        "schemaVersion": SCHEMA_VERSION,
+        "artifactType": SCHEMA_VERSION,
+        "tenantId": tenant_id,
+        "period": period,
+        "checks": [check.as_dict() for check in checks],
+        "verdict": {
+            "ok": all(check.ok for check in checks if check.blocking),
+            "failingCheckIds": [check.id for check in checks if check.blocking and not check.ok],
+            "warningCheckIds": [check.id for check in checks if not check.blocking and not check.ok],
+        },
+        "inputs": {
+            "landingFiles": _guarded_value(lambda: input_files(db, tenant_id=tenant_id, period=period), []),
+            "reconciliationReports": [
+                {
+                    "file": entry["path"].name,
+                    "providerId": entry["report"]["providerId"],
+                    "reportHash": entry["report"]["reportHash"],
+                    "asOf": entry["report"]["asOf"],
+                }
+                for entry in reports
+            ],  # fmt: skip
+        },
+    }
+    return {**core, "verdictHash": canonical_hash(core)}
+
+
+def _guarded_value(produce: Callable[[], Any], fallback: Any) -> Any:
+    try:
+        return produce()
+    except Exception:  # noqa: BLE001 - a missing input is reported by the checks themselves
+        return fallback
+
+
+def gate_tenants(db: Warehouse, period: str) -> list[str]:
+    """Every tenant the warehouse knows (each gets a verdict, even with nothing in the period)."""
+    return [
+        row["tenant_id"] for row in db.query("select tenant_id from marts.dim_tenants order by tenant_id")
+    ]
+
+
+def write_verdict(artifacts_dir: Path, verdict: dict[str, Any]) -> Path:
+    """`<artifacts>/gates/<tenant>/<period>.json`: the latest verdict, canonical JSON."""
+    path = artifacts_dir / "gates" / verdict["tenantId"] / f"{verdict['period']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (canonical_json(verdict) + "\n").encode("utf-8")
+    if not path.exists() or path.read_bytes() != data:
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    return path
+
+
+def failing(verdicts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [verdict for verdict in verdicts if not verdict["verdict"]["ok"]]
