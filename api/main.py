@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.audit.router import router as audit_router
+from api.billing.router import router as billing_router
 from api.core.database import Database
 from api.core.errors import install_error_handlers
 from api.core.middleware import RequestIdMiddleware
@@ -44,6 +45,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(reconciliation_router)
     app.include_router(audit_router)
     app.include_router(periods_router)
+    app.include_router(billing_router)
     return app
 
 

@@ -1,6 +1,7 @@
 """Every table of the API database, imported once so `Base.metadata` is complete (Alembic, tests)."""
 
 from api.audit.models import AuditLogEntry
+from api.billing.models import StripeCustomerTenant, StripeEvent, StripeWebhookDelivery
 from api.idempotency.models import IdempotencyRecord
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
@@ -15,5 +16,8 @@ __all__ = [
     "ReconciliationMismatch",
     "ReconciliationTriage",
     "ReconciliationTriageAction",
+    "StripeCustomerTenant",
+    "StripeEvent",
+    "StripeWebhookDelivery",
     "Tenant",
 ]

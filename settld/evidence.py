@@ -58,15 +58,20 @@ def build_bundle(
         ],
     }
     manifest_bytes = json_bytes(manifest)
+    return _encode({**files, MANIFEST: manifest_bytes}), sha256_hex(manifest_bytes)
+
+
+def _encode(entries: Mapping[str, bytes]) -> bytes:
+    """The one canonical zip encoding of `entries` (verification re-encodes and compares bytes)."""
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w") as archive:
-        for path, content in sorted({**files, MANIFEST: manifest_bytes}.items()):
+        for path, content in sorted(entries.items()):
             info = zipfile.ZipInfo(path, date_time=ZIP_TIMESTAMP)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = FILE_MODE
             info.create_system = 3  # unix, whatever the machine
             archive.writestr(info, content, compresslevel=6)
-    return output.getvalue(), sha256_hex(manifest_bytes)
+    return output.getvalue()
 
 
 def write_bundle(directory: Path, period: str, data: bytes, manifest_hash: str) -> Path:
@@ -93,10 +98,12 @@ class Verification:
 
 
 def verify_bundle(path: Path) -> Verification:
-    """Check every file against the manifest, that nothing is missing or extra, and the name's hash."""
+    """Check every file against the manifest, that nothing is missing or extra, the name's hash, and that
+    the zip is exactly the canonical encoding of its contents (so a changed header byte fails too)."""
     result = Verification()
     try:
-        with zipfile.ZipFile(path) as archive:
+        original = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(original)) as archive:
             names = set(archive.namelist())
             if MANIFEST not in names:
                 result.fail("manifest.json is missing")
@@ -106,15 +113,20 @@ def verify_bundle(path: Path) -> Verification:
             listed = {entry["path"]: entry for entry in result.manifest.get("files", [])}
             for name in sorted(names - set(listed) - {MANIFEST}):
                 result.fail(f"{name}: not listed in the manifest")
+            contents = {MANIFEST: manifest_bytes}
             for name, entry in sorted(listed.items()):
                 if name not in names:
                     result.fail(f"{name}: listed in the manifest but missing")
                     continue
-                content = archive.read(name)
+                content = contents[name] = archive.read(name)
                 result.files += 1
                 if hashlib.sha256(content).hexdigest() != entry["sha256"] or len(content) != entry["bytes"]:
                     result.fail(f"{name}: sha256 or size differs from the manifest")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError) as error:
+            if result.ok and _encode(contents) != original:
+                result.fail("the zip container differs from the canonical encoding of its files (altered)")
+    # A damaged zip fails in many ways (bad CRC, zlib errors, a flipped "encrypted" flag, an unknown
+    # compression method, a truncated entry...): any of them means the bundle cannot be verified.
+    except Exception as error:  # noqa: BLE001
         result.fail(f"unreadable bundle: {type(error).__name__}: {error}")
         return result
     expected_prefix = sha256_hex(manifest_bytes)[:16]

@@ -21,6 +21,15 @@ class ApiSettings(BaseSettings):
     sqlite_busy_timeout: float = 30.0
     # Apply Alembic migrations when the app starts (the CLI's `settld api migrate` does it explicitly).
     migrate_on_startup: bool = True
+    # The Stripe webhook's signing secret (`whsec_...`, Stripe's own variable name) and how old a signed
+    # delivery may be (seconds; 0 accepts any age). Without a secret every delivery is rejected.
+    stripe_webhook_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STRIPE_WEBHOOK_SECRET", "SETTLD_API_STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"
+        ),
+    )
+    stripe_webhook_tolerance: int = Field(default=300, ge=0)
     # Where reconciliation reports are read from and evidence bundles written (the pipeline's artifacts).
     artifacts_dir: Path = Field(
         default=REPO_ROOT / "artifacts",

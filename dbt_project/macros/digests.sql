@@ -34,3 +34,16 @@
     {#- extract(epoch ...) is numeric (exact) on Postgres 14 and later -#}
     cast(extract(epoch from {{ ts }}) * 1000000 as bigint)
 {%- endmacro %}
+
+{#- Epoch seconds (bigint) as a naive UTC timestamp. -#}
+{% macro epoch_seconds_to_timestamp(seconds) -%}
+    {{ return(adapter.dispatch('epoch_seconds_to_timestamp', 'settld')(seconds)) }}
+{%- endmacro %}
+
+{% macro default__epoch_seconds_to_timestamp(seconds) -%}
+    make_timestamp({{ seconds }} * 1000000)
+{%- endmacro %}
+
+{% macro postgres__epoch_seconds_to_timestamp(seconds) -%}
+    (to_timestamp({{ seconds }}) at time zone 'UTC')
+{%- endmacro %}

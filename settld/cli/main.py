@@ -121,6 +121,9 @@ def _register_subcommands() -> None:
     app.command("gate")(gate)
     app.add_typer(period_app, name="period", help="Close or reopen a tenant's period.")
     app.add_typer(evidence_app, name="evidence", help="Verify period-close evidence bundles.")
+    from settld.cli.stripe_commands import stripe_app
+
+    app.add_typer(stripe_app, name="stripe", help="Stripe billing data: replay a window of events.")
 
 
 _register_subcommands()

@@ -28,7 +28,8 @@ ROUTES = [
     ("POST", "/ops/finance/periods/2026-10/close", None, ("finance_read", "ops_write")),
     ("POST", "/ops/finance/periods/2026-10/reopen", {"reason": "late data"}, ("finance_read", "ops_write")),
 ]
-PUBLIC = {("GET", "/healthz")}
+# Public: liveness, and the Stripe webhook (trusts only a valid Stripe-Signature; see its own tests).
+PUBLIC = {("GET", "/healthz"), ("POST", "/v1/webhooks/stripe")}
 # Past authentication, a route may still refuse for its own reason (no gate verdict, nothing to reopen).
 AUTHORIZED_STATUS = {
     ("POST", "/ops/finance/periods/2026-10/close"): (409, "PERIOD_GATE_FAILED"),

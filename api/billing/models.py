@@ -1,0 +1,73 @@
+"""Stripe webhook deliveries (every one, accepted or not), accepted events (once per event id) and the
+customer-to-tenant mapping. dbt reads the first two as sources (webhook health, event gaps)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.core.database import Base, UTCDateTime
+
+DELIVERY_ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class StripeWebhookDelivery(Base):
+    """One HTTP delivery to the webhook: status accepted | duplicate | ignored | rejected, with a reason key
+    when rejected. Rejected deliveries whose body was kept are dead letters a replay may re-apply."""
+
+    __tablename__ = "stripe_webhook_deliveries"
+    __table_args__ = (
+        Index("ix_stripe_webhook_deliveries_received", "received_at"),
+        Index("ix_stripe_webhook_deliveries_event", "event_id"),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(DELIVERY_ID_TYPE, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(16))  # webhook | replay
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[str | None] = mapped_column(String(255))
+    event_type: Mapped[str | None] = mapped_column(String(255))
+    event_created: Mapped[int | None] = mapped_column(BigInteger)  # the event's `created`, epoch seconds
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    signature_header: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)  # the raw body (UTF-8), kept for replay and audit
+    replayable: Mapped[bool] = mapped_column(Boolean)
+    replayed_delivery_id: Mapped[int | None] = mapped_column(DELIVERY_ID_TYPE)  # set on replay deliveries
+
+
+class StripeEvent(Base):
+    """An accepted Stripe event, stored once per event id whichever path brought it (webhook, pull, replay)."""
+
+    __tablename__ = "stripe_events"
+    __table_args__ = (Index("ix_stripe_events_created", "created", "event_id"),)
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(255))
+    created: Mapped[int] = mapped_column(BigInteger)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(255))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    ignored: Mapped[bool] = mapped_column(Boolean)  # an event type Settld does not use: kept, not applied
+    # Read from subscription events when stored (so SQL never parses JSON): the plan named in metadata,
+    # the subscription's status (`canceled` for customer.subscription.deleted) and its customer.
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    subscription_status: Mapped[str | None] = mapped_column(String(64))
+    plan: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # webhook | pull | replay (first arrival)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StripeCustomerTenant(Base):
+    """Which tenant a Stripe customer belongs to, for events whose object carries no metadata.tenant_id."""
+
+    __tablename__ = "stripe_customer_tenants"
+
+    customer_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,106 @@
+"""Replaying a window of Stripe events: re-fetch what Stripe lists, and re-apply dead letters safely.
+
+1. Pull: list the window's events from Stripe with the official SDK (`events.list` filtered on `created`,
+   auto-paging, the SDK's own network retries) and store the ones not yet stored (source `pull`). An
+   event whose tenant cannot be resolved is reported and skipped, never guessed.
+2. Dead letters: each rejected-but-replayable delivery received in the window is re-judged by the same
+   code as a live delivery (api/billing/webhook.py) with its original body and `Stripe-Signature` header:
+   the signature is verified again (the old service replayed unverified events; Settld does not). Only
+   the timestamp tolerance is lifted, since a replay is late by design. A dead letter whose signature
+   still fails is refused and stays a dead letter.
+`dry_run` reports what would happen and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.billing import webhook
+from api.billing.models import StripeEvent, StripeWebhookDelivery
+
+
+@dataclass
+class ReplayReport:
+    window: dict[str, str]
+    dry_run: bool
+    pulled: dict[str, Any] = field(default_factory=lambda: {"listed": 0, "inserted": 0, "already_stored": 0,
+                                                              "skipped": Counter()})  # fmt: skip
+    dead_letters: dict[str, Any] = field(default_factory=lambda: {"found": 0, "applied": 0, "duplicate": 0,
+                                                                    "refused": Counter(), "items": []})  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps({"window": self.window, "dry_run": self.dry_run, "pulled": self.pulled,
+                                      "dead_letters": self.dead_letters}, default=dict))  # fmt: skip
+
+
+def _already_replayed(session: Session) -> set[int]:
+    return set(
+        session.scalars(
+            select(StripeWebhookDelivery.replayed_delivery_id).where(
+                StripeWebhookDelivery.source == "replay",
+                StripeWebhookDelivery.status.in_(("accepted", "duplicate", "ignored")),
+            )
+        )
+    )
+
+
+def pull_window(session: Session, client: stripe.StripeClient, *, start: datetime, end: datetime, now: datetime,
+                report: ReplayReport) -> None:  # fmt: skip
+    params = {"created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())}, "limit": 100}
+    for listed in client.v1.events.list(params=params).auto_paging_iter():
+        event = listed.to_dict()
+        report.pulled["listed"] += 1
+        if session.get(StripeEvent, event["id"]) is not None:
+            report.pulled["already_stored"] += 1
+            continue
+        try:
+            event = webhook.parse_event(json.dumps(event).encode())
+            tenant_id = webhook.resolve_tenant(session, event)
+        except webhook.WebhookRejected as rejected:
+            report.pulled["skipped"][rejected.reason] += 1
+            continue
+        if not report.dry_run:
+            webhook.store_event(session, event, tenant_id=tenant_id, source="pull", now=now)
+        report.pulled["inserted"] += 1
+
+
+def replay_dead_letters(session: Session, *, secret: str | None, start: datetime, end: datetime, now: datetime,
+                        report: ReplayReport) -> None:  # fmt: skip
+    done = _already_replayed(session)
+    since, until = start.astimezone(UTC), end.astimezone(UTC)
+    for letter in webhook.dead_letters(session, since=since, until=until):
+        if letter.delivery_id in done:
+            continue
+        report.dead_letters["found"] += 1
+        body = (letter.payload or "").encode("utf-8")
+        item = {
+            "delivery_id": letter.delivery_id,
+            "event_id": letter.event_id,
+            "original_reason": letter.reason,
+        }
+        try:
+            webhook.verify(body, letter.signature_header, secret, tolerance=0)
+        except webhook.WebhookRejected as refused:
+            report.dead_letters["refused"][refused.reason] += 1
+            report.dead_letters["items"].append({**item, "result": "refused", "reason": refused.reason})
+            continue
+        if report.dry_run:
+            report.dead_letters["items"].append({**item, "result": "would_apply"})
+            continue
+        outcome = webhook.receive(session, body=body, signature_header=letter.signature_header, secret=secret,
+                                  tolerance=0, now=now, source="replay", replayed_delivery_id=letter.delivery_id)  # fmt: skip
+        if outcome.status == "rejected":
+            report.dead_letters["refused"][outcome.reason] += 1
+            report.dead_letters["items"].append({**item, "result": "refused", "reason": outcome.reason})
+        else:
+            key = "duplicate" if outcome.status == "duplicate" else "applied"
+            report.dead_letters[key] += 1
+            report.dead_letters["items"].append({**item, "result": outcome.status})

@@ -1,0 +1,278 @@
+"""Receiving Stripe webhooks: verify with the official SDK, record every delivery, store each event once.
+
+Order of judgement (the first that fails names the delivery's reason key):
+1. `signature_verification_failed`: no or malformed `Stripe-Signature`, or no v1 signature matching
+   HMAC-SHA256(secret, "<t>.<body>") (`stripe.WebhookSignature.verify_header` without a tolerance);
+2. `timestamp_outside_tolerance`: a valid signature older than the tolerance (the same SDK call with it);
+3. `invalid_json`: the (authentic) body is not JSON;
+4. `schema_invalid`: not an object with string `id`, string `type`, integer `created` and `data.object`;
+5. `tenant_unresolved`: neither `metadata.tenant_id` on the event's object (or on its customer, when
+   expanded) nor the customer-to-tenant mapping names a tenant.
+Accepted events are stored once per event id: a repeated delivery is recorded as `duplicate` and changes
+nothing. Event types Settld does not use are stored and marked ignored. A rejected delivery keeps its body
+and signature header (replayable when it parsed as an event) so `settld stripe replay` can re-apply it after
+verifying the signature again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.billing.models import StripeCustomerTenant, StripeEvent, StripeWebhookDelivery
+
+REASON_KEYS = (
+    "signature_verification_failed",
+    "timestamp_outside_tolerance",
+    "invalid_json",
+    "schema_invalid",
+    "tenant_unresolved",
+)
+# Event families Settld reads (subscriptions for plans; invoices, charges, payouts for finance).
+SUPPORTED_PREFIXES = ("customer.subscription.", "invoice.", "charge.", "payout.", "balance.")
+MAX_KEPT_BODY = 1 << 20  # a longer body is kept truncated (and is not replayable)
+
+
+class WebhookRejected(Exception):
+    def __init__(self, reason: str, message: str, *, event: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.message, self.event = reason, message, event
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # accepted | duplicate | ignored | rejected
+    delivery_id: int
+    event_id: str | None = None
+    event_type: str | None = None
+    tenant_id: str | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+def verify(body: bytes, signature_header: str | None, secret: str, tolerance: int) -> None:
+    """Raise WebhookRejected unless `body` carries a valid, recent enough Stripe signature."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise WebhookRejected("invalid_json", "the body is not UTF-8 text") from error
+    try:
+        stripe.WebhookSignature.verify_header(text, signature_header, secret, tolerance=None)
+    except stripe.SignatureVerificationError as error:
+        raise WebhookRejected("signature_verification_failed", str(error).split(";")[0][:300]) from error
+    if tolerance > 0:
+        try:
+            stripe.WebhookSignature.verify_header(text, signature_header, secret, tolerance=tolerance)
+        except stripe.SignatureVerificationError as error:
+            raise WebhookRejected("timestamp_outside_tolerance", str(error)[:300]) from error
+
+
+def parse_event(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise WebhookRejected("invalid_json", f"the body is not JSON: {error}"[:300]) from error
+    problems = []
+    if not isinstance(event, dict):
+        raise WebhookRejected("schema_invalid", "the event is not a JSON object")
+    if not isinstance(event.get("id"), str) or not event["id"]:
+        problems.append("id")
+    if not isinstance(event.get("type"), str) or not event["type"]:
+        problems.append("type")
+    if not isinstance(event.get("created"), int) or isinstance(event.get("created"), bool):
+        problems.append("created")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        problems.append("data.object")
+    if problems:
+        raise WebhookRejected("schema_invalid", f"missing or invalid: {', '.join(problems)}", event=event)
+    return event
+
+
+def _metadata_tenant(value: Any) -> str | None:
+    if isinstance(value, dict):
+        metadata = value.get("metadata")
+        if (
+            isinstance(metadata, dict)
+            and isinstance(metadata.get("tenant_id"), str)
+            and metadata["tenant_id"]
+        ):
+            return metadata["tenant_id"]
+    return None
+
+
+def resolve_tenant(session: Session, event: dict[str, Any]) -> str:
+    obj = event["data"]["object"]
+    tenant = _metadata_tenant(obj) or _metadata_tenant(obj.get("customer"))
+    if tenant:
+        return tenant
+    customer = obj.get("customer")
+    customer_id = customer.get("id") if isinstance(customer, dict) else customer
+    if obj.get("object") == "customer":
+        customer_id = obj.get("id")
+    if isinstance(customer_id, str):
+        mapping = session.get(StripeCustomerTenant, customer_id)
+        if mapping is not None:
+            return mapping.tenant_id
+    raise WebhookRejected("tenant_unresolved", "no metadata.tenant_id and no tenant mapped to the customer",
+                          event=event)  # fmt: skip
+
+
+PLAN_METADATA_KEYS = ("nooterraPlan", "nooterra_plan", "plan", "planId", "plan_id")
+ENDED_STATUSES = ("canceled", "cancelled", "incomplete_expired", "ended", "terminated")
+
+
+def _plan_from_metadata(value: Any) -> str | None:
+    metadata = value.get("metadata") if isinstance(value, dict) else None
+    if isinstance(metadata, dict):
+        for key in PLAN_METADATA_KEYS:
+            if isinstance(metadata.get(key), str) and metadata[key].strip():
+                return metadata[key].strip().lower()
+    return None
+
+
+def subscription_facts(event: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(customer id, status, plan) of a subscription event, else (customer id, None, None).
+
+    The plan is named in metadata (`plan` and its spellings) on the subscription, else on its first
+    item's price; the status of a `customer.subscription.deleted` event is `canceled`.
+    """
+    obj = event["data"]["object"]
+    customer = obj.get("customer")
+    customer_id = customer.get("id") if isinstance(customer, dict) else customer
+    customer_id = customer_id if isinstance(customer_id, str) else None
+    if not event["type"].startswith("customer.subscription."):
+        return customer_id, None, None
+    status = "canceled" if event["type"] == "customer.subscription.deleted" else obj.get("status")
+    plan = _plan_from_metadata(obj)
+    items = obj.get("items", {}).get("data") if isinstance(obj.get("items"), dict) else None
+    if plan is None and isinstance(items, list) and items and isinstance(items[0], dict):
+        plan = _plan_from_metadata(items[0].get("price")) or _plan_from_metadata(items[0].get("plan"))
+    return customer_id, status.lower() if isinstance(status, str) else None, plan
+
+
+def is_supported(event_type: str) -> bool:
+    return event_type.startswith(SUPPORTED_PREFIXES)
+
+
+def store_event(
+    session: Session, event: dict[str, Any], *, tenant_id: str, source: str, now: datetime
+) -> bool:
+    """Insert the event unless its id is already stored; returns whether it was new."""
+    if session.get(StripeEvent, event["id"]) is not None:
+        return False
+    obj = event["data"]["object"]
+    customer_id, status, plan = subscription_facts(event)
+    session.add(
+        StripeEvent(
+            event_id=event["id"],
+            event_type=event["type"],
+            created=event["created"],
+            tenant_id=tenant_id,
+            object_type=obj.get("object") if isinstance(obj.get("object"), str) else None,
+            object_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
+            livemode=bool(event.get("livemode", False)),
+            ignored=not is_supported(event["type"]),
+            customer_id=customer_id,
+            subscription_status=status,
+            plan=plan,
+            source=source,
+            payload=json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+            received_at=now,
+        )
+    )
+    session.flush()
+    return True
+
+
+def receive(
+    session: Session,
+    *,
+    body: bytes,
+    signature_header: str | None,
+    secret: str,
+    tolerance: int,
+    now: datetime,
+    source: str = "webhook",
+    replayed_delivery_id: int | None = None,
+) -> Outcome:
+    """Judge one delivery, record it, and store its event when accepted. The caller commits."""
+    event: dict[str, Any] | None = None
+    try:
+        verify(body, signature_header, secret, tolerance)
+        event = parse_event(body)
+        tenant_id = resolve_tenant(session, event)
+    except WebhookRejected as rejected:
+        event = rejected.event or event
+        if event is None and rejected.reason in (
+            "signature_verification_failed",
+            "timestamp_outside_tolerance",
+        ):
+            event = _maybe_event(body)
+        delivery = _record(session, body=body, signature_header=signature_header, now=now, source=source,
+                           status="rejected", reason=rejected.reason, message=rejected.message, event=event,
+                           tenant_id=None, replayed_delivery_id=replayed_delivery_id)  # fmt: skip
+        return Outcome("rejected", delivery.delivery_id, delivery.event_id, delivery.event_type, None,
+                       rejected.reason, rejected.message)  # fmt: skip
+    created = store_event(session, event, tenant_id=tenant_id, source=source, now=now)
+    status = "duplicate" if not created else ("accepted" if is_supported(event["type"]) else "ignored")
+    delivery = _record(session, body=body, signature_header=signature_header, now=now, source=source, status=status,
+                       reason=None, message=None, event=event, tenant_id=tenant_id,
+                       replayed_delivery_id=replayed_delivery_id)  # fmt: skip
+    return Outcome(status, delivery.delivery_id, event["id"], event["type"], tenant_id)
+
+
+def _maybe_event(body: bytes) -> dict[str, Any] | None:
+    """The body as an event, when it parses as one (to label and replay an unverified delivery)."""
+    try:
+        return parse_event(body)
+    except WebhookRejected as rejected:
+        return rejected.event
+
+
+def _record(session: Session, *, body: bytes, signature_header: str | None, now: datetime, source: str, status: str,
+            reason: str | None, message: str | None, event: dict[str, Any] | None, tenant_id: str | None,
+            replayed_delivery_id: int | None) -> StripeWebhookDelivery:  # fmt: skip
+    text = body.decode("utf-8", errors="replace")
+    complete = len(text) <= MAX_KEPT_BODY
+    event_id = event.get("id") if event and isinstance(event.get("id"), str) else None
+    event_type = event.get("type") if event and isinstance(event.get("type"), str) else None
+    created = event.get("created") if event and isinstance(event.get("created"), int) else None
+    delivery = StripeWebhookDelivery(
+        received_at=now,
+        source=source,
+        status=status,
+        reason=reason,
+        message=message,
+        event_id=event_id[:255] if event_id else None,
+        event_type=event_type[:255] if event_type else None,
+        event_created=created,
+        tenant_id=tenant_id,
+        signature_header=(signature_header or None) and signature_header[:2000],
+        payload=text if complete else text[:MAX_KEPT_BODY],
+        # replayable: a rejected delivery whose body is a whole event (a new signature check decides later)
+        replayable=status == "rejected" and complete and event_id is not None and reason != "invalid_json",
+        replayed_delivery_id=replayed_delivery_id,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def dead_letters(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None
+) -> list[Any]:
+    query = select(StripeWebhookDelivery).where(
+        StripeWebhookDelivery.status == "rejected", StripeWebhookDelivery.replayable.is_(True)
+    )
+    if since is not None:
+        query = query.where(StripeWebhookDelivery.received_at >= since)
+    if until is not None:
+        query = query.where(StripeWebhookDelivery.received_at < until)
+    return list(session.scalars(query.order_by(StripeWebhookDelivery.delivery_id)))

@@ -1,0 +1,58 @@
+-- Stripe events accepted by the operator API (webhook, pull or replay), one row per event id, typed for
+-- the warehouse; the subscription facts were read from the payload when the event was stored. Without an
+-- attached API database this is an empty relation of the same shape.
+
+{%- set events_source = source('operator_api', 'stripe_events') %}
+
+{% if operator_api_enabled() %}
+
+with
+
+source as (
+
+    select * from {{ events_source }}
+
+),
+
+renamed as (
+
+    select
+        cast(event_id as varchar) as event_id,
+        cast(event_type as varchar) as event_type,
+        cast(created as bigint) as created_epoch,
+        {{ epoch_seconds_to_timestamp('cast(created as bigint)') }} as created_at,
+        cast(tenant_id as varchar) as tenant_id,
+        cast(object_type as varchar) as object_type,
+        cast(object_id as varchar) as object_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(subscription_status as varchar) as subscription_status,
+        cast(plan as varchar) as plan,
+        cast(ignored as boolean) as is_ignored,
+        cast(source as varchar) as first_arrival,
+        cast(received_at as timestamp) as received_at
+
+    from source
+
+)
+
+select * from renamed
+
+{% else %}
+
+select
+    cast(null as varchar) as event_id,
+    cast(null as varchar) as event_type,
+    cast(null as bigint) as created_epoch,
+    cast(null as timestamp) as created_at,
+    cast(null as varchar) as tenant_id,
+    cast(null as varchar) as object_type,
+    cast(null as varchar) as object_id,
+    cast(null as varchar) as customer_id,
+    cast(null as varchar) as subscription_status,
+    cast(null as varchar) as plan,
+    cast(null as boolean) as is_ignored,
+    cast(null as varchar) as first_arrival,
+    cast(null as timestamp) as received_at
+where 1 = 0
+
+{% endif %}

@@ -1,0 +1,54 @@
+-- Stripe webhook deliveries recorded by the operator API (every one, accepted or not), typed for the
+-- warehouse. Without an attached API database this is an empty relation of the same shape.
+
+{#- Always declare the dependency, so lineage shows the API's table even when it is not attached. -#}
+{%- set deliveries_source = source('operator_api', 'stripe_webhook_deliveries') %}
+
+{% if operator_api_enabled() %}
+
+with
+
+source as (
+
+    select * from {{ deliveries_source }}
+
+),
+
+renamed as (
+
+    select
+        cast(delivery_id as bigint) as delivery_id,
+        cast(received_at as timestamp) as received_at,
+        cast(source as varchar) as delivery_source,
+        cast(status as varchar) as status,
+        cast(reason as varchar) as reason,
+        cast(event_id as varchar) as event_id,
+        cast(event_type as varchar) as event_type,
+        cast(event_created as bigint) as event_created,
+        cast(tenant_id as varchar) as tenant_id,
+        cast(replayable as boolean) as is_replayable,
+        cast(replayed_delivery_id as bigint) as replayed_delivery_id
+
+    from source
+
+)
+
+select * from renamed
+
+{% else %}
+
+select
+    cast(null as bigint) as delivery_id,
+    cast(null as timestamp) as received_at,
+    cast(null as varchar) as delivery_source,
+    cast(null as varchar) as status,
+    cast(null as varchar) as reason,
+    cast(null as varchar) as event_id,
+    cast(null as varchar) as event_type,
+    cast(null as bigint) as event_created,
+    cast(null as varchar) as tenant_id,
+    cast(null as boolean) as is_replayable,
+    cast(null as bigint) as replayed_delivery_id
+where 1 = 0
+
+{% endif %}
