@@ -1,7 +1,7 @@
 """Every table of the API database, imported once so `Base.metadata` is complete (Alembic, tests)."""
 
 from api.audit.models import AuditLogEntry
-from api.billing.models import StripeCustomerTenant, StripeEvent, StripeWebhookDelivery
+from api.billing.models import StripeCustomerTenant, StripeEvent, StripePullCursor, StripeWebhookDelivery
 from api.idempotency.models import IdempotencyRecord
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
@@ -18,6 +18,7 @@ __all__ = [
     "ReconciliationTriageAction",
     "StripeCustomerTenant",
     "StripeEvent",
+    "StripePullCursor",
     "StripeWebhookDelivery",
     "Tenant",
 ]

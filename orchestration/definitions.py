@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.billing.assets import stripe_events_pull, stripe_resource
 from orchestration.defs.landing.assets import landing_zone
 from orchestration.defs.operator_api.assets import published_reconciliation_mismatches
 from orchestration.defs.quality.checks import raw_great_expectations
@@ -31,6 +32,7 @@ ASSETS = [
     settld_dbt_models,
     reconciliation_reports,
     published_reconciliation_mismatches,
+    stripe_events_pull,
     *CHECKS,
 ]
 
@@ -47,6 +49,7 @@ def build_resources(settings: Settings) -> dict:
         "landing": LandingZoneResource(path=str(settings.landing_dir)),
         "operator_api": OperatorApiResource(database_url=settings.api_database_url or ""),
         "dbt": dbt_resource(dbt_project.project_dir, target),
+        "stripe": stripe_resource(),
     }
 
 

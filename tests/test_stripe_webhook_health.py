@@ -34,7 +34,7 @@ def test_every_delivery_is_counted_by_status_and_reason(pipeline_run: dict, tmp_
     shutil.copy(pipeline_run["warehouse"], warehouse)
     api_url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
     good = json.dumps(event("evt_ok"))
-    unsigned_tenant = event("evt_nobody")
+    unsigned_tenant = event("evt_nobody", customer="cus_unknown")
     del unsigned_tenant["data"]["object"]["metadata"]
     deliveries = [
         (good, signed(good)),  # accepted

@@ -71,3 +71,13 @@ class StripeCustomerTenant(Base):
     customer_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StripePullCursor(Base):
+    """How far the incremental pull has listed a Stripe account's events (the newest `created` seen)."""
+
+    __tablename__ = "stripe_pull_cursors"
+
+    account: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_cursor: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

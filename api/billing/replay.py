@@ -52,12 +52,17 @@ def _already_replayed(session: Session) -> set[int]:
     )
 
 
-def pull_window(session: Session, client: stripe.StripeClient, *, start: datetime, end: datetime, now: datetime,
-                report: ReplayReport) -> None:  # fmt: skip
-    params = {"created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())}, "limit": 100}
+def pull_window(session: Session, client: stripe.StripeClient, *, start: datetime, end: datetime | None, now: datetime,
+                report: ReplayReport) -> int | None:  # fmt: skip
+    """Store the window's listed events not yet stored; returns the newest `created` listed."""
+    created = {"gte": int(start.timestamp())} | ({"lt": int(end.timestamp())} if end is not None else {})
+    params = {"created": created, "limit": 100}
+    newest: int | None = None
     for listed in client.v1.events.list(params=params).auto_paging_iter():
         event = listed.to_dict()
         report.pulled["listed"] += 1
+        if isinstance(event.get("created"), int):
+            newest = max(newest or 0, event["created"])
         if session.get(StripeEvent, event["id"]) is not None:
             report.pulled["already_stored"] += 1
             continue
@@ -69,7 +74,9 @@ def pull_window(session: Session, client: stripe.StripeClient, *, start: datetim
             continue
         if not report.dry_run:
             webhook.store_event(session, event, tenant_id=tenant_id, source="pull", now=now)
+            webhook.learn_customer(session, event, tenant_id=tenant_id, now=now)
         report.pulled["inserted"] += 1
+    return newest
 
 
 def replay_dead_letters(session: Session, *, secret: str | None, start: datetime, end: datetime, now: datetime,

@@ -157,6 +157,24 @@ def subscription_facts(event: dict[str, Any]) -> tuple[str | None, str | None, s
     return customer_id, status.lower() if isinstance(status, str) else None, plan
 
 
+def learn_customer(session: Session, event: dict[str, Any], *, tenant_id: str, now: datetime) -> None:
+    """Remember customer -> tenant when an event's own metadata names the tenant (a customer object, or an
+    object of that customer), so the customer's later events without metadata (invoices, charges) resolve.
+    An existing mapping is never overwritten by an event: changing it is an operator's decision."""
+    obj = event["data"]["object"]
+    if _metadata_tenant(obj) != tenant_id:
+        return
+    customer = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+    customer_id = customer.get("id") if isinstance(customer, dict) else customer
+    if (
+        isinstance(customer_id, str)
+        and customer_id
+        and session.get(StripeCustomerTenant, customer_id) is None
+    ):
+        session.add(StripeCustomerTenant(customer_id=customer_id, tenant_id=tenant_id, created_at=now))
+        session.flush()
+
+
 def is_supported(event_type: str) -> bool:
     return event_type.startswith(SUPPORTED_PREFIXES)
 
@@ -221,6 +239,7 @@ def receive(
         return Outcome("rejected", delivery.delivery_id, delivery.event_id, delivery.event_type, None,
                        rejected.reason, rejected.message)  # fmt: skip
     created = store_event(session, event, tenant_id=tenant_id, source=source, now=now)
+    learn_customer(session, event, tenant_id=tenant_id, now=now)
     status = "duplicate" if not created else ("accepted" if is_supported(event["type"]) else "ignored")
     delivery = _record(session, body=body, signature_header=signature_header, now=now, source=source, status=status,
                        reason=None, message=None, event=event, tenant_id=tenant_id,

@@ -121,9 +121,10 @@ def _register_subcommands() -> None:
     app.command("gate")(gate)
     app.add_typer(period_app, name="period", help="Close or reopen a tenant's period.")
     app.add_typer(evidence_app, name="evidence", help="Verify period-close evidence bundles.")
-    from settld.cli.stripe_commands import stripe_app
+    from settld.cli.stripe_commands import smoke_app, stripe_app
 
     app.add_typer(stripe_app, name="stripe", help="Stripe billing data: replay a window of events.")
+    app.add_typer(smoke_app, name="smoke", help="End-to-end smoke checks (billing).")
 
 
 _register_subcommands()

@@ -95,3 +95,28 @@ def replay(
     out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     console.print_json(data=document)
     console.print(f"Report: {out}")
+
+
+smoke_app = typer.Typer(help="End-to-end smoke checks against local emulators.", no_args_is_help=True)
+
+
+@smoke_app.command("billing")
+def smoke_billing(
+    out: Annotated[str, typer.Option(help="Where to write the status document.")] = "",
+) -> None:
+    """Stripe emulator -> signed webhook -> API -> dbt: the tenant's new plan must reach the warehouse."""
+    from pathlib import Path
+
+    from settld.settings import Settings
+    from settld.smoke import run_billing_smoke
+
+    target = Path(out) if out else Settings().artifacts_dir / "billing-smoke-status.json"
+    document = run_billing_smoke(target)
+    for step in document["steps"]:
+        mark = "[green]ok[/]" if step["ok"] else "[red]FAILED[/]"
+        console.print(
+            f"{mark} {step['name']} ({step['seconds']} s){'  ' + step['error'] if 'error' in step else ''}"
+        )
+    console.print(f"Status: {target}")
+    if not document["ok"]:
+        raise typer.Exit(1)

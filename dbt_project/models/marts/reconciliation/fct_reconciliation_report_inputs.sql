@@ -38,9 +38,7 @@ instruction_rows as (
         {{ row_text([
             'payout_key', 'instruction_seq', 'party_id', 'amount_cents', 'currency',
             epoch_microseconds('created_at'),
-        ]) }} as row_text,
-        payout_key as sort_key,
-        instruction_seq as sort_seq
+        ]) }} as row_text
 
     from instructions
 
@@ -57,9 +55,7 @@ operation_rows as (
             'operations.provider_id', 'operations.operation_id', 'operations.payout_key',
             'operations.state', 'operations.amount_cents', 'operations.currency',
             epoch_microseconds('operations.updated_at'),
-        ]) }} as row_text,
-        operations.provider_id || chr(31) || operations.operation_id as sort_key,
-        cast(0 as bigint) as sort_seq
+        ]) }} as row_text
 
     from payout_operations as operations
     left join earliest_instructions as earliest
@@ -76,6 +72,39 @@ input_rows as (
 
 ),
 
+-- The digest is a multiset digest (macro multiset_digest): additive over the rows' sha256, so it needs
+-- no ordering and no large string. An ordered string aggregation of a report's rows ran out of memory at
+-- 10 million instructions.
+hashed as (
+
+    select
+        tenant_id,
+        period,
+        provider_id,
+        input_name,
+        _source_file,
+        {{ sha256_hex('row_text') }} as row_hash
+
+    from input_rows
+
+),
+
+digested as (
+
+    select
+        tenant_id,
+        period,
+        provider_id,
+        input_name,
+        count(*) as row_count,
+        {{ multiset_digest('row_hash') }} as rows_digest,
+        string_agg(distinct _source_file, chr(10) order by _source_file) as source_files
+
+    from hashed
+    group by tenant_id, period, provider_id, input_name
+
+),
+
 final as (
 
     select
@@ -83,12 +112,11 @@ final as (
         period,
         provider_id,
         input_name,
-        cast(count(*) as bigint) as row_count,
-        {{ rows_digest('row_text', 'sort_key, sort_seq') }} as rows_digest,
-        string_agg(distinct _source_file, chr(10) order by _source_file) as source_files
+        cast(row_count as bigint) as row_count,
+        rows_digest,
+        source_files
 
-    from input_rows
-    group by tenant_id, period, provider_id, input_name
+    from digested
 
 )
 

@@ -1,0 +1,21 @@
+"""`settld smoke billing` against the Stripe emulator: a subscription change reaches the warehouse's plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from settld.smoke import EXPECTED_PLAN, run_billing_smoke
+
+pytestmark = [pytest.mark.slow]
+
+
+def test_a_growth_subscription_in_the_emulator_becomes_the_tenants_plan(tmp_path: Path) -> None:
+    out = tmp_path / "billing-smoke-status.json"
+    document = run_billing_smoke(out)
+    assert document["ok"], document["steps"]
+    assert document["warehousePlan"] == EXPECTED_PLAN
+    assert document["event"]["plan"] == EXPECTED_PLAN
+    assert json.loads(out.read_text()) == document
