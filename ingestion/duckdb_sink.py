@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -38,15 +39,19 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema and tables; add columns a newer contract introduced (never drop any)."""
+def ensure_raw_schema(con: Any, placeholder: str = "?") -> None:
+    """Create the raw schema and tables; add columns a newer contract introduced (never drop any).
+
+    `con` is a DuckDB connection, or a psycopg one with `placeholder="%s"` (ingestion.postgres_sink):
+    both take `execute(sql, params)` and the DDL is the same on both engines."""
     con.execute("create schema if not exists raw")
     for dataset in DATASETS.values():
         con.execute(raw_table_ddl(dataset))
         existing = {
             row[0]
             for row in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                f"and table_name = {placeholder}",
                 [dataset.name],
             ).fetchall()
         }

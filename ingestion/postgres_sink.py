@@ -19,14 +19,10 @@ from typing import Any
 import duckdb
 
 from ingestion.contracts import (
-    DATASETS,
-    LOAD_FILES_DDL,
-    QUARANTINE_DDL,
     Dataset,
     raw_table_columns,
-    raw_table_ddl,
 )
-from ingestion.duckdb_sink import DEFAULT_MEMORY_LIMIT
+from ingestion.duckdb_sink import DEFAULT_MEMORY_LIMIT, ensure_raw_schema
 from ingestion.validation import literal, quote
 
 COPY_CHUNK_BYTES = 1 << 20
@@ -63,24 +59,7 @@ class PostgresSink:
     def ensure_raw_schema(self) -> None:
         """Create the raw schema and tables; add columns a newer contract introduced (never drop any)."""
         with self.connection.transaction():
-            self.connection.execute("create schema if not exists raw")
-            for dataset in DATASETS.values():
-                self.connection.execute(raw_table_ddl(dataset))
-                existing = {
-                    row[0]
-                    for row in self.connection.execute(
-                        "select column_name from information_schema.columns "
-                        "where table_schema = 'raw' and table_name = %s",
-                        [dataset.name],
-                    ).fetchall()
-                }
-                for name, sql_type in raw_table_columns(dataset):
-                    if name not in existing:
-                        self.connection.execute(
-                            f"alter table raw.{dataset.name} add column {quote(name)} {sql_type}"
-                        )
-            self.connection.execute(QUARANTINE_DDL)
-            self.connection.execute(LOAD_FILES_DDL)
+            ensure_raw_schema(self.connection, placeholder="%s")
 
     def registered_sha256(self, dataset: str, source_file: str) -> str | None:
         row = self.connection.execute(

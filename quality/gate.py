@@ -22,19 +22,18 @@ Checks:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from quality.dbt_results import FAILING_STATUSES, read_test_results
-from settld.core import canonical_hash, canonical_json, parse_period
+from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
+from settld.reports.artifacts import write_once
 from settld.warehouse import Warehouse
 
 SCHEMA_VERSION = "PeriodGateVerdict.v1"
-SERIOUS_SEVERITIES = ("critical", "high")
-HANDLED_STATUSES = ("resolved", "dismissed")
 DETAIL_EXAMPLES = 20  # keys listed in a check's details (the count is always complete)
 
 
@@ -106,7 +105,7 @@ def dbt_checks(db: Warehouse) -> list[Check]:
             {
                 "tests": len(results),
                 "failing": len(failing),
-                "asOf": _iso(max(row["as_of"] for row in results)),
+                "asOf": iso_micro(max(row["as_of"] for row in results)),
             },
         )
     ]
@@ -237,10 +236,6 @@ def input_files(db: Warehouse, *, tenant_id: str, period: str) -> list[dict[str,
     ]
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def evaluate(
     db: Warehouse,
     *,
@@ -312,7 +307,7 @@ def _guarded_value(produce: Callable[[], Any], fallback: Any) -> Any:
         return fallback
 
 
-def gate_tenants(db: Warehouse, period: str) -> list[str]:
+def gate_tenants(db: Warehouse) -> list[str]:
     """Every tenant the warehouse knows (each gets a verdict, even with nothing in the period)."""
     return [
         row["tenant_id"] for row in db.query("select tenant_id from marts.dim_tenants order by tenant_id")
@@ -322,14 +317,5 @@ def gate_tenants(db: Warehouse, period: str) -> list[str]:
 def write_verdict(artifacts_dir: Path, verdict: dict[str, Any]) -> Path:
     """`<artifacts>/gates/<tenant>/<period>.json`: the latest verdict, canonical JSON."""
     path = artifacts_dir / "gates" / verdict["tenantId"] / f"{verdict['period']}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = (canonical_json(verdict) + "\n").encode("utf-8")
-    if not path.exists() or path.read_bytes() != data:
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
+    write_once(path, (canonical_json(verdict) + "\n").encode("utf-8"))
     return path
-
-
-def failing(verdicts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [verdict for verdict in verdicts if not verdict["verdict"]["ok"]]

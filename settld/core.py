@@ -27,6 +27,11 @@ def canonical_hash(value: Any) -> str:
     return sha256_hex(canonical_json(value))
 
 
+def iso_micro(moment: datetime | None) -> str | None:
+    """A naive UTC datetime as ISO-8601 with microseconds and 'Z' (None stays None)."""
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from settld.core import canonical_json, sha256_hex
+from settld.reports.artifacts import write_once
 
 SCHEMA_VERSION = "PeriodEvidenceBundle.v1"
 MANIFEST = "manifest.json"
@@ -76,12 +77,8 @@ def _encode(entries: Mapping[str, bytes]) -> bytes:
 
 def write_bundle(directory: Path, period: str, data: bytes, manifest_hash: str) -> Path:
     """Write once: the same bundle lands at the same path with the same bytes."""
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{period}-{manifest_hash[:16]}.zip"
-    if not path.exists() or path.read_bytes() != data:
-        temporary = path.with_suffix(".zip.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
+    write_once(path, data)
     return path
 
 

@@ -125,7 +125,6 @@ def resolve_tenant(session: Session, event: dict[str, Any]) -> str:
 
 
 PLAN_METADATA_KEYS = ("nooterraPlan", "nooterra_plan", "plan", "planId", "plan_id")
-ENDED_STATUSES = ("canceled", "cancelled", "incomplete_expired", "ended", "terminated")
 
 
 def _plan_from_metadata(value: Any) -> str | None:

@@ -21,11 +21,10 @@ from api.audit.service import AuditContext, append_audit
 from api.core.errors import ProblemError
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
-from settld.core import canonical_json, sha256_hex
+from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
+from settld.core import canonical_json, iso_micro, sha256_hex
 from settld.evidence import build_bundle, csv_bytes, write_bundle
 
-SERIOUS_SEVERITIES = ("critical", "high")
-HANDLED_STATUSES = ("resolved", "dismissed")
 MISMATCH_COLUMNS = (
     "triage_key", "provider_id", "mismatch_type", "mismatch_key", "severity", "severity_override",
     "expected_amount_cents", "actual_amount_cents", "currency", "triage_status", "owner", "resolution",
@@ -41,10 +40,6 @@ INPUT_COLUMNS = ("dataset", "sourceFile", "sha256")
 class CloseOutcome:
     changed: bool
     record: PeriodClose
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def record_verdict(session: Session, verdict: dict[str, Any], *, now: datetime) -> PeriodGateVerdict:
@@ -104,8 +99,8 @@ def _mismatch_rows(session: Session, *, tenant_id: str, period: str) -> list[dic
             "owner": triage.owner if triage else None,
             "resolution": triage.resolution if triage else None,
             "triage_revision": triage.revision if triage else 0,
-            "triaged_at": _iso(triage.triaged_at) if triage else None,
-            "resolved_at": _iso(triage.resolved_at) if triage else None,
+            "triaged_at": iso_micro(triage.triaged_at) if triage else None,
+            "resolved_at": iso_micro(triage.resolved_at) if triage else None,
             "resolved_by_key_id": triage.resolved_by_key_id if triage else None,
         }
         for mismatch, triage in rows
@@ -132,7 +127,9 @@ def _action_rows(session: Session, *, tenant_id: str, triage_keys: list[str]) ->
         )
         .order_by(ReconciliationTriageAction.triage_key, ReconciliationTriageAction.revision)
     )
-    return [{**{c: getattr(a, c) for c in ACTION_COLUMNS if c != "at"}, "at": _iso(a.at)} for a in actions]
+    return [
+        {**{c: getattr(a, c) for c in ACTION_COLUMNS if c != "at"}, "at": iso_micro(a.at)} for a in actions
+    ]
 
 
 def evidence_files(

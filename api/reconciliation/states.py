@@ -56,6 +56,10 @@ ALLOWED_TRANSITIONS: dict[TriageStatus, frozenset[TriageStatus]] = {
 TERMINAL_STATUSES = frozenset(status for status, moves in ALLOWED_TRANSITIONS.items() if not moves)
 REOPENABLE_STATUSES = TERMINAL_STATUSES
 STATUSES_NEEDING_RESOLUTION = frozenset({TriageStatus.resolved, TriageStatus.dismissed})
+# The period gate and the close: a mismatch of these (effective) severities blocks until it is handled,
+# i.e. its triage reached a terminal status.
+SERIOUS_SEVERITIES = frozenset({Severity.critical.value, Severity.high.value})
+HANDLED_STATUSES = frozenset(status.value for status in TERMINAL_STATUSES)
 
 
 def is_allowed(current: TriageStatus, target: TriageStatus) -> bool:

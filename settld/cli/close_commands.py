@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,7 +95,7 @@ def gate(
     triage = _api_triage_reader(api_url) if api_url else None
     try:
         with connect(warehouse_target(settings.warehouse_url), read_only=True) as db:
-            tenants = sorted(set(tenant)) if tenant else gate_tenants(db, period)
+            tenants = sorted(set(tenant)) if tenant else gate_tenants(db)
             verdicts = [
                 evaluate(db, tenant_id=t, period=period, artifacts_dir=settings.artifacts_dir, triage=triage,
                          tolerance_cents=tolerance_cents, data_docs=data_docs)
@@ -147,26 +148,21 @@ def _print_close(record: Any, changed: bool) -> None:
     )
 
 
-@period_app.command("close")
-def period_close(
-    period: PeriodArgument,
-    tenant: Annotated[str, typer.Option("--tenant", help="The tenant whose period closes.")],
-) -> None:
-    """Close a tenant's period when its recorded gate verdict is green; write the evidence bundle."""
+def _change_period(write: Callable[..., Any], *, migrate: bool = False) -> None:
+    """Run a close or reopen in one API-database transaction; print the record, or the refusal and exit 1."""
     from api.core.database import Database, utc_now
     from api.core.errors import ProblemError
     from api.core.migrate import migrate_database
     from api.core.settings import ApiSettings
-    from api.periods.service import close_period
 
     settings = ApiSettings()
-    migrate_database(settings.database_url)
+    if migrate:
+        migrate_database(settings.database_url)
     database = Database(settings.database_url)
     try:
         with database.session(write=True) as session:
             try:
-                outcome = close_period(session, context=_close_context(tenant), period=period,
-                                       artifacts_dir=settings.artifacts_dir, now=utc_now())  # fmt: skip
+                outcome = write(session, settings=settings, now=utc_now())
             except ProblemError as error:
                 console.print(f"[red]{error.code}[/]: {error.detail} {json.dumps(error.extra, default=str)}")
                 raise typer.Exit(1) from error
@@ -176,6 +172,26 @@ def period_close(
         database.dispose()
 
 
+@period_app.command("close")
+def period_close(
+    period: PeriodArgument,
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant whose period closes.")],
+) -> None:
+    """Close a tenant's period when its recorded gate verdict is green; write the evidence bundle."""
+    from api.periods.service import close_period
+
+    _change_period(
+        lambda session, settings, now: close_period(
+            session,
+            context=_close_context(tenant),
+            period=period,
+            artifacts_dir=settings.artifacts_dir,
+            now=now,
+        ),
+        migrate=True,
+    )
+
+
 @period_app.command("reopen")
 def period_reopen(
     period: PeriodArgument,
@@ -183,27 +199,15 @@ def period_reopen(
     reason: Annotated[str, typer.Option("--reason", help="Why the closed period must change (audited).")],
 ) -> None:
     """Reopen a closed period; the reason is kept in the close record and the audit log."""
-    from api.core.database import Database, utc_now
-    from api.core.errors import ProblemError
-    from api.core.settings import ApiSettings
     from api.periods.service import reopen_period
 
     if not reason.strip():
         raise typer.BadParameter("a reason is required", param_hint="--reason")
-    settings = ApiSettings()
-    database = Database(settings.database_url)
-    try:
-        with database.session(write=True) as session:
-            try:
-                outcome = reopen_period(session, context=_close_context(tenant), period=period,
-                                        reason=reason.strip(), now=utc_now())  # fmt: skip
-            except ProblemError as error:
-                console.print(f"[red]{error.code}[/]: {error.detail}")
-                raise typer.Exit(1) from error
-            session.commit()
-            _print_close(outcome.record, outcome.changed)
-    finally:
-        database.dispose()
+    _change_period(
+        lambda session, settings, now: reopen_period(
+            session, context=_close_context(tenant), period=period, reason=reason.strip(), now=now
+        )
+    )
 
 
 @evidence_app.command("verify")

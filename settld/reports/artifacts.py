@@ -19,17 +19,23 @@ class WrittenArtifact:
     created: bool  # False when the identical file was already there
 
 
+def write_once(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` unless it already holds exactly these bytes; returns whether it wrote.
+    Atomic (a temporary file renamed over the target): readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_bytes() == data:
+        return False
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+    return True
+
+
 def write_artifact(directory: Path, stem: str, content_hash: str, document: dict) -> WrittenArtifact:
     """Write `document` as canonical JSON to `directory/<stem>-<hash[:16]>.json` (once)."""
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{stem}-{content_hash[:16]}.json"
-    data = (canonical_json(document) + "\n").encode("utf-8")
-    if path.exists() and path.read_bytes() == data:
-        return WrittenArtifact(path, created=False)
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)  # atomic: readers never see half a report
-    return WrittenArtifact(path, created=True)
+    created = write_once(path, (canonical_json(document) + "\n").encode("utf-8"))
+    return WrittenArtifact(path, created=created)
 
 
 def apply_retention(directory: Path, stem: str, keep: int, *, order_key: str) -> list[Path]:
