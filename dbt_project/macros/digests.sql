@@ -17,8 +17,7 @@
 {%- endmacro %}
 
 {#-
-    A multiset digest of rows: each row's sha256 hex (`row_hash`) gives four 32-bit words (its first 32 hex
-    digits); the digest is the sha256 hex of "<rows>|<sum of word 1>|...|<sum of word 4>" (exact integer
+    A multiset digest of rows: each row's md5 hex (`row_hash`, 32 hex digits) gives four 32-bit words; the digest is the sha256 hex of "<rows>|<sum of word 1>|...|<sum of word 4>" (exact integer
     sums: 2^32 x 2^31 rows stays inside a bigint). It does not depend on row order, so it needs no sort
     and no string of all rows, and both engines compute the same text. Additive digests can be collided on
     purpose: it tells changed inputs from unchanged ones; the landing files' sha256 authenticate them.

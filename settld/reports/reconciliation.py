@@ -7,9 +7,11 @@ bytes. Files land in `<artifacts>/reconciliation/<tenant>/<period>/<provider>-<h
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +87,7 @@ def _input(row: dict | None, digests: dict[str, str]) -> dict:
 
 
 def _checks(summary: dict[str, dict], tieout: dict[str, dict], mismatches: list[dict]) -> list[dict]:
-    counts = {t: sum(1 for m in mismatches if m["mismatchType"] == t) for t in MISMATCH_TYPES}
+    counts = Counter(m["mismatchType"] for m in mismatches)
     checks = [
         {"id": f"{t}_empty", "ok": counts[t] == 0, "details": {"count": counts[t]}} for t in MISMATCH_TYPES
     ]
@@ -102,12 +104,16 @@ def _checks(summary: dict[str, dict], tieout: dict[str, dict], mismatches: list[
     return sorted(checks, key=lambda check: check["id"])
 
 
-def _camel(row: dict, drop: tuple[str, ...] = ()) -> dict:
-    def convert(name: str) -> str:
-        head, *rest = name.split("_")
-        return head + "".join(part.title() for part in rest)
+@cache
+def _camel_name(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
-    return {convert(k): (iso(v) if isinstance(v, datetime) else v) for k, v in row.items() if k not in drop}
+
+def _camel(row: dict, drop: tuple[str, ...] = ()) -> dict:
+    return {
+        _camel_name(k): (iso(v) if isinstance(v, datetime) else v) for k, v in row.items() if k not in drop
+    }
 
 
 @dataclass

@@ -5,16 +5,20 @@
 {%- set state_timestamps = [
     'initiated_at', 'submitted_at', 'confirmed_at', 'failed_at', 'cancelled_at', 'reversed_at',
 ] %}
+{%- set row_columns = [
+    'provider_id', 'operation_id', 'tenant_id', 'payout_key', 'provider_ref', 'direction', 'state',
+    'reason_code', 'amount_cents', 'currency',
+] + state_timestamps + ['updated_at', '_source_file', '_source_row'] %}
 
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('raw', 'money_rail_operations') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         cast(provider_id as varchar) as provider_id,
@@ -38,22 +42,51 @@ renamed as (
 
 ),
 
+-- Most operations arrive once. Only the ones exported several times go through the window (a window
+-- over millions of one-row partitions costs more than finding the few that need it); the rest are
+-- their own latest version. `not materialized` above keeps DuckDB from copying every row into a
+-- temporary result because three branches read them.
+superseded_keys as (
+
+    select provider_id, operation_id
+    from renamed
+    group by provider_id, operation_id
+    having count(*) > 1
+
+),
+
+single_versions as (
+
+    select renamed.*
+    from renamed
+    left join superseded_keys
+        on renamed.provider_id = superseded_keys.provider_id
+        and renamed.operation_id = superseded_keys.operation_id
+    where superseded_keys.operation_id is null
+
+),
+
 versions_ranked as (
 
     select
-        *,
+        renamed.*,
         row_number() over (
-            partition by provider_id, operation_id
-            order by updated_at desc, _source_file desc, _source_row desc
+            partition by renamed.provider_id, renamed.operation_id
+            order by renamed.updated_at desc, renamed._source_file desc, renamed._source_row desc
         ) as version_rank
 
     from renamed
+    inner join superseded_keys
+        on renamed.provider_id = superseded_keys.provider_id
+        and renamed.operation_id = superseded_keys.operation_id
 
 ),
 
 latest_versions as (
 
-    select * from versions_ranked
+    select * from single_versions
+    union all
+    select {{ row_columns | join(', ') }} from versions_ranked
     where version_rank = 1
 
 ),

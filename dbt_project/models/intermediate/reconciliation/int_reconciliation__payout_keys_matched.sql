@@ -48,8 +48,8 @@ operations_by_key as (
         min(case when is_live then currency end) as live_currency_min,
         max(case when is_live then currency end) as live_currency_max,
         -- The min() of a live attribute is *the* live operation's attribute when there is exactly one.
-        min(case when is_live then operation_id end) as live_operation_id,
-        min(case when is_live then provider_id end) as live_provider_id,
+        -- The operation id is not aggregated here: min() over ten million long ids costs more than
+        -- the rest of this model; fct_reconciliation_mismatches looks it up for the flagged keys only.
         min(case when is_live then state end) as live_state,
         {{ sum_cents('case when is_live then amount_cents end') }} as live_amount_cents
 
@@ -79,8 +79,6 @@ compared as (
             when actual.live_currency_min = actual.live_currency_max then 1
             else 2
         end as live_currency_count,
-        actual.live_operation_id,
-        actual.live_provider_id,
         actual.live_state,
         coalesce(
             providers.amount_tolerance_cents, {{ var('reconciliation_default_tolerance_cents') }}

@@ -14,11 +14,13 @@ payout_operations as (
 
 expected_keys as (
 
-    select distinct
+    -- One row per key already (the key's first instruction): no distinct over ten million keys.
+    select
         tenant_id,
         payout_key
 
     from {{ ref('stg_settlement_kernel__payout_instructions') }}
+    where instruction_seq = 1
 
 ),
 

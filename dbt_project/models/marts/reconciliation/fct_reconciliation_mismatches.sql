@@ -26,25 +26,62 @@ mismatch_types as (
 
 ),
 
+live_payout_operations as (
+
+    select tenant_id, payout_key, operation_id
+    from {{ ref('stg_money_rails__operations') }}
+    where direction = 'payout'
+        and is_live
+
+),
+
+flagged_keys as (
+
+    select distinct tenant_id, payout_key
+    from payout_keys
+    where {% for rule in expected_rules %}is_{{ rule }}{% if not loop.last %} or {% endif %}{% endfor %}
+
+),
+
+-- The live operation a flagged key is compared with (the smallest id when there are several), looked up
+-- for the flagged keys only: a few percent of the keys the intermediate model carries.
+flagged_live_operations as (
+
+    select
+        operations.tenant_id,
+        operations.payout_key,
+        min(operations.operation_id) as operation_id
+
+    from live_payout_operations as operations
+    inner join flagged_keys
+        on operations.tenant_id = flagged_keys.tenant_id
+        and operations.payout_key = flagged_keys.payout_key
+    group by operations.tenant_id, operations.payout_key
+
+),
+
 expected_side as (
 
     {%- for rule in expected_rules %}
     select
-        tenant_id,
-        period,
-        provider_id,
+        payout_keys.tenant_id,
+        payout_keys.period,
+        payout_keys.provider_id,
         '{{ rule }}' as mismatch_type,
-        payout_key as mismatch_key,
-        party_id,
-        live_operation_id as operation_id,
-        operation_count,
-        live_state as operation_state,
-        expected_amount_cents,
-        actual_amount_cents,
-        currency,
-        actual_currency
+        payout_keys.payout_key as mismatch_key,
+        payout_keys.party_id,
+        operations.operation_id,
+        payout_keys.operation_count,
+        payout_keys.live_state as operation_state,
+        payout_keys.expected_amount_cents,
+        payout_keys.actual_amount_cents,
+        payout_keys.currency,
+        payout_keys.actual_currency
     from payout_keys
-    where is_{{ rule }}
+    left join flagged_live_operations as operations
+        on payout_keys.tenant_id = operations.tenant_id
+        and payout_keys.payout_key = operations.payout_key
+    where payout_keys.is_{{ rule }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 

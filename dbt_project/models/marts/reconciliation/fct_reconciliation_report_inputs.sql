@@ -7,7 +7,8 @@
 
 with
 
-instructions as (
+-- `not materialized`: read twice below; DuckDB would otherwise copy every row first.
+instructions as not materialized (
 
     select * from {{ ref('stg_settlement_kernel__payout_instructions') }}
 
@@ -83,7 +84,9 @@ hashed as (
         provider_id,
         input_name,
         _source_file,
-        {{ sha256_hex('row_text') }} as row_hash
+        -- md5, not sha256: a third of the cost over 20 million rows, and the digest is a change
+        -- detector either way (DECISIONLOG).
+        {{ dbt.hash('row_text') }} as row_hash
 
     from input_rows
 

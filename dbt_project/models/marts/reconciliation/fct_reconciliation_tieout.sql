@@ -5,7 +5,8 @@
 
 with
 
-instructions as (
+-- `not materialized`: read twice below; DuckDB would otherwise copy every row first.
+instructions as not materialized (
 
     select * from {{ ref('stg_settlement_kernel__payout_instructions') }}
     where instruction_seq = 1
