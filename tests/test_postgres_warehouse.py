@@ -34,7 +34,9 @@ with warnings.catch_warnings():
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("pipeline")]
 
 SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts")
-LOAD_TIME_COLUMNS = {"_loaded_at", "loaded_at"}  # when a file was loaded: differs between any two runs
+# When a file was loaded, or a Stripe event reached the API (landed events arrive at load time): these
+# differ between any two runs.
+LOAD_TIME_COLUMNS = {"_loaded_at", "loaded_at", "received_at"}
 QUEUE_ASSETS = [
     dg.AssetKey(["staging", "stg_operator_api__reconciliation_triage"]),
     dg.AssetKey(["marts", "fct_reconciliation_mismatch_queue"]),

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from api.billing.models import StripeEvent, StripeWebhookDelivery
 from api.core.database import Database
 from api.core.migrate import migrate_database
+from ingestion.stripe_objects import pull_objects
 from ingestion.stripe_pull import pull_events
 from settld.settings import Settings
 from settld.smoke import _serve_api
@@ -30,6 +31,7 @@ MODELS = [
     dg.AssetKey(["staging", "stg_operator_api__stripe_webhook_deliveries"]),
     dg.AssetKey(["marts", "dim_tenant_billing_plan"]),
     dg.AssetKey(["marts", "fct_stripe_event_gaps"]),
+    dg.AssetKey(["staging", "stg_operator_api__stripe_objects"]),
 ]
 
 
@@ -40,6 +42,15 @@ def _count(database_url: str, event_type: str) -> int:
             return session.scalar(
                 select(func.count()).select_from(StripeEvent).where(StripeEvent.event_type == event_type)
             )
+    finally:
+        database.dispose()
+
+
+def _source(database_url: str, event_id: str) -> str | None:
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            return session.scalar(select(StripeEvent.source).where(StripeEvent.event_id == event_id))
     finally:
         database.dispose()
 
@@ -120,9 +131,20 @@ def test_a_dropped_window_is_pulled_back_reported_as_a_gap_and_plans_follow_the_
 
         first = pull_events(api_url, client)
         again = pull_events(api_url, client)
-    assert first.inserted == 1 and first.already_stored >= 1 and first.cursor > 0
+        objects, listed = pull_objects(api_url, client)
+        objects_again, _ = pull_objects(api_url, client)
+    # The dropped event comes back through the pull (other events may still be on their way through the
+    # webhook when the pull lists them, so the pull can insert more than the one that was dropped).
+    assert first.inserted >= 1 and first.already_stored >= 1 and first.cursor > 0
     assert again.inserted == 0 and again.cursor == first.cursor  # idempotent
     assert _count(api_url, "customer.subscription.created") == 2
+    assert _source(api_url, dropped) == "pull"
+    # Objects: both subscriptions and the invoices and charges they produced, each with its tenant (from
+    # metadata, or from the customer the events mapped); a second listing changes nothing.
+    assert listed["subscription"] == 2 and listed["invoice"] >= 2 and listed["charge"] >= 2
+    assert objects.counts["tenant_unresolved"] == {}
+    assert sum(objects_again.counts["unchanged"].values()) == sum(listed.values())
+    assert sum(objects_again.counts["changed"].values()) + sum(objects_again.counts["inserted"].values()) == 0
 
     warehouse = tmp_path / "warehouse.duckdb"
     settings = Settings(warehouse_url=str(warehouse), landing_dir=tmp_path, artifacts_dir=tmp_path / "artifacts",
@@ -137,5 +159,10 @@ def test_a_dropped_window_is_pulled_back_reported_as_a_gap_and_plans_follow_the_
             "select plan, is_current from marts.dim_tenant_billing_plan where tenant_id = ? order by valid_from",
             [TENANT],
         ).fetchall()
+        invoices = con.execute(
+            "select count(*), count(distinct tenant_id), min(currency), min(amount_cents) "
+            "from staging.stg_operator_api__stripe_objects where object_type = 'invoice'"
+        ).fetchone()
     assert gaps == [(1, dropped)]
+    assert invoices[0] >= 2 and invoices[1:] == (1, "USD", 9900)
     assert plans == [("builder", False), ("growth", True)]

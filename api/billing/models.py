@@ -81,3 +81,32 @@ class StripePullCursor(Base):
     account: Mapped[str] = mapped_column(String(255), primary_key=True)
     created_cursor: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StripeObject(Base):
+    """A Stripe object finance reads, in its latest known state (api.billing.objects)."""
+
+    __tablename__ = "stripe_objects"
+    __table_args__ = (Index("ix_stripe_objects_tenant", "tenant_id", "object_type"),)
+
+    object_type: Mapped[str] = mapped_column(String(64), primary_key=True)  # subscription, invoice, ...
+    object_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account: Mapped[str] = mapped_column(String(255))
+    # When this state was true (epoch s): the carrying event's `created`, or the listing's time.
+    state_at: Mapped[int] = mapped_column(BigInteger)
+    state_source: Mapped[str] = mapped_column(String(255))  # pull | event:<event id>
+    created: Mapped[int | None] = mapped_column(BigInteger)
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))  # null: no metadata and no mapped customer yet
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str | None] = mapped_column(String(3))  # upper case, as everywhere in the warehouse
+    # The object's own amount in minor units: an invoice's total, a charge's, payout's or balance
+    # transaction's amount; null for subscriptions.
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    period_start: Mapped[int | None] = mapped_column(BigInteger)  # invoices: the billed period (epoch s)
+    period_end: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON of the listed object
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    first_stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the payload last differed

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripeWebhookDelivery
+from api.billing.objects import store_event_object
 
 REASON_KEYS = (
     "signature_verification_failed",
@@ -205,6 +206,8 @@ def store_event(
         )
     )
     session.flush()
+    # The object it carries, as true at the event's `created` (kept only if no newer state is stored).
+    store_event_object(session, event, tenant_id=tenant_id, now=now)
     return True
 
 

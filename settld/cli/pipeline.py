@@ -21,6 +21,7 @@ from settld.warehouse import connect as connect_warehouse
 # (description, asset groups, whether the stage runs over the range of periods in the data)
 STAGES = (
     ("Load landing files into raw", ("landing",), False),
+    ("Stripe events and objects into the operator API", ("billing",), False),
     ("dbt build: staging, marts and tests", ("staging", "intermediate", "marts", "seeds"), False),
     ("Reconciliation reports", ("reconciliation",), True),
     ("Publish mismatches to the operator API", ("operator_api",), False),
@@ -118,8 +119,8 @@ def run_pipeline(
     ):
         for description, groups, over_periods in STAGES:
             stage_tags = dict(tags)
-            if "operator_api" in groups and not settings.api_database_url:
-                continue  # publishing needs SETTLD_API_DATABASE_URL
+            if {"billing", "operator_api"} & set(groups) and not settings.api_database_url:
+                continue  # the operator API's stores need SETTLD_API_DATABASE_URL
             if over_periods:
                 periods = _report_periods(target)
                 if periods is None:

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from api.core.migrate import migrate_database
 from api.core.settings import ApiSettings
 from api.main import create_app
-from tests.api.factories import Factory
+from tests.api.factories import SECRET, Factory
 
 with warnings.catch_warnings():  # starlette's notice about httpx2, which is not installed here
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -127,3 +127,12 @@ def live_server(app: FastAPI) -> Iterator[str]:
     yield base_url
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def webhook_client(database_url: str) -> Iterator[TestClient]:
+    settings = ApiSettings(
+        database_url=database_url, stripe_webhook_secret=SECRET, stripe_webhook_tolerance=300
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import stripe
+
 from api.core.database import Database
 from api.reconciliation.publish import PublishResult, publish_mismatches
 from api.tenants.service import create_key, ensure_tenant, revoke_key
@@ -104,3 +106,22 @@ class Factory:
 
 def auth(token: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **headers}
+
+
+# Stripe webhook deliveries: events shaped like Stripe's, signed as Stripe signs them.
+SECRET = "whsec_test_settld_0123456789"
+URL = "/v1/webhooks/stripe"
+
+
+def event(
+    event_id: str = "evt_1", event_type: str = "customer.subscription.updated", **object_fields
+) -> dict:
+    obj = {"id": "sub_1", "object": "subscription", "customer": "cus_1", "status": "active",
+           "metadata": {"tenant_id": "acme", "plan": "growth"}, **object_fields}  # fmt: skip
+    return {"id": event_id, "object": "event", "type": event_type, "created": 1_790_000_000, "livemode": False,
+            "data": {"object": obj}}  # fmt: skip
+
+
+def signed(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
+    return {"Stripe-Signature": header, "Content-Type": "application/json"}

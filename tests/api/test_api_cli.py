@@ -28,9 +28,9 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     first = runner.invoke(cli, ["api", "migrate", "--database-url", url])
     assert first.exit_code == 0, first.output
-    assert "migrated to revision 0004_stripe_pull_cursor" in first.output
+    assert "migrated to revision 0005_stripe_objects" in first.output
     second = runner.invoke(cli, ["api", "migrate"], env={"SETTLD_API_DATABASE_URL": url})
-    assert second.exit_code == 0 and "already at revision 0004_stripe_pull_cursor" in second.output
+    assert second.exit_code == 0 and "already at revision 0005_stripe_objects" in second.output
 
 
 def test_keys_create_list_revoke(tmp_path: Path) -> None:

@@ -5,43 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
-import stripe
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripeWebhookDelivery
 from api.core.database import Database, utc_now
-from api.core.settings import ApiSettings
-from api.main import create_app
-
-SECRET = "whsec_test_settld_0123456789"
-URL = "/v1/webhooks/stripe"
-
-
-def event(
-    event_id: str = "evt_1", event_type: str = "customer.subscription.updated", **object_fields
-) -> dict:
-    obj = {"id": "sub_1", "object": "subscription", "customer": "cus_1", "status": "active",
-           "metadata": {"tenant_id": "acme", "plan": "growth"}, **object_fields}  # fmt: skip
-    return {"id": event_id, "object": "event", "type": event_type, "created": 1_790_000_000, "livemode": False,
-            "data": {"object": obj}}  # fmt: skip
-
-
-def signed(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
-    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
-    return {"Stripe-Signature": header, "Content-Type": "application/json"}
-
-
-@pytest.fixture
-def webhook_client(database_url: str) -> Iterator[TestClient]:
-    settings = ApiSettings(
-        database_url=database_url, stripe_webhook_secret=SECRET, stripe_webhook_tolerance=300
-    )
-    with TestClient(create_app(settings)) as client:
-        yield client
+from tests.api.factories import SECRET, URL, event, signed
 
 
 def deliveries(database_url: str) -> list[tuple]:

@@ -1,15 +1,16 @@
-"""Stripe billing data: the incremental pull of Stripe events into the operator API's event store.
+"""Stripe billing data in the operator API's stores: events (one table whatever brought them) and objects.
 
-Webhooks push events as they happen; this asset lists them from Stripe (the official SDK, from the
-account's cursor) so an event a webhook never delivered still arrives. dbt then reads the event store
-(`stg_operator_api__stripe_events`) for plans and gaps.
+Webhooks push events as they happen; landing files bring exported events; the pull lists events from
+Stripe (the official SDK, from the account's cursor) so an event a webhook never delivered still arrives,
+and lists the objects finance reads. dbt then reads both stores (`stg_operator_api__stripe_events`,
+`stg_operator_api__stripe_objects`) for plans, gaps and invoices.
 """
 
 import os
 
 import dagster as dg
 
-from orchestration.resources import OperatorApiResource
+from orchestration.resources import OperatorApiResource, WarehouseResource
 
 
 class StripeResource(dg.ConfigurableResource):
@@ -37,23 +38,64 @@ def stripe_resource() -> StripeResource:
 @dg.asset(
     key=["operator_api", "stripe_events"],
     group_name="billing",
+    deps=[dg.AssetKey(["raw", "stripe_events"])],
     kinds={"stripe", "sqlalchemy"},
     description=(
-        "Stripe events listed through the SDK since the account's cursor and stored once per event id in "
-        "the operator API's event store, beside the webhook's deliveries."
+        "The operator API's Stripe event store, one row per event id, where every path meets: webhook "
+        "deliveries, events landed as files (raw.stripe_events) and events listed through the SDK since the "
+        "account's cursor."
     ),
 )
 def stripe_events_pull(
+    context: dg.AssetExecutionContext,
+    stripe: StripeResource,
+    operator_api: OperatorApiResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    from api.core.migrate import migrate_database
+    from ingestion.stripe_landed import LANDED_EVENTS_SQL, import_landed_events
+    from ingestion.stripe_pull import pull_events
+
+    if not operator_api.enabled:
+        context.log.info("SETTLD_API_DATABASE_URL is not set: no event store to fill")
+        return dg.MaterializeResult(metadata={"stored": False, "missing_setting": "SETTLD_API_DATABASE_URL"})
+    migrate_database(operator_api.database_url)
+    with warehouse.connect(read_only=True) as db:
+        landed = import_landed_events(operator_api.database_url, db.query(LANDED_EVENTS_SQL))
+    context.log.info(f"landed Stripe events: {landed.as_metadata()}")
+    metadata: dict = {"stored": True, "landed": landed.as_metadata()}
+    if stripe.api_key:
+        summary = pull_events(operator_api.database_url, stripe.client(), account=stripe.account)
+        context.log.info(f"Stripe pull: {summary.as_metadata()}")
+        metadata["pulled"] = summary.as_metadata()
+    else:
+        context.log.info("STRIPE_API_KEY is not set: nothing to pull from Stripe")
+        metadata["pulled"] = "STRIPE_API_KEY is not set"
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    key=["operator_api", "stripe_objects"],
+    group_name="billing",
+    # After the events: the customer-to-tenant mapping they teach resolves objects without metadata.
+    deps=[dg.AssetKey(["operator_api", "stripe_events"])],
+    kinds={"stripe", "sqlalchemy"},
+    description=(
+        "The latest known state of the Stripe subscriptions, invoices, charges, balance transactions and "
+        "payouts: the objects events carry, and full listings through the SDK."
+    ),
+)
+def stripe_objects_pull(
     context: dg.AssetExecutionContext, stripe: StripeResource, operator_api: OperatorApiResource
 ) -> dg.MaterializeResult:
     from api.core.migrate import migrate_database
-    from ingestion.stripe_pull import pull_events
+    from ingestion.stripe_objects import pull_objects
 
     if not operator_api.enabled or not stripe.api_key:
         missing = "SETTLD_API_DATABASE_URL" if not operator_api.enabled else "STRIPE_API_KEY"
-        context.log.info(f"{missing} is not set: nothing to pull")
+        context.log.info(f"{missing} is not set: only the objects carried by stored events are known")
         return dg.MaterializeResult(metadata={"pulled": False, "missing_setting": missing})
     migrate_database(operator_api.database_url)
-    summary = pull_events(operator_api.database_url, stripe.client(), account=stripe.account)
-    context.log.info(f"Stripe pull: {summary.as_metadata()}")
-    return dg.MaterializeResult(metadata={"pulled": True, **summary.as_metadata()})
+    counts, listed = pull_objects(operator_api.database_url, stripe.client(), account=stripe.account)
+    context.log.info(f"Stripe objects listed: {listed}; stored: {counts.as_metadata()}")
+    return dg.MaterializeResult(metadata={"pulled": True, "listed": listed, **counts.as_metadata()})

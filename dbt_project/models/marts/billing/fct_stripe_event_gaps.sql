@@ -29,7 +29,8 @@ flagged as (
         events.created_epoch,
         events.created_at,
         events.first_arrival,
-        webhook_delivered.event_id is null as is_missed
+        -- An event exported into the landing zone reached us by its own path: not a dropped webhook.
+        webhook_delivered.event_id is null and coalesce(events.first_arrival, '') <> 'landing' as is_missed
 
     from events
     left join webhook_delivered

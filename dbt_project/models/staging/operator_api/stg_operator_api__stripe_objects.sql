@@ -1,0 +1,63 @@
+-- The latest known state of each Stripe object finance reads (subscription, invoice, charge,
+-- balance_transaction, payout), one row per (object_type, object_id), typed for the warehouse. The API
+-- keeps the newest state by when it was true (api/billing/objects.py), so nothing is ranked here.
+-- Without an attached API database this is an empty relation of the same shape.
+
+{%- set objects_source = source('operator_api', 'stripe_objects') %}
+
+{% if operator_api_enabled() %}
+
+with
+
+source as (
+
+    select * from {{ objects_source }}
+
+),
+
+renamed as (
+
+    select
+        cast(object_type as varchar) as object_type,
+        cast(object_id as varchar) as object_id,
+        cast(account as varchar) as account_id,
+        cast(tenant_id as varchar) as tenant_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(status as varchar) as status,
+        cast(currency as varchar) as currency,
+        cast(amount_cents as bigint) as amount_cents,
+        {{ epoch_seconds_to_timestamp('cast(created as bigint)') }} as created_at,
+        {{ epoch_seconds_to_timestamp('cast(period_start as bigint)') }} as period_start_at,
+        {{ epoch_seconds_to_timestamp('cast(period_end as bigint)') }} as period_end_at,
+        cast(livemode as boolean) as is_livemode,
+        {{ epoch_seconds_to_timestamp('cast(state_at as bigint)') }} as state_at,
+        cast(state_source as varchar) as state_source,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from source
+
+)
+
+select * from renamed
+
+{% else %}
+
+select
+    cast(null as varchar) as object_type,
+    cast(null as varchar) as object_id,
+    cast(null as varchar) as account_id,
+    cast(null as varchar) as tenant_id,
+    cast(null as varchar) as customer_id,
+    cast(null as varchar) as status,
+    cast(null as varchar) as currency,
+    cast(null as bigint) as amount_cents,
+    cast(null as timestamp) as created_at,
+    cast(null as timestamp) as period_start_at,
+    cast(null as timestamp) as period_end_at,
+    cast(null as boolean) as is_livemode,
+    cast(null as timestamp) as state_at,
+    cast(null as varchar) as state_source,
+    cast(null as varchar) as payload_sha256
+where 1 = 0
+
+{% endif %}

@@ -1,0 +1,67 @@
+"""Stripe events that arrived as landing files (exports in `stripe/events/*.jsonl`, loaded into
+`raw.stripe_events`), stored in the operator API's event store beside the webhook's, the pull's and the
+replay's: one table, one row per event id, whichever path brought it first.
+
+The same code stores them as the webhook does (api.billing.webhook.store_event), so a landed event's plan,
+status and object are read exactly as a delivered one's. No signature exists for an exported event: its
+trust is the landing file's (sha256 in `raw.load_files`). Copies are taken in load order (earliest loaded
+first), and an event already stored is left alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from api.billing import webhook
+from api.core.database import Database
+
+LANDED_EVENTS_SQL = """
+select event_id, tenant_id, payload
+from raw.stripe_events
+order by _loaded_at, _source_file, _source_row
+"""
+
+
+@dataclass
+class LandedImportSummary:
+    rows: int = 0
+    inserted: int = 0
+    already_stored: int = 0
+    skipped: Counter = field(
+        default_factory=Counter
+    )  # by reason key (schema_invalid, tenant_unresolved, ...)
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"rows": self.rows, "inserted": self.inserted, "already_stored": self.already_stored,
+                "skipped": dict(sorted(self.skipped.items()))}  # fmt: skip
+
+
+def import_landed_events(database_url: str, rows: Iterable[dict[str, Any]], *, now: datetime | None = None
+                         ) -> LandedImportSummary:  # fmt: skip
+    """Store each landed event not stored yet (`rows`: LANDED_EVENTS_SQL's), in one transaction."""
+    now = now or datetime.now(UTC)
+    summary = LandedImportSummary()
+    database = Database(database_url)
+    try:
+        with database.session(write=True) as session:
+            for row in rows:
+                summary.rows += 1
+                try:
+                    event = webhook.parse_event((row["payload"] or "").encode("utf-8"))
+                    tenant_id = row["tenant_id"] or webhook.resolve_tenant(session, event)
+                except webhook.WebhookRejected as rejected:
+                    summary.skipped[rejected.reason] += 1
+                    continue
+                if webhook.store_event(session, event, tenant_id=tenant_id, source="landing", now=now):
+                    webhook.learn_customer(session, event, tenant_id=tenant_id, now=now)
+                    summary.inserted += 1
+                else:
+                    summary.already_stored += 1
+            session.commit()
+    finally:
+        database.dispose()
+    return summary
