@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.billing.assets import stripe_events_pull, stripe_objects_pull, stripe_resource
+from orchestration.defs.billing.invoices import invoice_drafts
 from orchestration.defs.landing.assets import landing_zone
 from orchestration.defs.operator_api.assets import published_reconciliation_mismatches
 from orchestration.defs.quality.checks import raw_great_expectations
@@ -34,6 +35,7 @@ ASSETS = [
     published_reconciliation_mismatches,
     stripe_events_pull,
     stripe_objects_pull,
+    invoice_drafts,
     *CHECKS,
 ]
 

@@ -17,6 +17,8 @@ Checks:
   override) whose triage is not resolved or dismissed. Triage is read live from the operator API's
   database when one is configured, else from the queue mart as of the last build.
 - `reconciliation.reports_present`: the period's ReconcileReport.v1 exists for every provider.
+- `billing.invoice_drafts_present`: the BillingInvoiceDraft.v1 of every currency the billing marts hold for
+  the tenant and period is on disk, as the marts compute it now (or the period's invoice is finalized).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from quality.dbt_results import FAILING_STATUSES, read_test_results
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
 from settld.reports.artifacts import write_once
+from settld.reports.invoices import draft_file_name, invoices_dir, period_drafts, read_finalized
 from settld.warehouse import Warehouse
 
 SCHEMA_VERSION = "PeriodGateVerdict.v1"
@@ -156,8 +159,10 @@ def tieout_check(db: Warehouse, *, tenant_id: str, period: str, tolerance_cents:
 def mismatch_check(db: Warehouse, *, tenant_id: str, period: str, triage: TriageReader | None) -> list[Check]:
     mismatches = db.query(
         "select triage_key, severity, mismatch_type from marts.fct_reconciliation_mismatches "
+        "where tenant_id = ? and period = ? union all "
+        "select triage_key, severity, mismatch_type from marts.fct_billing_invoice_mismatches "
         "where tenant_id = ? and period = ? order by triage_key",
-        [tenant_id, period],
+        [tenant_id, period, tenant_id, period],
     )
     if triage is not None:
         records, source = triage(tenant_id, period), "operator_api"
@@ -212,6 +217,32 @@ def reports_check(db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period:
     missing = sorted(expected - present)
     return [Check("reconciliation.reports_present", not missing, True, {"providers": sorted(expected),
                                                                           "missing": missing})]  # fmt: skip
+
+
+def invoice_drafts(
+    db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period: str
+) -> list[dict[str, Any]]:
+    """The period's drafts as the marts compute them now, each with its file and whether it is on disk."""
+    entries = []
+    for draft in period_drafts(db.query, period, tenant_id=tenant_id):
+        directory = invoices_dir(artifacts_dir, tenant_id, period)
+        finalized = read_finalized(artifacts_dir, tenant_id, period, draft["currency"])
+        entries.append({
+            "file": draft_file_name(draft),
+            "currency": draft["currency"],
+            "draftHash": draft["draftHash"],
+            "subtotalCents": draft["subtotalCents"],
+            "present": (directory / draft_file_name(draft)).is_file(),
+            "finalizedInvoiceHash": finalized["invoiceHash"] if finalized else None,
+        })  # fmt: skip
+    return entries
+
+
+def invoice_drafts_check(db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period: str) -> list[Check]:
+    entries = invoice_drafts(db, artifacts_dir, tenant_id=tenant_id, period=period)
+    missing = [e["file"] for e in entries if not e["present"] and e["finalizedInvoiceHash"] is None]
+    return [Check("billing.invoice_drafts_present", not missing, True,
+                  {"currencies": [e["currency"] for e in entries], "missing": missing})]  # fmt: skip
 
 
 def input_files(db: Warehouse, *, tenant_id: str, period: str) -> list[dict[str, str]]:
@@ -271,8 +302,13 @@ def evaluate(
         "reconciliation.reports_present",
         lambda: reports_check(db, artifacts_dir, tenant_id=tenant_id, period=period),
     )
+    checks += _guarded(
+        "billing.invoice_drafts_present",
+        lambda: invoice_drafts_check(db, artifacts_dir, tenant_id=tenant_id, period=period),
+    )
     checks.sort(key=lambda check: check.id)
     reports = _guarded_value(lambda: latest_reports(artifacts_dir, tenant_id=tenant_id, period=period), [])
+    drafts = _guarded_value(lambda: invoice_drafts(db, artifacts_dir, tenant_id=tenant_id, period=period), [])
     core = {
         "schemaVersion": SCHEMA_VERSION,
         "artifactType": SCHEMA_VERSION,
@@ -295,6 +331,11 @@ def evaluate(
                 }
                 for entry in reports
             ],  # fmt: skip
+            "invoiceDrafts": [
+                {key: entry[key] for key in ("file", "currency", "draftHash", "subtotalCents")}
+                for entry in drafts
+                if entry["present"]
+            ],
         },
     }
     return {**core, "verdictHash": canonical_hash(core)}

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import dagster as dg
@@ -116,6 +117,11 @@ def test_untriaged_serious_mismatches_keep_the_gate_red_and_the_close_refused(pu
     assert refused.status_code == 409
     assert refused.json()["code"] == "PERIOD_GATE_FAILED"
     assert refused.json()["failing_check_ids"] == ["reconciliation.serious_mismatches_handled"]
+    # The drafts the verdict names are not finalized by a refused close.
+    assert verdict["inputs"]["invoiceDrafts"] and "billing.invoice_drafts_present" in {
+        c["id"] for c in verdict["checks"]
+    }
+    assert not list((published["artifacts"] / "invoices" / TENANT / PERIOD).glob("*-finalized.json"))
 
 
 def test_after_triage_the_period_closes_once_with_a_verifiable_reproducible_bundle(published: dict) -> None:
@@ -146,6 +152,20 @@ def test_after_triage_the_period_closes_once_with_a_verifiable_reproducible_bund
 
         bundle = published["artifacts"] / record["bundle_file"]
         original = bundle.read_bytes()
+        # The close finalized the drafts the verdict named, and the bundle holds drafts and invoices.
+        invoices = published["artifacts"] / "invoices" / TENANT / PERIOD
+        named = _verdict(published)["inputs"]["invoiceDrafts"]
+        finalized = {d["currency"]: invoices / f"{d['currency']}-finalized.json" for d in named}
+        for draft in named:
+            invoice = json.loads(finalized[draft["currency"]].read_text())
+            assert invoice["status"] == "finalized" and invoice["draftHash"] == draft["draftHash"]
+            assert invoice["subtotalCents"] == draft["subtotalCents"]
+        finalized_bytes = {currency: path.read_bytes() for currency, path in finalized.items()}
+        with zipfile.ZipFile(bundle) as archive:
+            names = set(archive.namelist())
+        assert {f"invoices/{d['file']}" for d in named} | {
+            f"invoices/{p.name}" for p in finalized.values()
+        } <= names
         verified = _settld(published, "evidence", "verify", str(bundle))
         assert verified.returncode == 0, verified.stdout
 
@@ -161,6 +181,9 @@ def test_after_triage_the_period_closes_once_with_a_verifiable_reproducible_bund
     closed = _settld(published, "period", "close", PERIOD, "--tenant", TENANT)
     assert closed.returncode == 0, closed.stdout + closed.stderr
     assert bundle.read_bytes() == original
+    assert {
+        currency: path.read_bytes() for currency, path in finalized.items()
+    } == finalized_bytes  # never rewritten
     with _client(published) as client:
         period = client.get(f"/ops/finance/periods/{PERIOD}", headers=headers).json()
         audit = client.get("/ops/audit", headers=headers, params={"target_type": "period"}).json()

@@ -102,10 +102,13 @@ def test_reports_asset_publishes_counts_and_largest_mismatches(pipeline_run: dic
     assert sum(metadata["mismatches_by_type"].value.values()) == len(in_period)
     assert "| severity | type |" in metadata["largest_mismatches"].value
     # Same inputs, same as-of: the reports written here are byte-identical to the pipeline's.
-    ours = {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in tmp_path.rglob("2026-09/*.json")}
+    ours = {
+        p.relative_to(tmp_path).as_posix(): p.read_bytes()
+        for p in tmp_path.glob("reconciliation/*/2026-09/*.json")
+    }
     theirs = {
         p.relative_to(pipeline_run["artifacts"]).as_posix(): p.read_bytes()
-        for p in pipeline_run["artifacts"].rglob("2026-09/*.json")
+        for p in pipeline_run["artifacts"].glob("reconciliation/*/2026-09/*.json")
     }
     assert ours and ours == theirs
 

@@ -24,6 +24,7 @@ from api.reconciliation.models import ReconciliationMismatch, ReconciliationTria
 from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from settld.core import canonical_json, iso_micro, sha256_hex
 from settld.evidence import build_bundle, csv_bytes, write_bundle
+from settld.reports.invoices import finalize, finalized_path, invoices_dir
 
 MISMATCH_COLUMNS = (
     "triage_key", "provider_id", "mismatch_type", "mismatch_key", "severity", "severity_override",
@@ -155,15 +156,36 @@ def evidence_files(
             missing.append(report["file"])
             continue
         files[f"reconciliation/{report['file']}"] = path.read_bytes()
+    invoices = invoices_dir(artifacts_dir, tenant_id, period)
+    for entry in document["inputs"].get("invoiceDrafts", []):
+        path = invoices / entry["file"]
+        if not path.is_file():
+            missing.append(f"invoices/{entry['file']}")
+            continue
+        files[f"invoices/{entry['file']}"] = path.read_bytes()
     if missing:
         raise ProblemError(
             409,
             "EVIDENCE_INCOMPLETE",
-            "Reports named by the gate verdict are no longer on disk (pruned by retention?): rerun the "
-            "reports and the gate.",
+            "Reports or invoice drafts named by the gate verdict are no longer on disk (pruned by "
+            "retention?): rerun the reports and the gate.",
             missing_reports=missing,
         )
     return files
+
+
+def finalize_invoices(files: dict[str, bytes], *, artifacts_dir: Path, verdict_hash: str, now: datetime
+                      ) -> dict[str, bytes]:  # fmt: skip
+    """Finalize the drafts the verdict named (their bytes are in `files`); an invoice already finalized
+    stays as it is. Returns the finalized invoices as bundle files."""
+    finalized = {}
+    for name, data in sorted(files.items()):
+        if not name.startswith("invoices/"):
+            continue
+        document, _ = finalize(artifacts_dir, json.loads(data), finalized_at=now, verdict_hash=verdict_hash)
+        path = finalized_path(artifacts_dir, document["tenantId"], document["period"], document["currency"])
+        finalized[f"invoices/{path.name}"] = path.read_bytes()
+    return finalized
 
 
 def close_period(
@@ -199,6 +221,8 @@ def close_period(
     files = evidence_files(
         session, tenant_id=tenant_id, period=period, verdict=verdict, artifacts_dir=artifacts_dir
     )
+    # The drafts become the period's invoices: the first close finalizes them, for good.
+    files |= finalize_invoices(files, artifacts_dir=artifacts_dir, verdict_hash=verdict.verdict_hash, now=now)
     data, manifest_hash = build_bundle(
         files, tenant_id=tenant_id, period=period, verdict_hash=verdict.verdict_hash
     )

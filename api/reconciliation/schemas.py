@@ -39,6 +39,7 @@ class MismatchType(StrEnum):
     unexpected_operation = "unexpected_operation"
     duplicate_expected = "duplicate_expected"
     stale_in_flight = "stale_in_flight"
+    invoice_total_mismatch = "invoice_total_mismatch"  # billing: Stripe invoice vs draft
 
 
 class TriageUpsert(BaseModel):

@@ -23,7 +23,7 @@ STAGES = (
     ("Load landing files into raw", ("landing",), False),
     ("Stripe events and objects into the operator API", ("billing",), False),
     ("dbt build: staging, marts and tests", ("staging", "intermediate", "marts", "seeds"), False),
-    ("Reconciliation reports", ("reconciliation",), True),
+    ("Reconciliation reports and invoice drafts", ("reconciliation", "invoices"), True),
     ("Publish mismatches to the operator API", ("operator_api",), False),
 )
 

@@ -18,7 +18,7 @@ MISMATCHES_MART = dg.AssetKey(["marts", "fct_reconciliation_mismatches"])
 @dg.asset(
     key=["operator_api", "reconciliation_mismatches"],
     group_name="operator_api",
-    deps=[MISMATCHES_MART],
+    deps=[MISMATCHES_MART, dg.AssetKey(["marts", "fct_billing_invoice_mismatches"])],
     kinds={"sqlalchemy"},
     description=(
         "marts.fct_reconciliation_mismatches published into the operator API's database (upsert by "
@@ -32,7 +32,11 @@ def published_reconciliation_mismatches(
         context.log.info("SETTLD_API_DATABASE_URL is not set: nothing to publish")
         return dg.MaterializeResult(metadata={"published": False})
     with warehouse.connect(read_only=True) as db:
-        rows = db.query("select * from marts.fct_reconciliation_mismatches order by triage_key")
+        # Money-rail and billing mismatches share one queue: same columns, triage and gate.
+        rows = db.query(
+            "select * from marts.fct_reconciliation_mismatches union all "
+            "select * from marts.fct_billing_invoice_mismatches order by triage_key"
+        )
     for row in rows:
         del row["as_of"]  # the run's, not the mismatch's
     published_at = run_as_of(context).replace(tzinfo=UTC)  # the API stores aware UTC instants

@@ -1,0 +1,94 @@
+-- Billing mismatches: where Stripe has invoiced a tenant for a period, does its total agree with the
+-- invoice draft Settld computes for the same tenant, period and currency? One row per disagreement, in
+-- the columns of fct_reconciliation_mismatches, so it is published, triaged and gated like the others.
+-- A Stripe invoice belongs to the UTC month of its `period_start`; only issued invoices count (open, paid,
+-- uncollectible: a draft can still change and a void one bills nothing). Several invoices of one month
+-- and currency are added up (never across currencies). Rules: docs/DECISIONLOG.md ("Billing: usage and invoice drafts").
+
+with
+
+stripe_invoices as (
+
+    select * from {{ ref('stg_operator_api__stripe_objects') }}
+    where object_type = 'invoice'
+        and status in ('open', 'paid', 'uncollectible')
+        and tenant_id is not null
+
+),
+
+drafts as (
+
+    select * from {{ ref('fct_invoice_drafts') }}
+
+),
+
+invoiced as (
+
+    select
+        tenant_id,
+        {{ to_period('period_start_at') }} as period,
+        currency,
+        count(*) as invoice_count,
+        {{ sum_cents('amount_cents') }} as stripe_total_cents,
+        min(object_id) as first_invoice_id,
+        min(status) as status
+
+    from stripe_invoices
+    group by tenant_id, {{ to_period('period_start_at') }}, currency
+
+),
+
+compared as (
+
+    select
+        invoiced.tenant_id,
+        invoiced.period,
+        invoiced.currency,
+        invoiced.invoice_count,
+        invoiced.first_invoice_id,
+        invoiced.status,
+        invoiced.stripe_total_cents,
+        drafts.subtotal_cents as draft_subtotal_cents
+
+    from invoiced
+    left join drafts
+        on invoiced.tenant_id = drafts.tenant_id
+        and invoiced.period = drafts.period
+        and invoiced.currency = drafts.currency
+    -- No draft at all is a disagreement too: Stripe billed something Settld did not compute.
+    where drafts.subtotal_cents is null
+        or drafts.subtotal_cents <> invoiced.stripe_total_cents
+
+),
+
+final as (
+
+    select
+        cast({{ triage_key("'billing_invoice_compare'", 'c.tenant_id', 'c.period', "'stripe'",
+                           "'invoice_total_mismatch'", "c.currency") }} as varchar) as triage_key,
+        cast(c.tenant_id as varchar) as tenant_id,
+        cast(c.period as varchar) as period,
+        cast('stripe' as varchar) as provider_id,
+        cast('invoice_total_mismatch' as varchar) as mismatch_type,
+        cast(c.currency as varchar) as mismatch_key,
+        cast('billing_invoice_compare' as varchar) as source_type,
+        -- high, like a money-rail amount mismatch: a tenant was (or will be) charged a different amount.
+        cast('BILLING_INVOICE_TOTAL_MISMATCH' as varchar) as mismatch_code,
+        cast('high' as varchar) as severity,
+        cast(2 as integer) as severity_rank,
+        cast(null as varchar) as party_id,
+        cast(c.first_invoice_id as varchar) as operation_id,
+        cast(c.status as varchar) as operation_state,
+        cast(c.invoice_count as bigint) as operation_count,
+        cast(c.draft_subtotal_cents as bigint) as expected_amount_cents,
+        cast(c.stripe_total_cents as bigint) as actual_amount_cents,
+        cast(c.stripe_total_cents - c.draft_subtotal_cents as bigint) as amount_delta_cents,
+        cast(c.currency as varchar) as currency,
+        cast(c.currency as varchar) as actual_currency,
+        {{ reconciliation_as_of() }} as as_of
+
+    from compared as c
+
+)
+
+select * from final
