@@ -238,8 +238,8 @@ def invoice_drafts(
     return entries
 
 
-def invoice_drafts_check(db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period: str) -> list[Check]:
-    entries = invoice_drafts(db, artifacts_dir, tenant_id=tenant_id, period=period)
+def invoice_drafts_check(entries: list[dict[str, Any]]) -> list[Check]:
+    """`entries`: invoice_drafts' (read once, also named in the verdict's inputs)."""
     missing = [e["file"] for e in entries if not e["present"] and e["finalizedInvoiceHash"] is None]
     return [Check("billing.invoice_drafts_present", not missing, True,
                   {"currencies": [e["currency"] for e in entries], "missing": missing})]  # fmt: skip
@@ -302,13 +302,15 @@ def evaluate(
         "reconciliation.reports_present",
         lambda: reports_check(db, artifacts_dir, tenant_id=tenant_id, period=period),
     )
-    checks += _guarded(
-        "billing.invoice_drafts_present",
-        lambda: invoice_drafts_check(db, artifacts_dir, tenant_id=tenant_id, period=period),
-    )
+    drafts: list[dict[str, Any]] = []  # filled by the check; stays empty when it cannot run
+
+    def drafts_check() -> list[Check]:
+        drafts.extend(invoice_drafts(db, artifacts_dir, tenant_id=tenant_id, period=period))
+        return invoice_drafts_check(drafts)
+
+    checks += _guarded("billing.invoice_drafts_present", drafts_check)
     checks.sort(key=lambda check: check.id)
     reports = _guarded_value(lambda: latest_reports(artifacts_dir, tenant_id=tenant_id, period=period), [])
-    drafts = _guarded_value(lambda: invoice_drafts(db, artifacts_dir, tenant_id=tenant_id, period=period), [])
     core = {
         "schemaVersion": SCHEMA_VERSION,
         "artifactType": SCHEMA_VERSION,

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from api.billing.fields import integer, metadata_tenant, reference_id, text
 from api.billing.models import StripeCustomerTenant, StripeObject
 from settld.core import canonical_json
 
@@ -43,30 +44,17 @@ class ObjectCounts:
         return {name: dict(sorted(counter.items())) for name, counter in self.counts.items()}
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _integer(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _reference(value: Any) -> str | None:
-    """An id given either as a string or as an expanded object."""
-    return _text(value.get("id")) if isinstance(value, dict) else _text(value)
-
-
 def _tenant(session: Session, object_type: str, obj: dict[str, Any], fallback: str | None) -> str | None:
-    metadata = obj.get("metadata")
-    if isinstance(metadata, dict) and _text(metadata.get("tenant_id")):
-        return metadata["tenant_id"]
-    customer_id = _reference(obj.get("customer"))
+    tenant = metadata_tenant(obj)
+    if tenant:
+        return tenant
+    customer_id = reference_id(obj.get("customer"))
     if customer_id:
         mapping = session.get(StripeCustomerTenant, customer_id)
         if mapping is not None:
             return mapping.tenant_id
     if object_type == "balance_transaction":
-        source = _reference(obj.get("source"))
+        source = reference_id(obj.get("source"))
         charge = session.get(StripeObject, ("charge", source)) if source else None
         if charge is not None and charge.tenant_id:
             return charge.tenant_id
@@ -77,19 +65,19 @@ def _values(
     session: Session, object_type: str, obj: dict[str, Any], fallback_tenant: str | None
 ) -> dict[str, Any]:
     payload = canonical_json(obj)
-    currency = _text(obj.get("currency"))
+    currency = text(obj.get("currency"))
     amount_field = AMOUNT_FIELDS.get(object_type)
     billed = obj if object_type == "invoice" else {}
     return {
-        "created": _integer(obj.get("created")),
+        "created": integer(obj.get("created")),
         "livemode": bool(obj.get("livemode", False)),
         "tenant_id": _tenant(session, object_type, obj, fallback_tenant),
-        "customer_id": _reference(obj.get("customer")),
-        "status": _text(obj.get("status")),
+        "customer_id": reference_id(obj.get("customer")),
+        "status": text(obj.get("status")),
         "currency": currency.upper() if currency else None,
-        "amount_cents": _integer(obj.get(amount_field)) if amount_field else None,
-        "period_start": _integer(billed.get("period_start")),
-        "period_end": _integer(billed.get("period_end")),
+        "amount_cents": integer(obj.get(amount_field)) if amount_field else None,
+        "period_start": integer(billed.get("period_start")),
+        "period_end": integer(billed.get("period_end")),
         "payload": payload,
         "payload_sha256": hashlib.sha256(payload.encode("utf-8")).hexdigest(),
     }
@@ -102,7 +90,7 @@ def store_object(session: Session, obj: dict[str, Any], *, state_at: int, state_
     object_type = obj.get("object")
     if object_type not in OBJECT_TYPES:
         return
-    if not _text(obj.get("id")):
+    if not text(obj.get("id")):
         counts.add("without_id", object_type)  # nothing to key a row on: counted, not stored
         return
     values = _values(session, object_type, obj, fallback_tenant)
@@ -150,6 +138,6 @@ def store_event_object(
     obj = event.get("data", {}).get("object")
     if isinstance(obj, dict) and isinstance(event.get("created"), int):
         store_object(session, obj, state_at=event["created"], state_source=f"event:{event['id']}",
-                     account=_text(event.get("account")) or "default", now=now, counts=counts,
+                     account=text(event.get("account")) or "default", now=now, counts=counts,
                      fallback_tenant=tenant_id)  # fmt: skip
     return counts

@@ -25,6 +25,7 @@ import stripe
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.billing import fields
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripeWebhookDelivery
 from api.billing.objects import store_event_object
 
@@ -96,28 +97,15 @@ def parse_event(body: bytes) -> dict[str, Any]:
     return event
 
 
-def _metadata_tenant(value: Any) -> str | None:
-    if isinstance(value, dict):
-        metadata = value.get("metadata")
-        if (
-            isinstance(metadata, dict)
-            and isinstance(metadata.get("tenant_id"), str)
-            and metadata["tenant_id"]
-        ):
-            return metadata["tenant_id"]
-    return None
-
-
 def resolve_tenant(session: Session, event: dict[str, Any]) -> str:
     obj = event["data"]["object"]
-    tenant = _metadata_tenant(obj) or _metadata_tenant(obj.get("customer"))
+    tenant = fields.metadata_tenant(obj) or fields.metadata_tenant(obj.get("customer"))
     if tenant:
         return tenant
-    customer = obj.get("customer")
-    customer_id = customer.get("id") if isinstance(customer, dict) else customer
-    if obj.get("object") == "customer":
-        customer_id = obj.get("id")
-    if isinstance(customer_id, str):
+    customer_id = fields.reference_id(
+        obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+    )
+    if customer_id:
         mapping = session.get(StripeCustomerTenant, customer_id)
         if mapping is not None:
             return mapping.tenant_id
@@ -144,9 +132,7 @@ def subscription_facts(event: dict[str, Any]) -> tuple[str | None, str | None, s
     item's price; the status of a `customer.subscription.deleted` event is `canceled`.
     """
     obj = event["data"]["object"]
-    customer = obj.get("customer")
-    customer_id = customer.get("id") if isinstance(customer, dict) else customer
-    customer_id = customer_id if isinstance(customer_id, str) else None
+    customer_id = fields.reference_id(obj.get("customer"))
     if not event["type"].startswith("customer.subscription."):
         return customer_id, None, None
     status = "canceled" if event["type"] == "customer.subscription.deleted" else obj.get("status")
@@ -162,15 +148,12 @@ def learn_customer(session: Session, event: dict[str, Any], *, tenant_id: str, n
     object of that customer), so the customer's later events without metadata (invoices, charges) resolve.
     An existing mapping is never overwritten by an event: changing it is an operator's decision."""
     obj = event["data"]["object"]
-    if _metadata_tenant(obj) != tenant_id:
+    if fields.metadata_tenant(obj) != tenant_id:
         return
-    customer = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
-    customer_id = customer.get("id") if isinstance(customer, dict) else customer
-    if (
-        isinstance(customer_id, str)
-        and customer_id
-        and session.get(StripeCustomerTenant, customer_id) is None
-    ):
+    customer_id = fields.reference_id(
+        obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+    )
+    if customer_id and session.get(StripeCustomerTenant, customer_id) is None:
         session.add(StripeCustomerTenant(customer_id=customer_id, tenant_id=tenant_id, created_at=now))
         session.flush()
 

@@ -28,13 +28,6 @@ from settld.reports.reconciliation import Query
 DRAFT_SCHEMA = "BillingInvoiceDraft.v1"
 ADJUSTMENT_SCHEMA = "BillingInvoiceAdjustment.v1"
 
-DRAFTS_SQL = "select * from marts.fct_invoice_drafts where period = ? order by tenant_id, currency"
-LINES_SQL = "select * from marts.fct_invoice_draft_lines where period = ? order by tenant_id, currency"
-TENANT_DRAFTS_SQL = (
-    "select * from marts.fct_invoice_drafts where tenant_id = ? and period = ? order by currency"
-)
-TENANT_LINES_SQL = "select * from marts.fct_invoice_draft_lines where tenant_id = ? and period = ?"
-
 
 def _line(row: dict[str, Any]) -> dict[str, Any]:
     """One line item; only the unit fields that apply to its code are present."""
@@ -104,11 +97,13 @@ def _group_lines(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[d
 
 def period_drafts(query: Query, period: str, *, tenant_id: str | None = None) -> list[dict[str, Any]]:
     """The drafts the warehouse holds for a period (one tenant's, or every tenant's)."""
-    if tenant_id is None:
-        headers, lines = query(DRAFTS_SQL, [period]), query(LINES_SQL, [period])
-    else:
-        headers = query(TENANT_DRAFTS_SQL, [tenant_id, period])
-        lines = query(TENANT_LINES_SQL, [tenant_id, period])
+    where, params = "period = ?", [period]
+    if tenant_id is not None:
+        where, params = where + " and tenant_id = ?", [*params, tenant_id]
+    headers = query(
+        f"select * from marts.fct_invoice_drafts where {where} order by tenant_id, currency", params
+    )
+    lines = query(f"select * from marts.fct_invoice_draft_lines where {where}", params)
     grouped = _group_lines(lines)
     return [
         build_draft(header, grouped.get((header["tenant_id"], header["currency"]), [])) for header in headers

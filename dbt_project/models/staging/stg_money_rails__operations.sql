@@ -57,7 +57,7 @@ superseded_keys as (
 
 single_versions as (
 
-    select renamed.*
+    select {% for column in row_columns %}renamed.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
     from renamed
     left join superseded_keys
         on renamed.provider_id = superseded_keys.provider_id

@@ -1,15 +1,10 @@
 """Per-period invoice drafts (BillingInvoiceDraft.v1 artifacts) built from the billing marts."""
 
-import warnings
-
 import dagster as dg
 
 from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
 from settld.reports.invoices import write_drafts
-
-# BackfillPolicy.single_run() (one run drafts a range of periods) is marked beta in Dagster 1.13.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 MARTS = [
     dg.AssetKey(["marts", "fct_invoice_drafts"]),

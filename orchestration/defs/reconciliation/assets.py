@@ -1,16 +1,11 @@
 """Per-period reconciliation reports (ReconcileReport.v1 artifacts) built from the reconciliation marts."""
 
-import warnings
-
 import dagster as dg
 
 from orchestration.as_of import run_as_of
 from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
 from settld.reports.reconciliation import MISMATCH_TYPES, write_reports
-
-# BackfillPolicy.single_run() (one run reports a range of periods) is marked beta in Dagster 1.13.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 MARTS = [
     dg.AssetKey(["marts", "fct_reconciliation_mismatches"]),
