@@ -3,7 +3,9 @@
 Generates N payout instructions and their operations as Parquet, runs the whole pipeline (`settld run`)
 and the floor query (`settld/bench/floor.sql`) on them, each in its own process measured the same way
 (wall and CPU seconds, peak memory of the process tree), checks that the pipeline's mismatch mart, the
-floor and the generator's answer key hold the same mismatch set, and writes the figures to JSON.
+floor and the generator's answer key hold the same mismatch set, and writes the figures to JSON. It also
+times a plain copy of the two inputs into DuckDB (`settld/bench/copy_inputs.py`): the least any pipeline
+that keeps its inputs spends, set beside the floor.
 Speed is measured here, not asserted in tests: figures depend on the machine, so the file records it.
 """
 
@@ -158,6 +160,16 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
         floor["query_seconds"] = json.loads((work / "floor.log").read_text().splitlines()[-1])["seconds"]
         console.print(f"floor: {floor['seconds']} s, peak {floor['peak_rss_mib']} MiB")
 
+        # What persisting the inputs costs at least, before any check or matching (settld/bench/copy_inputs.py).
+        copy = measure(
+            [sys.executable, "-m", "settld.bench.copy_inputs", str(landing), str(work / "copy.duckdb")],
+            env=env, log=work / "copy.log",
+        )  # fmt: skip
+        if copy["exit_code"]:
+            raise RuntimeError(f"the input copy failed: see {work / 'copy.log'}")
+        (work / "copy.duckdb").unlink(missing_ok=True)
+        console.print(f"copy of the inputs: {copy['seconds']} s, peak {copy['peak_rss_mib']} MiB")
+
         started = time.time()
         run = measure(
             [_bin("settld"), "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", as_of],
@@ -202,12 +214,14 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
                 "settld_run": run["seconds"],
                 "floor": floor["seconds"],
                 "floor_query": floor["query_seconds"],
+                "copy_inputs": copy["seconds"],
             },
             "cpu_seconds": {"settld_run": run["cpu_seconds"], "floor": floor["cpu_seconds"]},
             "peak_rss_mib": {
                 "generate": generate["peak_rss_mib"],
                 "settld_run": run["peak_rss_mib"],
                 "floor": floor["peak_rss_mib"],
+                "copy_inputs": copy["peak_rss_mib"],
             },
             "max_single_process_rss_mib": {
                 "settld_run": run["max_process_rss_mib"],
@@ -215,6 +229,9 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
             },
             "settld_run_peak_rss_mib_by_process": run["peak_rss_mib_by_process"],
             "ratio_settld_run_to_floor": ratio,
+            # Copying the inputs into DuckDB unchanged, as a multiple of the floor: the part of the
+            # target any pipeline that keeps its inputs spends before computing anything.
+            "ratio_copy_inputs_to_floor": round(copy["seconds"] / floor["seconds"], 2),
             "settld_run_breakdown": run["breakdown"],
             "mismatches": comparison,
             "same_mismatches": comparison["same_mismatches"],

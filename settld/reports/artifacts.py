@@ -33,8 +33,13 @@ def write_once(path: Path, data: bytes) -> bool:
 
 def write_artifact(directory: Path, stem: str, content_hash: str, document: dict) -> WrittenArtifact:
     """Write `document` as canonical JSON to `directory/<stem>-<hash[:16]>.json` (once)."""
+    return write_artifact_text(directory, stem, content_hash, canonical_json(document))
+
+
+def write_artifact_text(directory: Path, stem: str, content_hash: str, text: str) -> WrittenArtifact:
+    """As `write_artifact`, for a document already encoded as canonical JSON."""
     path = directory / f"{stem}-{content_hash[:16]}.json"
-    created = write_once(path, (canonical_json(document) + "\n").encode("utf-8"))
+    created = write_once(path, (text + "\n").encode("utf-8"))
     return WrittenArtifact(path, created=created)
 
 
@@ -46,8 +51,11 @@ def apply_retention(directory: Path, stem: str, keep: int, *, order_key: str) ->
     """
     if keep < 1:
         raise ValueError("retention must keep at least one artifact")
+    paths = list(directory.glob(f"{stem}-{'?' * 16}.json"))
+    if len(paths) <= keep:  # nothing to remove: spare reading every document
+        return []
     candidates = []
-    for path in directory.glob(f"{stem}-{'?' * 16}.json"):
+    for path in paths:
         try:
             stamp = str(json.loads(path.read_text()).get(order_key, ""))
         except (OSError, json.JSONDecodeError):

@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from settld.core import canonical_hash, sha256_hex
-from settld.reports.artifacts import apply_retention, write_artifact
+from settld.core import canonical_members, canonical_object, sha256_hex
+from settld.reports.artifacts import apply_retention, write_artifact_text
 
 SCHEMA_VERSION = "ReconcileReport.v1"
 SOURCE_TYPE = "money_rails_reconcile"
@@ -111,9 +111,18 @@ def _camel_name(name: str) -> str:
 
 
 def _camel(row: dict, drop: tuple[str, ...] = ()) -> dict:
-    return {
-        _camel_name(k): (iso(v) if isinstance(v, datetime) else v) for k, v in row.items() if k not in drop
-    }
+    return _camel_rows([row], drop)[0]
+
+
+def _camel_rows(rows: list[dict], drop: tuple[str, ...] = ()) -> list[dict]:
+    """Rows of one query with camelCase names and ISO timestamps; names are converted once per column."""
+    if not rows:
+        return []
+    columns = [(key, _camel_name(key)) for key in rows[0] if key not in drop]
+    return [
+        {name: (iso(value) if isinstance(value := row[key], datetime) else value) for key, name in columns}
+        for row in rows
+    ]
 
 
 @dataclass
@@ -138,15 +147,21 @@ class PeriodRows:
         return rows
 
 
+@dataclass(frozen=True)
+class BuiltReport:
+    document: dict
+    text: str  # its canonical JSON: the artifact's content
+
+
 def build_report(rows: PeriodRows, *, tenant_id: str, period: str, provider_id: str, as_of: datetime,
-                 grace_days: int, file_digests: dict[str, str]) -> dict:  # fmt: skip
+                 grace_days: int, file_digests: dict[str, str]) -> BuiltReport:  # fmt: skip
     subject = (tenant_id, provider_id)
     identity = ("tenant_id", "period", "provider_id", "as_of")
     summary = {
         row["currency"]: _camel(row, identity + ("currency",)) for row in rows.summary.get(subject, [])
     }
     tieout = {row["currency"]: _camel(row, identity + ("currency",)) for row in rows.tieout.get(subject, [])}
-    mismatches = [_camel(row, identity) for row in rows.mismatches.get(subject, [])]
+    mismatches = _camel_rows(rows.mismatches.get(subject, []), identity)
     inputs = rows.inputs.get(subject, {})
     checks = _checks(summary, tieout, mismatches)
     core = {
@@ -165,9 +180,12 @@ def build_report(rows: PeriodRows, *, tenant_id: str, period: str, provider_id: 
         "checks": checks,
         "status": "pass" if all(check["ok"] for check in checks) else "fail",
     }
-    report_hash = canonical_hash(core)
+    members = canonical_members(core)  # encoded once, for the hash and for the file
+    report_hash = sha256_hex(canonical_object(members))
     artifact_id = f"money_rail_reconcile_{tenant_id}_{period}_{provider_id}_{report_hash[:24]}"
-    return {**core, "artifactId": artifact_id, "reportHash": report_hash}
+    identity = {"artifactId": artifact_id, "reportHash": report_hash}
+    text = canonical_object({**members, **canonical_members(identity)})
+    return BuiltReport({**core, **identity}, text)
 
 
 def write_reports(query: Query, *, artifacts_dir: Path, periods: Iterable[str], as_of: datetime,
@@ -180,10 +198,11 @@ def write_reports(query: Query, *, artifacts_dir: Path, periods: Iterable[str], 
         rows = PeriodRows.fetch(query, period)
         for subject in subjects:
             tenant_id, provider_id = subject["tenant_id"], subject["provider_id"]
-            report = build_report(rows, tenant_id=tenant_id, period=period, provider_id=provider_id,
-                                  as_of=as_of, grace_days=grace_days, file_digests=digests)  # fmt: skip
+            built = build_report(rows, tenant_id=tenant_id, period=period, provider_id=provider_id,
+                                 as_of=as_of, grace_days=grace_days, file_digests=digests)  # fmt: skip
+            report = built.document
             directory = artifacts_dir / "reconciliation" / tenant_id / period
-            written = write_artifact(directory, provider_id, report["reportHash"], report)
+            written = write_artifact_text(directory, provider_id, report["reportHash"], built.text)
             (run.written if written.created else run.unchanged).append(written.path)
             run.removed += apply_retention(directory, provider_id, retention, order_key="asOf")
             run.reports.append(report)
