@@ -45,12 +45,14 @@ renamed as not materialized (
 -- Most operations arrive once. Only the ones exported several times go through the window (a window
 -- over millions of one-row partitions costs more than finding the few that need it); the rest are
 -- their own latest version. `not materialized` above keeps DuckDB from copying every row into a
--- temporary result because three branches read them.
+-- temporary result because three branches read them. As in the instruction staging, the operations
+-- exported several times are found by a 64-bit hash of their key (macro key_hash); a collision only
+-- sends a few more rows through the exact window.
 superseded_keys as (
 
-    select provider_id, operation_id
+    select {{ key_hash(['provider_id', 'operation_id']) }} as key_hash
     from renamed
-    group by provider_id, operation_id
+    group by 1
     having count(*) > 1
 
 ),
@@ -60,9 +62,8 @@ single_versions as (
     select {% for column in row_columns %}renamed.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
     from renamed
     left join superseded_keys
-        on renamed.provider_id = superseded_keys.provider_id
-        and renamed.operation_id = superseded_keys.operation_id
-    where superseded_keys.operation_id is null
+        on {{ key_hash(['renamed.provider_id', 'renamed.operation_id']) }} = superseded_keys.key_hash
+    where superseded_keys.key_hash is null
 
 ),
 
@@ -77,8 +78,7 @@ versions_ranked as (
 
     from renamed
     inner join superseded_keys
-        on renamed.provider_id = superseded_keys.provider_id
-        and renamed.operation_id = superseded_keys.operation_id
+        on {{ key_hash(['renamed.provider_id', 'renamed.operation_id']) }} = superseded_keys.key_hash
 
 ),
 

@@ -43,12 +43,15 @@ renamed as not materialized (
 -- Nearly every payout key has exactly one instruction row. Window functions over ten million one-row
 -- partitions cost far more than finding the few keys with several rows, so only those rows go through
 -- the windows below; a key with one row is its own first delivery and first instruction (measured at
--- 10 million instructions: 55 s with windows over every row, docs/performance.md).
+-- 10 million instructions: 55 s with windows over every row, docs/performance.md). The keys with
+-- several rows are found by a 64-bit hash of the key (macro key_hash): grouping eight-byte values is
+-- far cheaper than grouping ten million long keys, and a hash collision only sends a few more rows
+-- through the exact windows, which give a key with one row the same values as below.
 repeated_keys as (
 
-    select tenant_id, payout_key
+    select {{ key_hash(['tenant_id', 'payout_key']) }} as key_hash
     from renamed
-    group by tenant_id, payout_key
+    group by 1
     having count(*) > 1
 
 ),
@@ -63,9 +66,8 @@ single_rows as (
 
     from renamed
     left join repeated_keys
-        on renamed.tenant_id = repeated_keys.tenant_id
-        and renamed.payout_key = repeated_keys.payout_key
-    where repeated_keys.payout_key is null
+        on {{ key_hash(['renamed.tenant_id', 'renamed.payout_key']) }} = repeated_keys.key_hash
+    where repeated_keys.key_hash is null
 
 ),
 
@@ -74,8 +76,7 @@ repeated_rows as (
     select renamed.*
     from renamed
     inner join repeated_keys
-        on renamed.tenant_id = repeated_keys.tenant_id
-        and renamed.payout_key = repeated_keys.payout_key
+        on {{ key_hash(['renamed.tenant_id', 'renamed.payout_key']) }} = repeated_keys.key_hash
 
 ),
 

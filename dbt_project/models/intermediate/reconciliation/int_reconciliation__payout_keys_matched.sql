@@ -11,9 +11,14 @@ instructions as (
 
 ),
 
-payout_operations as (
+-- `not materialized`: read by three branches below; DuckDB would otherwise copy every row first.
+payout_operations as not materialized (
 
-    select * from {{ ref('stg_money_rails__operations') }}
+    select
+        *,
+        {{ key_hash(['tenant_id', 'payout_key']) }} as key_hash
+
+    from {{ ref('stg_money_rails__operations') }}
     where direction = 'payout'
         and payout_key is not null
 
@@ -33,28 +38,74 @@ earliest_instructions as (
 
 ),
 
-operations_by_key as (
+-- Nearly every payout key has exactly one operation, whose own values are the key's aggregates: only
+-- the keys with several operations are grouped (found by a 64-bit hash of the key, macro key_hash; a
+-- collision only sends a few more operations through the exact grouping). Grouping ten million long
+-- keys cost more than the rest of this model (docs/performance.md).
+shared_keys as (
+
+    select key_hash
+    from payout_operations
+    group by key_hash
+    having count(*) > 1
+
+),
+
+single_operation_keys as (
 
     select
-        tenant_id,
-        payout_key,
-        count(*) as operation_count,
-        count(case when is_live then 1 end) as live_operation_count,
-        count(case when state = 'confirmed' then 1 end) as confirmed_operation_count,
-        count(case when state in ('initiated', 'submitted') then 1 end) as in_flight_operation_count,
-        count(case when is_terminal_failure then 1 end) as failed_operation_count,
-        count(case when state = 'cancelled' then 1 end) as cancelled_operation_count,
-        -- min = max tells "one currency" without a count(distinct), which is costly at 10M keys.
-        min(case when is_live then currency end) as live_currency_min,
-        max(case when is_live then currency end) as live_currency_max,
-        -- The min() of a live attribute is *the* live operation's attribute when there is exactly one.
-        -- The operation id is not aggregated here: min() over ten million long ids costs more than
-        -- the rest of this model; fct_reconciliation_mismatches looks it up for the flagged keys only.
-        min(case when is_live then state end) as live_state,
-        {{ sum_cents('case when is_live then amount_cents end') }} as live_amount_cents
+        operations.tenant_id,
+        operations.payout_key,
+        1 as operation_count,
+        case when operations.is_live then 1 else 0 end as live_operation_count,
+        case when operations.state = 'confirmed' then 1 else 0 end as confirmed_operation_count,
+        case when operations.state in ('initiated', 'submitted') then 1 else 0 end as in_flight_operation_count,
+        case when operations.is_terminal_failure then 1 else 0 end as failed_operation_count,
+        case when operations.state = 'cancelled' then 1 else 0 end as cancelled_operation_count,
+        case when operations.is_live then operations.currency end as live_currency_min,
+        case when operations.is_live then operations.currency end as live_currency_max,
+        case when operations.is_live then operations.state end as live_state,
+        cast(case when operations.is_live then operations.amount_cents end as bigint) as live_amount_cents
 
-    from payout_operations
-    group by tenant_id, payout_key
+    from payout_operations as operations
+    left join shared_keys
+        on operations.key_hash = shared_keys.key_hash
+    where shared_keys.key_hash is null
+
+),
+
+several_operation_keys as (
+
+    select
+        operations.tenant_id,
+        operations.payout_key,
+        count(*) as operation_count,
+        count(case when operations.is_live then 1 end) as live_operation_count,
+        count(case when operations.state = 'confirmed' then 1 end) as confirmed_operation_count,
+        count(case when operations.state in ('initiated', 'submitted') then 1 end) as in_flight_operation_count,
+        count(case when operations.is_terminal_failure then 1 end) as failed_operation_count,
+        count(case when operations.state = 'cancelled' then 1 end) as cancelled_operation_count,
+        -- min = max tells "one currency" without a count(distinct).
+        min(case when operations.is_live then operations.currency end) as live_currency_min,
+        max(case when operations.is_live then operations.currency end) as live_currency_max,
+        -- The min() of a live attribute is *the* live operation's attribute when there is exactly one.
+        -- The operation id is not aggregated here: fct_reconciliation_mismatches looks it up for the
+        -- flagged keys only.
+        min(case when operations.is_live then operations.state end) as live_state,
+        {{ sum_cents('case when operations.is_live then operations.amount_cents end') }} as live_amount_cents
+
+    from payout_operations as operations
+    inner join shared_keys
+        on operations.key_hash = shared_keys.key_hash
+    group by operations.tenant_id, operations.payout_key
+
+),
+
+operations_by_key as (
+
+    select * from single_operation_keys
+    union all
+    select * from several_operation_keys
 
 ),
 

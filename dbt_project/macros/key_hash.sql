@@ -1,0 +1,20 @@
+{#-
+    A 64-bit hash of a row's key columns, to find the few keys that occur more than once without
+    grouping ten million long text keys (docs/performance.md). Only ever a pre-filter: a row whose hash
+    occurs once has a key that occurs once; rows whose hash repeats (a repeated key or, rarely, two keys
+    that collide) go on to the exact logic over the real columns, so a collision costs a little work and
+    never changes a result. Never stored or compared across engines: the values differ between them.
+-#}
+{% macro key_hash(columns) -%}
+    {{ return(adapter.dispatch('key_hash')(columns)) }}
+{%- endmacro %}
+
+{% macro default__key_hash(columns) -%}
+    hashtextextended(
+        {%- for column in columns %}coalesce(cast({{ column }} as text), ''){% if not loop.last %} || chr(1) || {% endif %}{% endfor -%}
+    , 0)
+{%- endmacro %}
+
+{% macro duckdb__key_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
