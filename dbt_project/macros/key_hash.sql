@@ -10,11 +10,11 @@
 {%- endmacro %}
 
 {% macro default__key_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro postgres__key_hash(columns) -%}
     hashtextextended(
         {%- for column in columns %}coalesce(cast({{ column }} as text), ''){% if not loop.last %} || chr(1) || {% endif %}{% endfor -%}
     , 0)
-{%- endmacro %}
-
-{% macro duckdb__key_hash(columns) -%}
-    hash({{ columns | join(', ') }})
 {%- endmacro %}
