@@ -186,7 +186,13 @@ plans_ranked as (
 ),
 
 -- A plan missing from the catalog keeps its row with null figures: not_null tests fail the build
--- instead of the tenant silently dropping out of billing.
+-- instead of the tenant silently dropping out of billing. Each term a tenant's row in billing_tenant_plans
+-- may override, with its type:
+{%- set plan_terms = [
+    ('included_verified_runs', 'bigint'), ('overage_milli_cents_per_run', 'bigint'),
+    ('settled_volume_fee_bps', 'integer'), ('hard_limit_verified_runs', 'bigint'),
+    ('subscription_cents', 'bigint'), ('arbitration_case_fee_cents', 'bigint'),
+] %}
 final as (
 
     select
@@ -195,26 +201,12 @@ final as (
         cast(chosen.plan as varchar) as plan,
         cast(chosen.plan_source as varchar) as plan_source,
         cast(
-            tenant_plans.subscription_cents is not null
-            or tenant_plans.included_verified_runs is not null
-            or tenant_plans.overage_milli_cents_per_run is not null
-            or tenant_plans.settled_volume_fee_bps is not null
-            or tenant_plans.arbitration_case_fee_cents is not null
-            or tenant_plans.hard_limit_verified_runs is not null
+            {% for term, _ in plan_terms %}tenant_plans.{{ term }} is not null{% if not loop.last %} or {% endif %}{% endfor %}
             as boolean
         ) as has_overrides,
-        cast(coalesce(tenant_plans.included_verified_runs, catalog.included_verified_runs) as bigint)
-            as included_verified_runs,
-        cast(coalesce(tenant_plans.overage_milli_cents_per_run, catalog.overage_milli_cents_per_run) as bigint)
-            as overage_milli_cents_per_run,
-        cast(coalesce(tenant_plans.settled_volume_fee_bps, catalog.settled_volume_fee_bps) as integer)
-            as settled_volume_fee_bps,
-        cast(coalesce(tenant_plans.hard_limit_verified_runs, catalog.hard_limit_verified_runs) as bigint)
-            as hard_limit_verified_runs,
-        cast(coalesce(tenant_plans.subscription_cents, catalog.subscription_cents) as bigint)
-            as subscription_cents,
-        cast(coalesce(tenant_plans.arbitration_case_fee_cents, catalog.arbitration_case_fee_cents) as bigint)
-            as arbitration_case_fee_cents,
+        {%- for term, sql_type in plan_terms %}
+        cast(coalesce(tenant_plans.{{ term }}, catalog.{{ term }}) as {{ sql_type }}) as {{ term }},
+        {%- endfor %}
         cast(catalog.currency as varchar) as currency,
         cast(periods.period_start_at as timestamp) as period_start_at,
         cast(periods.period_end_at as timestamp) as period_end_at

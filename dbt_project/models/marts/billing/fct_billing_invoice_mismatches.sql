@@ -22,6 +22,14 @@ drafts as (
 
 ),
 
+-- Code and severity from the one catalogue of mismatch types: high, like a money-rail amount mismatch
+-- (a tenant was, or will be, charged a different amount).
+mismatch_types as (
+
+    select * from {{ ref('reconciliation_mismatch_types') }}
+
+),
+
 invoiced as (
 
     select
@@ -72,10 +80,9 @@ final as (
         cast('invoice_total_mismatch' as varchar) as mismatch_type,
         cast(c.currency as varchar) as mismatch_key,
         cast('billing_invoice_compare' as varchar) as source_type,
-        -- high, like a money-rail amount mismatch: a tenant was (or will be) charged a different amount.
-        cast('BILLING_INVOICE_TOTAL_MISMATCH' as varchar) as mismatch_code,
-        cast('high' as varchar) as severity,
-        cast(2 as integer) as severity_rank,
+        cast(t.mismatch_code as varchar) as mismatch_code,
+        cast(t.severity as varchar) as severity,
+        cast(t.severity_rank as integer) as severity_rank,
         cast(null as varchar) as party_id,
         cast(c.first_invoice_id as varchar) as operation_id,
         cast(c.status as varchar) as operation_state,
@@ -88,6 +95,10 @@ final as (
         {{ reconciliation_as_of() }} as as_of
 
     from compared as c
+    -- a left join: were the type missing from the seed, the not_null tests on code and severity fail
+    -- instead of the mismatches disappearing
+    left join mismatch_types as t
+        on t.mismatch_type = 'invoice_total_mismatch'
 
 )
 
