@@ -239,12 +239,13 @@ def _build_warehouse(path: Path, rows: dict[str, list[tuple[str, int, dict]]]) -
         con.close()
 
 
-def _dbt(command: str, target_dir: Path):
+def _dbt(command: str, target_dir: Path, *arguments: str):
     from dbt.cli.main import dbtRunner
 
     return dbtRunner().invoke(
         [
             command,
+            *arguments,
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -389,3 +390,34 @@ def test_dbt_build_fails_on_unconserved_resolved_settlement(monkeypatch, dbt_tar
     name, status = failed[0]
     assert name.startswith("resolved_money_is_conserved_fct_settlements"), failed
     assert status == "fail"
+
+
+def test_unique_combination_finds_every_repeated_combination(monkeypatch, dbt_target_dir, warehouse):
+    """The project's `unique_combination` test groups by a 64-bit hash before the real columns: a repeated
+    combination must still fail it, with a null in the combination grouped like any value."""
+    _build_warehouse(warehouse, _raw_rows())
+    built = _dbt_build(dbt_target_dir, monkeypatch, warehouse)
+    assert built.success, _not_passed(built)
+    con = duckdb.connect(str(warehouse))
+    try:
+        # One operation twice, and two operations of one provider without an id.
+        con.execute(
+            "insert into staging.stg_money_rails__operations "
+            "select * from staging.stg_money_rails__operations order by provider_id, operation_id limit 1"
+        )
+        con.execute(
+            "insert into staging.stg_money_rails__operations "
+            "select * replace (cast(null as varchar) as operation_id) from staging.stg_money_rails__operations "
+            "order by provider_id, operation_id limit 2"
+        )
+    finally:
+        con.close()
+
+    result = _dbt("test", dbt_target_dir, "--select", "stg_money_rails__operations,test_type:data")
+
+    assert result.exception is None, result.exception
+    failures = {r.node.name: r.failures for r in result.result.results if str(r.status) == "fail"}
+    assert failures == {
+        "unique_combination_stg_money_rails__operations_provider_id__operation_id": 2,
+        "not_null_stg_money_rails__operations_operation_id": 2,
+    }
