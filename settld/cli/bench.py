@@ -38,9 +38,10 @@ OWN_SETTINGS = (
 )
 TARGET_RATIO = 2.0
 TARGET_PEAK_MIB = 4 * 1024
-# The memory limit `settld run`'s dbt build works under (the dbt profile's default, the larger of the
-# limits its steps use). The floor is timed once more under it: the target's floor may use 80 % of RAM.
-PIPELINE_MEMORY_LIMIT = "3GB"
+# The memory limit `settld run`'s dbt build works under: SETTLD_DUCKDB_MEMORY_LIMIT when set (it passes
+# through to the run), else the dbt profile's default, the larger of the limits the run's steps use. The
+# floor is timed once more under it: the target's floor may use 80 % of RAM.
+PIPELINE_MEMORY_LIMIT = os.environ.get("SETTLD_DUCKDB_MEMORY_LIMIT") or "3GB"
 MISMATCH_COLUMNS = "tenant_id, period, provider_id, mismatch_type, mismatch_key"
 DBT_TARGET = Path(__file__).resolve().parents[2] / "dbt_project" / "target"  # dagster-dbt run folders
 
