@@ -18,3 +18,14 @@
         {%- for column in columns %}coalesce(cast({{ column }} as text), ''){% if not loop.last %} || chr(1) || {% endif %}{% endfor -%}
     , 0)
 {%- endmacro %}
+
+{#-
+    The key hashes that occur more than once among the rows of `relation` (a CTE name or a relation):
+    the rows whose key hash is not among them have a key that occurs once.
+-#}
+{% macro repeated_key_hashes(relation, columns) -%}
+    select {{ key_hash(columns) }} as key_hash
+    from {{ relation }}
+    group by 1
+    having count(*) > 1
+{%- endmacro %}

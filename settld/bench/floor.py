@@ -18,19 +18,17 @@ from string import Template
 
 import duckdb
 
+from ingestion.validation import literal
+
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def floor_sql(landing: Path, as_of: str) -> str:
     """The floor query over `landing`, judged as of `as_of` (ISO-8601)."""
     return Template(FLOOR_SQL.read_text()).substitute(
-        instructions=_literal(str(landing / "payout_instructions" / "*.parquet")),
-        operations=_literal(str(landing / "money_rail_operations" / "*.parquet")),
-        as_of=_literal(as_of),
+        instructions=literal(str(landing / "payout_instructions" / "*.parquet")),
+        operations=literal(str(landing / "money_rail_operations" / "*.parquet")),
+        as_of=literal(as_of),
     )
 
 
@@ -42,7 +40,7 @@ def run_floor(landing: Path, as_of: str, out: Path, memory_limit: str | None = N
         con.execute("set memory_limit = ?", [memory_limit])
     started = time.perf_counter()
     (rows,) = con.execute(
-        f"copy ({floor_sql(landing, as_of)}) to {_literal(str(out))} (format parquet)"
+        f"copy ({floor_sql(landing, as_of)}) to {literal(str(out))} (format parquet)"
     ).fetchone()
     seconds = round(time.perf_counter() - started, 3)
     (limit,) = con.execute("select current_setting('memory_limit')").fetchone()

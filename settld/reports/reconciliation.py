@@ -183,9 +183,9 @@ def build_report(rows: PeriodRows, *, tenant_id: str, period: str, provider_id: 
     members = canonical_members(core)  # encoded once, for the hash and for the file
     report_hash = sha256_hex(canonical_object(members))
     artifact_id = f"money_rail_reconcile_{tenant_id}_{period}_{provider_id}_{report_hash[:24]}"
-    identity = {"artifactId": artifact_id, "reportHash": report_hash}
-    text = canonical_object({**members, **canonical_members(identity)})
-    return BuiltReport({**core, **identity}, text)
+    stamp = {"artifactId": artifact_id, "reportHash": report_hash}
+    text = canonical_object({**members, **canonical_members(stamp)})
+    return BuiltReport({**core, **stamp}, text)
 
 
 def write_reports(query: Query, *, artifacts_dir: Path, periods: Iterable[str], as_of: datetime,

@@ -50,10 +50,7 @@ renamed as not materialized (
 -- sends a few more rows through the exact window.
 superseded_keys as (
 
-    select {{ key_hash(['provider_id', 'operation_id']) }} as key_hash
-    from renamed
-    group by 1
-    having count(*) > 1
+    {{ repeated_key_hashes('renamed', ['provider_id', 'operation_id']) }}
 
 ),
 

@@ -49,10 +49,7 @@ renamed as not materialized (
 -- through the exact windows, which give a key with one row the same values as below.
 repeated_keys as (
 
-    select {{ key_hash(['tenant_id', 'payout_key']) }} as key_hash
-    from renamed
-    group by 1
-    having count(*) > 1
+    {{ repeated_key_hashes('renamed', ['tenant_id', 'payout_key']) }}
 
 ),
 

@@ -21,10 +21,7 @@ checked as not materialized (
 
 repeated_hashes as (
 
-    select {{ key_hash(combination_of_columns) }} as key_hash
-    from checked
-    group by 1
-    having count(*) > 1
+    {{ repeated_key_hashes('checked', combination_of_columns) }}
 
 ),
 

@@ -44,10 +44,7 @@ earliest_instructions as (
 -- keys cost more than the rest of this model (docs/performance.md).
 shared_keys as (
 
-    select key_hash
-    from payout_operations
-    group by key_hash
-    having count(*) > 1
+    {{ repeated_key_hashes('payout_operations', ['tenant_id', 'payout_key']) }}
 
 ),
 
