@@ -31,12 +31,12 @@ demo: venv $(DAGSTER_HOME)
 	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
 	  $(VENV)/bin/settld run --as-of manifest
 
-# The same demo on PostgreSQL: a throwaway server (settld/postgres_server.py) holds the warehouse in
+# The same demo on PostgreSQL: a throwaway server (devtools/postgres_server.py) holds the warehouse in
 # database `settld` and the operator API in its schema `operator_api`; it is deleted when the run ends.
 # With your own server, set SETTLD_WAREHOUSE_URL=postgresql://... and run `settld run` instead.
 demo-postgres: venv $(DAGSTER_HOME)
 	$(VENV)/bin/settld generate --out $(LANDING)
-	SETTLD_LANDING_DIR=$(LANDING) $(PY) -m settld.postgres_server $(VENV)/bin/settld run --as-of manifest
+	SETTLD_LANDING_DIR=$(LANDING) $(PY) -m devtools.postgres_server $(VENV)/bin/settld run --as-of manifest
 
 test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q --ignore=tests/api/test_api_schemathesis.py
@@ -47,6 +47,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff format .

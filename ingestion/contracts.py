@@ -1,4 +1,4 @@
-"""Source contracts of the landing zone (ARCHITECTURE.md section 4), as data.
+"""Source contracts of the landing zone (docs/architecture.md section 4), as data.
 
 One `Dataset` per raw table. The loader validates every landing row against its dataset, stores the
 rows that conform in `raw.<name>` with typed columns, and sends the others to `raw.quarantine` with

@@ -7,9 +7,7 @@ the rows it carried for the new ones.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -23,20 +21,6 @@ from ingestion.contracts import (
     raw_table_ddl,
 )
 from ingestion.validation import quote
-
-# Memory bound of a writing connection (`SETTLD_DUCKDB_MEMORY_LIMIT`, also read by the dbt profile).
-# Unbounded, DuckDB keeps up to 80 % of RAM as cache while loading: 5.5 GiB of RSS for 20 million rows,
-# where 2 GB loads them faster (less to allocate) at 2.2 GiB.
-DEFAULT_MEMORY_LIMIT = "2GB"
-
-
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    con.execute(
-        "set memory_limit = ?", [os.environ.get("SETTLD_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT]
-    )
-    return con
 
 
 def ensure_raw_schema(con: Any, placeholder: str = "?") -> None:

@@ -22,6 +22,7 @@ from ingestion.readers import LandingFile, discover_files, parquet_source, read_
 from ingestion.validation import checked_relation_sql
 from settld.core import file_sha256
 from settld.settings import WarehouseTarget, warehouse_target
+from settld.warehouse import check_postgres_collation, connect_duckdb, connect_postgres
 
 
 class Sink(Protocol):
@@ -152,11 +153,10 @@ def load_dataset(
 def open_sink(target: WarehouseTarget) -> Iterator[Sink]:
     """The warehouse as a load target: the DuckDB file itself, or Postgres fed by bulk COPY."""
     if target.kind == "duckdb":
-        with duckdb_sink.connect(target.duckdb_path) as con:
+        with connect_duckdb(target.duckdb_path) as con:
             yield duckdb_sink.DuckDBSink(con)
         return
     from ingestion.postgres_sink import PostgresSink
-    from settld.warehouse import check_postgres_collation, connect_postgres
 
     connection = connect_postgres(target.url)
     sink = PostgresSink(connection)

@@ -10,7 +10,6 @@ both sides, so nulls survive the trip.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +21,9 @@ from ingestion.contracts import (
     Dataset,
     raw_table_columns,
 )
-from ingestion.duckdb_sink import DEFAULT_MEMORY_LIMIT, ensure_raw_schema
+from ingestion.duckdb_sink import ensure_raw_schema
 from ingestion.validation import literal, quote
+from settld.warehouse import bound_duckdb_memory
 
 COPY_CHUNK_BYTES = 1 << 20
 
@@ -46,10 +46,7 @@ class PostgresSink:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self._spill = tempfile.TemporaryDirectory(prefix="settld-load-")
-        self.validation = duckdb.connect()
-        self.validation.execute(
-            "set memory_limit = ?", [os.environ.get("SETTLD_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT]
-        )
+        self.validation = bound_duckdb_memory(duckdb.connect())
         self.validation.execute("set temp_directory = ?", [self._spill.name])
 
     def close(self) -> None:

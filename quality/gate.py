@@ -7,7 +7,7 @@ down in docs/DECISIONLOG.md ("Period gate"); the runbook is docs/runbooks/period
 
 Checks:
 - `ge.<dataset>.<rule>`: great-expectations suites on the period's raw rows of the tenant
-  (quality/raw_suites.py); blocking as each expectation says.
+  (quality/raw_suites/); blocking as each expectation says.
 - `dbt.tests_passed` and one `dbt.<test name>` per failing dbt test: the latest build's outcomes
   (quality/dbt_results.py). A dbt test is not scoped to a tenant or period, so a failing one blocks all.
 - `reconciliation.tieout_explained`: per provider and currency, confirmed - expected drift within the
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from quality.dbt_results import FAILING_STATUSES, read_test_results
+from reports.artifacts import write_once
+from reports.invoices import draft_file_name, invoices_dir, period_drafts, read_finalized
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
-from settld.reports.artifacts import write_once
-from settld.reports.invoices import draft_file_name, invoices_dir, period_drafts, read_finalized
+from settld.vocabulary import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from settld.warehouse import Warehouse
 
 SCHEMA_VERSION = "PeriodGateVerdict.v1"

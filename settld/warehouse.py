@@ -8,9 +8,11 @@ Rows come back as dicts of plain Python values (int, str, bool, naive UTC dateti
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
@@ -154,6 +156,25 @@ def check_postgres_collation(connection: Any) -> None:
         )
 
 
+# Memory bound of a writing DuckDB connection (`SETTLD_DUCKDB_MEMORY_LIMIT`, also read by the dbt profile).
+# Unbounded, DuckDB keeps up to 80 % of RAM as cache while loading: 5.5 GiB of RSS for 20 million rows,
+# where 2 GB loads them faster (less to allocate) at 2.2 GiB.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def bound_duckdb_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute(
+        "set memory_limit = ?", [os.environ.get("SETTLD_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT]
+    )
+    return con
+
+
+def connect_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
+    """A writing connection to the DuckDB file at `path` (created with its folder), memory-bounded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return bound_duckdb_memory(duckdb.connect(str(path)))
+
+
 @contextmanager
 def connect(target: WarehouseTarget, *, read_only: bool = False) -> Iterator[Warehouse]:
     """The warehouse, open for the duration of the block."""
@@ -163,8 +184,6 @@ def connect(target: WarehouseTarget, *, read_only: bool = False) -> Iterator[War
                 raise WarehouseError("WAREHOUSE_NOT_FOUND", f"no DuckDB warehouse at {target.duckdb_path}")
             con = duckdb.connect(str(target.duckdb_path), read_only=True)
         else:
-            from ingestion.duckdb_sink import connect as connect_duckdb
-
             con = connect_duckdb(target.duckdb_path)
         try:
             yield _DuckDBWarehouse(con)

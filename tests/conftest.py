@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from settld.postgres_server import PostgresNotInstalled, find_bindir, running_server
+from devtools.postgres_server import PostgresNotInstalled, find_bindir, running_server
 from tests.warehouse_snapshots import snapshot_files, snapshot_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A PostgreSQL server for this session (one per xdist worker): SETTLD_API_TEST_POSTGRES_URL's, or a
-    throwaway one (settld/postgres_server.py). Without PostgreSQL binaries the Postgres variants skip, unless
+    throwaway one (devtools/postgres_server.py). Without PostgreSQL binaries the Postgres variants skip, unless
     SETTLD_REQUIRE_POSTGRES=1 (CI), which makes them fail instead."""
     configured = os.environ.get("SETTLD_API_TEST_POSTGRES_URL")
     if configured:

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
-from settld.bench.copy_inputs import copy_inputs
-from settld.bench.floor import run_floor
+from devtools.bench.copy_inputs import copy_inputs
+from devtools.bench.floor import run_floor
 from settld.cli.main import app
 
 COLUMNS = "tenant_id, period, provider_id, mismatch_type, mismatch_key"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from settld.smoke import EXPECTED_PLAN, run_billing_smoke
+from devtools.smoke import EXPECTED_PLAN, run_billing_smoke
 
 pytestmark = [pytest.mark.slow]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from settld.evidence import build_bundle, verify_bundle, write_bundle
+from reports.evidence import build_bundle, verify_bundle, write_bundle
 
 FILES = {
     "mismatches.csv": b"triage_key,status\nfrt_1,dismissed\n" * 40,

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from settld.reports.invoices import finalize, finalized_path, write_drafts
+from reports.invoices import finalize, finalized_path, write_drafts
 from settld.settings import warehouse_target
 from settld.warehouse import connect as connect_warehouse
 

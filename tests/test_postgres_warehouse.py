@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from api.core.settings import ApiSettings
 from api.main import create_app
+from devtools.postgres_server import create_database
 from orchestration.as_of import AS_OF_TAG
 from settld.cli.main import app
-from settld.postgres_server import create_database
 from settld.settings import Settings, warehouse_target
 from settld.warehouse import Warehouse
 from settld.warehouse import connect as connect_warehouse

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from devtools.sample_data import generate_landing_zone
 from ingestion.loader import load_landing_zone
 from quality.raw_suites import (
     CHECKS,
@@ -26,7 +27,6 @@ from quality.raw_suites import (
     validate_raw,
     write_data_docs,
 )
-from settld.sample_data import generate_landing_zone
 from settld.settings import Settings, warehouse_target
 from settld.warehouse import Warehouse
 from settld.warehouse import connect as connect_warehouse
@@ -249,7 +249,7 @@ def test_postgres_gives_the_same_outcomes_as_duckdb(
 ) -> None:
     import uuid
 
-    from settld.postgres_server import create_database
+    from devtools.postgres_server import create_database
 
     database = create_database(postgres_server_url, f"settld_quality_{uuid.uuid4().hex[:10]}")
     postgres_url = database.replace("postgresql+psycopg://", "postgresql://")

@@ -14,9 +14,9 @@ import pytest
 
 from orchestration.as_of import AS_OF_TAG
 from orchestration.defs.reconciliation.schedules import daily_reconciliation_schedule
+from reports.artifacts import apply_retention, write_artifact
+from reports.reconciliation import triage_key
 from settld.core import canonical_hash, canonical_json
-from settld.reports.artifacts import apply_retention, write_artifact
-from settld.reports.reconciliation import triage_key
 
 pipeline = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 

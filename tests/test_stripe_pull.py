@@ -13,14 +13,14 @@ import pytest
 import stripe
 from sqlalchemy import delete, func, select
 
+from api.billing.listings import pull_objects
 from api.billing.models import StripeEvent, StripeWebhookDelivery
+from api.billing.pull import pull_events
 from api.core.database import Database
 from api.core.migrate import migrate_database
-from ingestion.stripe_objects import pull_objects
-from ingestion.stripe_pull import pull_events
+from devtools.smoke import _serve_api
+from devtools.stripe_emulator import register_webhook, running_emulator
 from settld.settings import Settings
-from settld.smoke import _serve_api
-from settld.stripe_emulator import register_webhook, running_emulator
 
 pytestmark = [pytest.mark.slow]
 

@@ -1,6 +1,6 @@
 """The latest known state of each Stripe object finance reads (subscriptions, invoices, charges, balance
 transactions, payouts), from two paths: the objects embedded in stored events (webhook, pull, replay,
-landing) and full listings through the SDK (ingestion.stripe_objects).
+landing) and full listings through the SDK (api.billing.listings).
 
 A state is kept with the instant it was true (`state_at`, epoch seconds): an event's `created`, or the
 time of a listing. A state replaces the stored one only when it is at least as recent (ties: the larger

@@ -22,9 +22,9 @@ from api.core.errors import ProblemError
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
+from reports.evidence import build_bundle, csv_bytes, write_bundle
+from reports.invoices import finalize, finalized_path, invoices_dir
 from settld.core import canonical_json, iso_micro, sha256_hex
-from settld.evidence import build_bundle, csv_bytes, write_bundle
-from settld.reports.invoices import finalize, finalized_path, invoices_dir
 
 MISMATCH_COLUMNS = (
     "triage_key", "provider_id", "mismatch_type", "mismatch_key", "severity", "severity_override",

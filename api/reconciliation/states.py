@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class TriageStatus(StrEnum):
-    open = "open"
-    acknowledged = "acknowledged"
-    in_progress = "in_progress"
-    resolved = "resolved"
-    dismissed = "dismissed"
+from settld.vocabulary import (  # noqa: F401  (re-exported: the domain's vocabulary in one import)
+    HANDLED_STATUSES,
+    SERIOUS_SEVERITIES,
+    SEVERITY_RANK,
+    Severity,
+    TriageStatus,
+)
 
 
 class TriageAction(StrEnum):
@@ -28,17 +28,6 @@ class TriageAction(StrEnum):
     update = "triage_update"
     reopen = "triage_reopen"
 
-
-class Severity(StrEnum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-
-
-# Published severities rank 1..3 (marts.fct_reconciliation_mismatches.severity_rank); an operator may also
-# lower a mismatch to `low`, which sorts after them.
-SEVERITY_RANK: dict[str, int] = {"critical": 1, "high": 2, "medium": 3, "low": 4}
 
 ALLOWED_TRANSITIONS: dict[TriageStatus, frozenset[TriageStatus]] = {
     TriageStatus.open: frozenset(
@@ -56,10 +45,6 @@ ALLOWED_TRANSITIONS: dict[TriageStatus, frozenset[TriageStatus]] = {
 TERMINAL_STATUSES = frozenset(status for status, moves in ALLOWED_TRANSITIONS.items() if not moves)
 REOPENABLE_STATUSES = TERMINAL_STATUSES
 STATUSES_NEEDING_RESOLUTION = frozenset({TriageStatus.resolved, TriageStatus.dismissed})
-# The period gate and the close: a mismatch of these (effective) severities blocks until it is handled,
-# i.e. its triage reached a terminal status.
-SERIOUS_SEVERITIES = frozenset({Severity.critical.value, Severity.high.value})
-HANDLED_STATUSES = frozenset(status.value for status in TERMINAL_STATUSES)
 
 
 def is_allowed(current: TriageStatus, target: TriageStatus) -> bool:

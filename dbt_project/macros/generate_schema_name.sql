@@ -1,6 +1,6 @@
 {#-
     Custom schemas are used verbatim (`staging`, `intermediate`, `marts`), on every target:
-    the layers are part of the warehouse contract (ARCHITECTURE.md section 3), so they must not
+    the layers are part of the warehouse contract (docs/architecture.md section 3), so they must not
     be prefixed with the target schema as dbt does by default.
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}

@@ -28,7 +28,7 @@
 {#-
     The stable id of a mismatch across re-runs, so triage decisions stick to it:
     frt_<yyyymm>_<first 24 hex of sha256(source, tenant, period, provider, type, key joined by newlines)>.
-    settld.reports.reconciliation.triage_key() computes the same value in Python.
+    reports.reconciliation.triage_key() computes the same value in Python.
 -#}
 {% macro triage_key(source_type, tenant_id, period, provider_id, mismatch_type, mismatch_key) -%}
     'frt_' || replace({{ period }}, '-', '') || '_' || substr({{ sha256_hex(

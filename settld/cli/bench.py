@@ -1,10 +1,10 @@
 """`settld bench`: time `settld run` on N payout instructions against the hand-written DuckDB floor.
 
 Generates N payout instructions and their operations as Parquet, runs the whole pipeline (`settld run`)
-and the floor query (`settld/bench/floor.sql`) on them, each in its own process measured the same way
+and the floor query (`devtools/bench/floor.sql`) on them, each in its own process measured the same way
 (wall and CPU seconds, peak memory of the process tree), checks that the pipeline's mismatch mart, the
 floor and the generator's answer key hold the same mismatch set, and writes the figures to JSON. It also
-times a plain copy of the two inputs into DuckDB (`settld/bench/copy_inputs.py`): the least any pipeline
+times a plain copy of the two inputs into DuckDB (`devtools/bench/copy_inputs.py`): the least any pipeline
 that keeps its inputs spends, set beside the floor.
 Speed is measured here, not asserted in tests: figures depend on the machine, so the file records it.
 """
@@ -23,11 +23,11 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 
-from settld.bench.measure import measure
+from devtools.bench.measure import measure
 
 TENANTS = 3
 PERIODS = ("2026-08", "2026-09", "2026-10")
-INSTRUCTIONS_PER_SCALE = 60  # per tenant and period (settld/sample_data/__init__.py)
+INSTRUCTIONS_PER_SCALE = 60  # per tenant and period (devtools/sample_data/__init__.py)
 REMOVED_FOLDERS = ("settlements", "stripe")  # the bench is about reconciliation
 # Settings the bench sets itself (others, e.g. memory limits, pass through to the processes it runs).
 OWN_SETTINGS = (
@@ -177,7 +177,7 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
 
         floor = _step(
             "the floor query",
-            [sys.executable, "-m", "settld.bench.floor", str(landing), as_of, str(work / "floor.parquet")],
+            [sys.executable, "-m", "devtools.bench.floor", str(landing), as_of, str(work / "floor.parquet")],
             env=env, log=work / "floor.log",
         )  # fmt: skip
         floor["query_seconds"] = json.loads((work / "floor.log").read_text().splitlines()[-1])["seconds"]
@@ -185,7 +185,7 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
 
         floor_bounded = _step(
             f"the floor query under {PIPELINE_MEMORY_LIMIT}",
-            [sys.executable, "-m", "settld.bench.floor", str(landing), as_of, str(work / "floor-bounded.parquet"),
+            [sys.executable, "-m", "devtools.bench.floor", str(landing), as_of, str(work / "floor-bounded.parquet"),
              PIPELINE_MEMORY_LIMIT],
             env=env, log=work / "floor-bounded.log",
         )  # fmt: skip
@@ -193,10 +193,10 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
             f"floor under {PIPELINE_MEMORY_LIMIT}: {floor_bounded['seconds']} s, peak {floor_bounded['peak_rss_mib']} MiB"
         )
 
-        # What persisting the inputs costs at least, before any check or matching (settld/bench/copy_inputs.py).
+        # What persisting the inputs costs at least, before any check or matching (devtools/bench/copy_inputs.py).
         copy = _step(
             "the input copy",
-            [sys.executable, "-m", "settld.bench.copy_inputs", str(landing), str(work / "copy.duckdb")],
+            [sys.executable, "-m", "devtools.bench.copy_inputs", str(landing), str(work / "copy.duckdb")],
             env=env, log=work / "copy.log",
         )  # fmt: skip
         (work / "copy.duckdb").unlink(missing_ok=True)

@@ -215,7 +215,7 @@ def evidence_verify(
     bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The .zip")],
 ) -> None:
     """Check a bundle against its manifest: every file's sha256 and size, nothing missing or extra."""
-    from settld.evidence import verify_bundle
+    from reports.evidence import verify_bundle
 
     result = verify_bundle(bundle)
     if result.ok:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 
 def run_generate(console: Console, out: Path, **options) -> dict:
-    from settld.sample_data import generate_landing_zone
+    from devtools.sample_data import generate_landing_zone
 
     with console.status(f"Generating landing zone in {out} ..."):
         manifest = generate_landing_zone(out, **options)

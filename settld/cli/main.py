@@ -103,7 +103,7 @@ def bench_api(
     out: Annotated[Path, typer.Option(help="Where to write the figures.")] = Path("artifacts/bench/api.json"),
 ) -> None:
     """Triage writes per second and p50/p99 latency: locust (headless) against uvicorn on loopback."""
-    from settld.bench.api_load import run_api_bench
+    from devtools.bench.api_load import run_api_bench
 
     figures = run_api_bench(out=out, users=users, seconds=seconds)
     for name, row in figures["results"].items():

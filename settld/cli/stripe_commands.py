@@ -107,8 +107,8 @@ def smoke_billing(
     """Stripe emulator -> signed webhook -> API -> dbt: the tenant's new plan must reach the warehouse."""
     from pathlib import Path
 
+    from devtools.smoke import run_billing_smoke
     from settld.settings import Settings
-    from settld.smoke import run_billing_smoke
 
     target = Path(out) if out else Settings().artifacts_dir / "billing-smoke-status.json"
     document = run_billing_smoke(target)

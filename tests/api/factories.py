@@ -11,7 +11,7 @@ import stripe
 from api.core.database import Database
 from api.reconciliation.publish import PublishResult, publish_mismatches
 from api.tenants.service import create_key, ensure_tenant, revoke_key
-from settld.reports.reconciliation import triage_key as reconciliation_triage_key
+from reports.reconciliation import triage_key as reconciliation_triage_key
 
 SEVERITY = {
     "missing_operation": ("critical", 1, "MONEY_RAIL_MISSING_OPERATION"),

@@ -8,9 +8,9 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.billing.landed import import_landed_events
 from api.billing.models import StripeEvent, StripeObject
 from api.core.database import Database
-from ingestion.stripe_landed import import_landed_events
 from tests.api.factories import URL, event, signed
 
 

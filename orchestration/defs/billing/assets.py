@@ -52,9 +52,9 @@ def stripe_events_pull(
     operator_api: OperatorApiResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
+    from api.billing.landed import LANDED_EVENTS_SQL, import_landed_events
+    from api.billing.pull import pull_events
     from api.core.migrate import migrate_database
-    from ingestion.stripe_landed import LANDED_EVENTS_SQL, import_landed_events
-    from ingestion.stripe_pull import pull_events
 
     if not operator_api.enabled:
         context.log.info("SETTLD_API_DATABASE_URL is not set: no event store to fill")
@@ -88,8 +88,8 @@ def stripe_events_pull(
 def stripe_objects_pull(
     context: dg.AssetExecutionContext, stripe: StripeResource, operator_api: OperatorApiResource
 ) -> dg.MaterializeResult:
+    from api.billing.listings import pull_objects
     from api.core.migrate import migrate_database
-    from ingestion.stripe_objects import pull_objects
 
     if not operator_api.enabled or not stripe.api_key:
         missing = "SETTLD_API_DATABASE_URL" if not operator_api.enabled else "STRIPE_API_KEY"

@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
-from settld.reports.invoices import write_drafts
+from reports.invoices import write_drafts
 
 MARTS = [
     dg.AssetKey(["marts", "fct_invoice_drafts"]),

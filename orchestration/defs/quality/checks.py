@@ -26,7 +26,7 @@ def _spec(name: str) -> dg.AssetCheckSpec:
         description=(
             f"Great Expectations suite `raw.{name}` ({len(CHECKS[name])} expectations, {blocking} "
             "blocking) on the whole table: keys, amounts, currencies, timestamp order, enums. "
-            "See quality/raw_suites.py."
+            "See quality/raw_suites/."
         ),
     )
 

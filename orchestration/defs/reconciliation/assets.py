@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration.as_of import run_as_of
 from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
-from settld.reports.reconciliation import MISMATCH_TYPES, write_reports
+from reports.reconciliation import MISMATCH_TYPES, write_reports
 
 MARTS = [
     dg.AssetKey(["marts", "fct_reconciliation_mismatches"]),

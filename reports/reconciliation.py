@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from reports.artifacts import apply_retention, write_artifact_text
 from settld.core import canonical_members, canonical_object, sha256_hex
-from settld.reports.artifacts import apply_retention, write_artifact_text
 
 SCHEMA_VERSION = "ReconcileReport.v1"
 SOURCE_TYPE = "money_rails_reconcile"

@@ -21,7 +21,7 @@ from api.core.database import Database
 from api.core.migrate import migrate_database
 from api.reconciliation.publish import publish_mismatches
 from api.tenants.service import create_key, ensure_tenant
-from settld.reports.reconciliation import triage_key
+from reports.reconciliation import triage_key
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 

@@ -1,5 +1,5 @@
 -- The reconciliation floor: the money-rail mismatch set computed in ONE query straight from the landing
--- Parquet files, written from the rules (ARCHITECTURE.md section 5), not from the dbt models, as a
+-- Parquet files, written from the rules (docs/architecture.md section 5), not from the dbt models, as a
 -- cross-check of `marts.fct_reconciliation_mismatches` and the yardstick `settld bench` times it against.
 -- Placeholders (string.Template): $instructions, $operations (Parquet globs), $as_of (ISO-8601), as SQL
 -- literals. The session time zone must be UTC (periods are UTC months).

@@ -1,11 +1,11 @@
 """The copy floor: copy both reconciliation inputs, unchanged, from Parquet into a new DuckDB file.
 
-    python -m settld.bench.copy_inputs LANDING_DIR OUT.duckdb
+    python -m devtools.bench.copy_inputs LANDING_DIR OUT.duckdb
 
 Prints one JSON line: the seconds and the rows copied per dataset. No check, no de-duplication, no
 matching: this is what any pipeline that keeps its inputs in the warehouse pays at least once, before
 computing anything. It runs under the load's memory limit (`SETTLD_DUCKDB_MEMORY_LIMIT`, as
-`ingestion.duckdb_sink.connect`), in its own process, so `settld bench` measures it as it measures
+`settld.warehouse.connect_duckdb`), in its own process, so `settld bench` measures it as it measures
 `settld run` and the floor, and can set the floor's time beside the cost of persisting the inputs.
 """
 
@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from ingestion.duckdb_sink import connect
 from ingestion.validation import literal
+from settld.warehouse import connect_duckdb
 
 DATASETS = ("payout_instructions", "money_rail_operations")
 
@@ -26,7 +26,7 @@ def copy_inputs(landing: Path, out: Path) -> dict:
     out.unlink(missing_ok=True)
     rows = {}
     started = time.perf_counter()
-    with connect(out) as con:
+    with connect_duckdb(out) as con:
         for dataset in DATASETS:
             files = literal(str(landing / dataset / "*.parquet"))
             con.execute(f"create table {dataset} as select * from read_parquet({files})")

@@ -189,6 +189,7 @@ def generate_landing_zone(
     counts = run.injected_counts
     bad = sorted(writer.bad, key=lambda r: (r["file"], r["row"]))
     manifest = {
+        # The generator's name, not its module path: kept when the module moved, so manifests stay identical.
         "generator": "settld.sample_data",
         "generator_version": GENERATOR_VERSION,
         "arguments": {

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reports.artifacts import write_once
 from settld.core import canonical_json, sha256_hex
-from settld.reports.artifacts import write_once
 
 SCHEMA_VERSION = "PeriodEvidenceBundle.v1"
 MANIFEST = "manifest.json"

@@ -147,7 +147,7 @@ def run_billing_smoke(out: Path) -> dict[str, Any]:
     import stripe
 
     from api.core.migrate import migrate_database
-    from settld.stripe_emulator import register_webhook, running_emulator
+    from devtools.stripe_emulator import register_webhook, running_emulator
 
     run = SmokeRun()
     with tempfile.TemporaryDirectory(prefix="settld-smoke-") as scratch:

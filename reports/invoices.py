@@ -21,9 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reports.artifacts import write_artifact, write_once
+from reports.reconciliation import Query
 from settld.core import canonical_hash, canonical_json, iso_micro, next_period
-from settld.reports.artifacts import write_artifact, write_once
-from settld.reports.reconciliation import Query
 
 DRAFT_SCHEMA = "BillingInvoiceDraft.v1"
 ADJUSTMENT_SCHEMA = "BillingInvoiceAdjustment.v1"

@@ -198,7 +198,7 @@ def run_with_server(command: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    # python -m settld.postgres_server [COMMAND ...]: with a command, run it against a throwaway server
+    # python -m devtools.postgres_server [COMMAND ...]: with a command, run it against a throwaway server
     # (make demo-postgres); without one, start, connect and stop (a manual check).
     import sys
 

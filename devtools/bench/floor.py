@@ -1,6 +1,6 @@
 """Run the reconciliation floor (`floor.sql`) on a landing zone and write its mismatch set as Parquet.
 
-    python -m settld.bench.floor LANDING_DIR AS_OF OUT.parquet [MEMORY_LIMIT]
+    python -m devtools.bench.floor LANDING_DIR AS_OF OUT.parquet [MEMORY_LIMIT]
 
 Prints one JSON line: the query's seconds and the number of mismatch rows. Runs in its own process so
 `settld bench` measures its time and memory the same way as `settld run`'s. Without MEMORY_LIMIT the

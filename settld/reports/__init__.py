@@ -1,1 +1,0 @@
-"""Artifacts for people: content-addressed JSON reports built from the marts."""
