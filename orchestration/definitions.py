@@ -1,68 +1,71 @@
-"""The Dagster code location: assembles assets, checks and resources. It wires; it does not compute."""
+"""The Dagster code location: merges every domain's definitions (`orchestration/defs/<domain>/`) with the
+daily run's jobs, schedule and sensors and the resources. It wires; it does not compute.
+
+Nothing here lists assets: each domain package exposes `defs`, found by walking `orchestration.defs`.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import dagster as dg
 
-from orchestration.defs.billing.assets import stripe_events_pull, stripe_objects_pull, stripe_resource
-from orchestration.defs.billing.invoices import invoice_drafts
-from orchestration.defs.landing.assets import landing_zone
-from orchestration.defs.operator_api.assets import published_reconciliation_mismatches
-from orchestration.defs.quality.checks import raw_great_expectations
-from orchestration.defs.reconciliation.assets import reconciliation_reports
-from orchestration.defs.reconciliation.schedules import (
-    daily_reconciliation_job,
-    daily_reconciliation_schedule,
-)
-from orchestration.defs.transform.assets import settld_dbt_models
-from orchestration.defs.transform.project import dbt_project
-from orchestration.resources import (
-    ArtifactsResource,
-    LandingZoneResource,
-    OperatorApiResource,
-    WarehouseResource,
-    dbt_resource,
-)
-from settld.settings import Settings, warehouse_target
-
-# Asset checks defined apart from their assets. They are listed with the assets, so every
-# `dg.materialize(ASSETS, ...)` (settld run, tests) runs them with the assets they check.
-CHECKS = [raw_great_expectations]
-ASSETS = [
-    landing_zone,
-    settld_dbt_models,
-    reconciliation_reports,
-    published_reconciliation_mismatches,
-    stripe_events_pull,
-    stripe_objects_pull,
-    invoice_drafts,
-    *CHECKS,
-]
+import orchestration.defs as domains
+from orchestration.resources import build_resources  # noqa: F401  (re-exported for callers)
+from orchestration.schedules import daily_run_schedule, daily_run_sensors
+from orchestration.stages import STAGE_TAG, Stage, stage_jobs
+from settld.settings import Settings
 
 
-def build_resources(settings: Settings) -> dict:
-    target = warehouse_target(settings.warehouse_url)
-    return {
-        "warehouse": WarehouseResource(
-            url=settings.warehouse_url, grace_days=settings.reconciliation_grace_days
-        ),
-        "artifacts": ArtifactsResource(
-            path=str(settings.artifacts_dir), reconciliation_retention=settings.reconciliation_retention
-        ),
-        "landing": LandingZoneResource(path=str(settings.landing_dir)),
-        "operator_api": OperatorApiResource(database_url=settings.api_database_url or ""),
-        "dbt": dbt_resource(dbt_project.project_dir, target),
-        "stripe": stripe_resource(),
+def domain_definitions() -> list[dg.Definitions]:
+    """`defs` of every domain package under orchestration/defs/ (and any path appended to its __path__)."""
+    found = []
+    for module in sorted(pkgutil.iter_modules(domains.__path__), key=lambda m: m.name):
+        if not module.ispkg:
+            continue
+        package = importlib.import_module(f"{domains.__name__}.{module.name}")
+        definitions = getattr(package, "defs", None)
+        if not isinstance(definitions, dg.Definitions):
+            raise TypeError(f"{package.__name__} must expose `defs = dagster.Definitions(...)`")
+        found.append(definitions)
+    return found
+
+
+def assets_and_checks(definitions: list[dg.Definitions]) -> list:
+    """Every asset and standalone check, for `dg.materialize` over a selection (the billing smoke)."""
+    return [item for d in definitions for item in [*(d.assets or []), *(d.asset_checks or [])]]
+
+
+def raw_quality_checks(definitions: list[dg.Definitions]) -> list[dg.AssetCheckKey]:
+    """Checks defined apart from their assets on load-stage assets: the daily run's raw_quality stage."""
+    load_keys = {
+        spec.key
+        for d in definitions
+        for assets in d.assets or []
+        if isinstance(assets, dg.AssetsDefinition)
+        for spec in assets.specs
+        if spec.tags.get(STAGE_TAG) == Stage.load.value
     }
+    return sorted(
+        (key for d in definitions for checks in d.asset_checks or [] for key in checks.check_keys
+         if key.asset_key in load_keys),
+        key=lambda key: key.to_user_string(),
+    )  # fmt: skip
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    return dg.Definitions(
-        assets=ASSETS,
-        jobs=[daily_reconciliation_job],
-        schedules=[daily_reconciliation_schedule],
+    found = domain_definitions()
+    jobs = stage_jobs(raw_quality_checks(found))
+    daily_run = dg.Definitions(
+        jobs=jobs,
+        schedules=[daily_run_schedule],
+        sensors=daily_run_sensors({job.name: job for job in jobs}),
         resources=build_resources(settings or Settings()),
     )
+    return dg.Definitions.merge(*found, daily_run)
 
 
 defs = build_definitions()
+# Every asset and check of the domains as found at import, for `dg.materialize(ASSETS, selection=...)`.
+ASSETS = assets_and_checks(domain_definitions())

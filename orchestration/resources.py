@@ -1,16 +1,24 @@
-"""Dagster resources: the warehouse chosen by settings, and the dbt CLI pointed at the same warehouse."""
+"""Dagster resources, built from the settings (`build_resources`): the warehouse, the landing zone, the
+artifacts folder, the operator API's database, Stripe and the dbt CLI.
+
+Values that can carry a secret (the warehouse and API database URLs, which may hold a password, and the
+Stripe key) reach a resource as `dg.EnvVar(...)` whenever they come from the environment, so Dagster
+resolves them at run time and the UI shows only the variable's name. No resource writes `os.environ`:
+dbt's profile variables are handed to the dbt process by the dbt asset (`dbt_profile_environment`).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from settld.settings import WarehouseTarget, dbt_environment, warehouse_target
+from settld.settings import DBT_PROJECT_DIR, Settings, WarehouseTarget, dbt_environment, warehouse_target
 from settld.warehouse import Warehouse
 from settld.warehouse import connect as connect_warehouse
 
@@ -29,10 +37,6 @@ class WarehouseResource(dg.ConfigurableResource):
         """The warehouse for queries (settld.warehouse: `?` placeholders on both engines)."""
         return connect_warehouse(self.target, read_only=read_only)
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # dbt runs as a subprocess that inherits this process's environment: point its profile here.
-        os.environ.update(dbt_environment(self.target))
-
 
 class LandingZoneResource(dg.ConfigurableResource):
     """The directory where kernel, rail and Stripe exports arrive (`SETTLD_LANDING_DIR`)."""
@@ -42,17 +46,6 @@ class LandingZoneResource(dg.ConfigurableResource):
     @property
     def directory(self) -> Path:
         return Path(self.path).expanduser().resolve()
-
-
-def dbt_resource(project_dir: Path, target: WarehouseTarget) -> DbtCliResource:
-    # The dbt installed beside this interpreter, so a venv works without being on PATH.
-    beside_python = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(
-        project_dir=str(project_dir),
-        profiles_dir=str(project_dir),
-        target=target.dbt_target,
-        dbt_executable=str(beside_python) if beside_python.exists() else "dbt",
-    )
 
 
 class ArtifactsResource(dg.ConfigurableResource):
@@ -74,3 +67,78 @@ class OperatorApiResource(dg.ConfigurableResource):
     @property
     def enabled(self) -> bool:
         return bool(self.database_url)
+
+
+class StripeResource(dg.ConfigurableResource):
+    """Stripe API access: `STRIPE_API_KEY` (read access to events) and, for the emulator, a base URL."""
+
+    api_key: str = ""
+    api_base: str = ""
+    account: str = "default"
+
+    def client(self):
+        import stripe
+
+        base = {"api": self.api_base} if self.api_base else None
+        return stripe.StripeClient(self.api_key, base_addresses=base, max_network_retries=3)
+
+
+def dbt_resource(target: WarehouseTarget) -> DbtCliResource:
+    """The dbt CLI on the project; the target (`duckdb` or `postgres`) is chosen here and only here."""
+    # The dbt installed beside this interpreter, so a venv works without being on PATH.
+    beside_python = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        target=target.dbt_target,
+        dbt_executable=str(beside_python) if beside_python.exists() else "dbt",
+    )
+
+
+@contextmanager
+def dbt_profile_environment(target: WarehouseTarget) -> Iterator[None]:
+    """The profile's variables for `target` while a dbt invocation starts, then the environment as it was.
+
+    dagster-dbt gives the dbt process a copy of this process's environment and reads the profile
+    in-process at the same moment; there is no other way in. The copy is taken inside the block, so the
+    variables (a Postgres password among them) live in this process only while the invocation starts."""
+    values = dbt_environment(target)
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _from_environment(name: str, value: str) -> str | dg.EnvVar:
+    """`dg.EnvVar(name)` when the environment holds this value (the UI then shows the variable's name,
+    never the value); the value itself when it came from elsewhere (a CLI flag, a default path)."""
+    return dg.EnvVar(name) if value and os.environ.get(name) == value else value
+
+
+def build_resources(settings: Settings) -> dict:
+    target = warehouse_target(settings.warehouse_url)
+    return {
+        "warehouse": WarehouseResource(
+            url=_from_environment("SETTLD_WAREHOUSE_URL", settings.warehouse_url),
+            grace_days=settings.reconciliation_grace_days,
+        ),
+        "artifacts": ArtifactsResource(
+            path=str(settings.artifacts_dir), reconciliation_retention=settings.reconciliation_retention
+        ),
+        "landing": LandingZoneResource(path=str(settings.landing_dir)),
+        "operator_api": OperatorApiResource(
+            database_url=_from_environment("SETTLD_API_DATABASE_URL", settings.api_database_url or "")
+        ),
+        "dbt": dbt_resource(target),
+        "stripe": StripeResource(
+            api_key=_from_environment("STRIPE_API_KEY", os.environ.get("STRIPE_API_KEY", "")),
+            api_base=os.environ.get("SETTLD_STRIPE_API_BASE", ""),
+            account=os.environ.get("SETTLD_STRIPE_ACCOUNT", "default"),
+        ),
+    }

@@ -1,7 +1,7 @@
 """One place that decides the environment: where the warehouse, landing zone and artifacts live.
 
 Everything (CLI, Dagster resources, dbt profile, tests) reads these settings instead of scattering
-`os.environ` look-ups. The dbt profile reads the same variables, exported by `dbt_environment()`.
+`os.environ` look-ups. The dbt profile reads the variables `dbt_environment()` gives the dbt process.
 """
 
 from __future__ import annotations
@@ -125,16 +125,15 @@ def duckdb_sqlite_extension() -> str:
 
 
 def dbt_environment(target: WarehouseTarget) -> dict[str, str]:
-    """Environment variables the dbt profile reads for this warehouse."""
+    """Environment variables the dbt profile reads for this warehouse (the target itself is dbt's
+    `--target`, chosen by `WarehouseTarget.dbt_target`)."""
     if target.kind == "duckdb":
         return {
-            "SETTLD_DBT_TARGET": "duckdb",
             "SETTLD_DUCKDB_PATH": str(target.duckdb_path),
             "SETTLD_DUCKDB_SQLITE_EXTENSION": duckdb_sqlite_extension(),
         }
     parts = postgres_parts(target.url)
     return {
-        "SETTLD_DBT_TARGET": "postgres",
         "SETTLD_PGHOST": parts["host"],
         "SETTLD_PGPORT": parts["port"],
         "SETTLD_PGUSER": parts["user"],

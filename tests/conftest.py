@@ -10,6 +10,7 @@ from devtools.postgres_server import PostgresNotInstalled, find_bindir, running_
 from tests.warehouse_snapshots import snapshot_files, snapshot_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+THROWAWAY_DOMAINS = REPO_ROOT / "tests" / "throwaway_domain"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,6 +70,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     from typer.testing import CliRunner
 
+    import orchestration.defs
     from settld.cli.main import app
 
     root = tmp_path_factory.mktemp("pipeline")
@@ -76,6 +78,9 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     runner = CliRunner()
     run_args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "manifest"]
     with pytest.MonkeyPatch.context() as patch:
+        # A throwaway domain, found as any folder under orchestration/defs/ is (see its docstring).
+        patch.setattr(orchestration.defs, "__path__", [*orchestration.defs.__path__, str(THROWAWAY_DOMAINS)])
+        patch.setenv("SETTLD_TEST_PROBE_MARKER", str(root / "probe-marker.txt"))
         patch.setenv("SETTLD_ARTIFACTS_DIR", str(artifacts))
         # With an operator API (as `make demo`): landed Stripe events reach its event store, mismatches
         # are published, and the Postgres run of the same files has the same inputs.

@@ -114,6 +114,7 @@ def test_changing_one_settlement_changes_exactly_the_digests_of_the_lines_it_fee
 
     from orchestration.as_of import AS_OF_TAG
     from orchestration.definitions import ASSETS, build_resources
+    from orchestration.stages import STAGE_TAG, Stage
     from settld.settings import Settings
 
     warehouse, api = tmp_path / "warehouse.duckdb", tmp_path / "api.sqlite3"
@@ -139,7 +140,7 @@ def test_changing_one_settlement_changes_exactly_the_digests_of_the_lines_it_fee
     settings = Settings(warehouse_url=str(warehouse), landing_dir=pipeline_run["landing"],
                         artifacts_dir=tmp_path / "artifacts", api_database_url=f"sqlite:///{api}")  # fmt: skip
     rebuilt = dg.materialize(ASSETS, resources=build_resources(settings),
-                             selection=dg.AssetSelection.groups("staging", "intermediate", "marts", "seeds"),
+                             selection=dg.AssetSelection.tag(STAGE_TAG, Stage.transform.value),
                              tags={AS_OF_TAG: pipeline_run["manifest"]["as_of"]}, raise_on_error=False)  # fmt: skip
     assert rebuilt.success
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -24,6 +24,7 @@ import pytest
 from api.core.settings import ApiSettings
 from api.main import create_app
 from orchestration.as_of import AS_OF_TAG
+from orchestration.stages import STAGE_TAG, Stage
 from quality.gate import evaluate
 from settld.settings import Settings, warehouse_target
 from settld.warehouse import connect as connect_warehouse
@@ -235,9 +236,7 @@ def test_a_failing_dbt_invariant_turns_the_gate_red_with_the_test_id(
             [TENANT],
         ).fetchone()[0]
     assert changed >= 1
-    rebuilt = _materialize(
-        run, pipeline_run, dg.AssetSelection.groups("staging", "intermediate", "marts", "seeds")
-    )
+    rebuilt = _materialize(run, pipeline_run, dg.AssetSelection.tag(STAGE_TAG, Stage.transform.value))
     assert not rebuilt.success  # the invariant's dbt test fails the build ...
     with connect_warehouse(warehouse_target(run["env"]["SETTLD_WAREHOUSE_URL"]), read_only=True) as db:
         verdict = evaluate(db, tenant_id=TENANT, period=PERIOD, artifacts_dir=run["artifacts"])

@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from orchestration.as_of import AS_OF_TAG
-from orchestration.defs.reconciliation.schedules import daily_reconciliation_schedule
+from orchestration.schedules import daily_run_schedule, stage_run_request
+from orchestration.stages import DAILY_RUN
 from reports.artifacts import apply_retention, write_artifact
 from reports.reconciliation import triage_key
 from settld.core import canonical_hash, canonical_json
@@ -113,13 +114,15 @@ def test_reports_asset_publishes_counts_and_largest_mismatches(pipeline_run: dic
     assert ours and ours == theirs
 
 
-def test_schedule_reconciles_the_current_and_previous_period_as_of_its_tick() -> None:
+def test_daily_run_reconciles_the_current_and_previous_period_as_of_its_tick() -> None:
     tick = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
-    context = dg.build_schedule_context(scheduled_execution_time=tick)
-    request = daily_reconciliation_schedule(context)
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-11"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-12"
+    request = daily_run_schedule(dg.build_schedule_context(scheduled_execution_time=tick))
+    assert request.job_name == DAILY_RUN[0].job_name
     assert request.tags[AS_OF_TAG] == "2026-12-01T06:00:00Z"
+    # The stage that runs over periods, started by the chain with the same as-of, covers two months.
+    reports = stage_run_request(next(s for s in DAILY_RUN if s.over_periods), request.tags[AS_OF_TAG])
+    assert reports.tags["dagster/asset_partition_range_start"] == "2026-11"
+    assert reports.tags["dagster/asset_partition_range_end"] == "2026-12"
 
 
 def test_artifact_writes_are_idempotent_and_retention_keeps_the_newest(tmp_path: Path) -> None:

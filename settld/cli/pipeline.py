@@ -1,4 +1,4 @@
-"""`settld run`: materialize every asset in-process, stage by stage, then summarize the warehouse."""
+"""`settld run`: the daily run's jobs (orchestration/stages.py), in order, in-process; then a summary."""
 
 from __future__ import annotations
 
@@ -17,16 +17,6 @@ from rich.table import Table
 from orchestration.as_of import AS_OF_TAG, parse_as_of
 from settld.settings import REPO_ROOT, Settings, WarehouseTarget, postgres_parts, warehouse_target
 from settld.warehouse import connect as connect_warehouse
-
-# (description, asset groups, whether the stage runs over the range of periods in the data)
-STAGES = (
-    ("Load landing files into raw", ("landing",), False),
-    ("Stripe events and objects into the operator API", ("billing",), False),
-    ("dbt build: staging, marts and tests", ("staging", "intermediate", "marts", "seeds"), False),
-    ("Reconciliation reports and invoice drafts", ("reconciliation", "invoices"), True),
-    ("Publish mismatches to the operator API", ("operator_api",), False),
-)
-
 
 # Dagster's console logger at WARNING: the progress bars and the summary are the CLI's output; every
 # event is still stored in the instance (and shown in the UI when DAGSTER_HOME is set).
@@ -91,14 +81,12 @@ def run_pipeline(
     except (ValueError, KeyError) as error:
         console.print(f"[red]Invalid --as-of:[/] {error}")
         return False
-    from orchestration.defs.transform.project import refresh_manifest
+    from orchestration import daily_run_definitions, refresh_dbt_manifest
+    from orchestration.stages import DAILY_RUN, Stage
 
     with console.status("Parsing the dbt project ..."):
-        refresh_manifest()
-    from orchestration.definitions import ASSETS, build_resources
-    from orchestration.defs.quality.checks import RAW_SUITE_CHECKS
-
-    resources = build_resources(settings)
+        refresh_dbt_manifest()
+    definitions = daily_run_definitions(settings)
     log_path = _run_log_path(target)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.print(
@@ -117,11 +105,13 @@ def run_pipeline(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen
         ) as progress,
     ):
-        for description, groups, over_periods in STAGES:
-            stage_tags = dict(tags)
-            if {"billing", "operator_api"} & set(groups) and not settings.api_database_url:
+        for step in DAILY_RUN:
+            description, stage_tags = step.description, dict(tags)
+            if step.needs_operator_api and not settings.api_database_url:
                 continue  # the operator API's stores need SETTLD_API_DATABASE_URL
-            if over_periods:
+            if step.stage is Stage.raw_quality and not settings.quality_raw_checks:
+                continue
+            if step.over_periods:
                 periods = _report_periods(target)
                 if periods is None:
                     continue
@@ -129,18 +119,9 @@ def run_pipeline(
                 stage_tags["dagster/asset_partition_range_end"] = periods[1]
                 description = f"{description} {periods[0]}..{periods[1]}"
             task = progress.add_task(description, total=1)
-            selection = dg.AssetSelection.groups(*groups)
-            if not settings.quality_raw_checks:
-                selection = selection - dg.AssetSelection.checks(*RAW_SUITE_CHECKS)
             with contextlib.redirect_stdout(log):
-                result = dg.materialize(
-                    ASSETS,
-                    resources=resources,
-                    selection=selection,
-                    instance=instance,
-                    raise_on_error=False,
-                    run_config=QUIET_RUN_CONFIG,
-                    tags=stage_tags,
+                result = definitions.resolve_job_def(step.job_name).execute_in_process(
+                    instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG, tags=stage_tags
                 )
             progress.update(
                 task,

@@ -6,39 +6,17 @@ and lists the objects finance reads. dbt then reads both stores (`stg_operator_a
 `stg_operator_api__stripe_objects`) for plans, gaps and invoices.
 """
 
-import os
-
 import dagster as dg
 
-from orchestration.resources import OperatorApiResource, WarehouseResource
-
-
-class StripeResource(dg.ConfigurableResource):
-    """Stripe API access: `STRIPE_API_KEY` (read access to events) and, for the emulator, a base URL."""
-
-    api_key: str = ""
-    api_base: str = ""
-    account: str = "default"
-
-    def client(self):
-        import stripe
-
-        base = {"api": self.api_base} if self.api_base else None
-        return stripe.StripeClient(self.api_key, base_addresses=base, max_network_retries=3)
-
-
-def stripe_resource() -> StripeResource:
-    return StripeResource(
-        api_key=os.environ.get("STRIPE_API_KEY", ""),
-        api_base=os.environ.get("SETTLD_STRIPE_API_BASE", ""),
-        account=os.environ.get("SETTLD_STRIPE_ACCOUNT", "default"),
-    )
+from orchestration.resources import OperatorApiResource, StripeResource, WarehouseResource
+from orchestration.stages import Stage, stage_tags
 
 
 @dg.asset(
     key=["operator_api", "stripe_events"],
     group_name="billing",
     deps=[dg.AssetKey(["raw", "stripe_events"])],
+    tags=stage_tags(Stage.billing),
     kinds={"stripe", "sqlalchemy"},
     description=(
         "The operator API's Stripe event store, one row per event id, where every path meets: webhook "
@@ -79,6 +57,7 @@ def stripe_events_pull(
     group_name="billing",
     # After the events: the customer-to-tenant mapping they teach resolves objects without metadata.
     deps=[dg.AssetKey(["operator_api", "stripe_events"])],
+    tags=stage_tags(Stage.billing),
     kinds={"stripe", "sqlalchemy"},
     description=(
         "The latest known state of the Stripe subscriptions, invoices, charges, balance transactions and "

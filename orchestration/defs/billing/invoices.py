@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
+from orchestration.stages import Stage, stage_tags
 from reports.invoices import write_drafts
 
 MARTS = [
@@ -33,6 +34,7 @@ def _totals_markdown(drafts: list[dict]) -> str:
     deps=MARTS,
     partitions_def=period_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    tags=stage_tags(Stage.report),
     kinds={"json"},
     description=(
         "One BillingInvoiceDraft.v1 per tenant, period and currency under artifacts/invoices/ (same usage, "

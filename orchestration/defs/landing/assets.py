@@ -9,6 +9,7 @@ import dagster as dg
 from ingestion.contracts import DATASETS
 from ingestion.loader import load_dataset, open_sink
 from orchestration.resources import LandingZoneResource, WarehouseResource
+from orchestration.stages import Stage, stage_tags
 
 GROUP = "landing"
 DATASET_KEYS = {name: dg.AssetKey(["raw", name]) for name in DATASETS}
@@ -21,6 +22,7 @@ def _dataset_spec(name: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         DATASET_KEYS[name],
         group_name=GROUP,
+        tags=stage_tags(Stage.load),
         description=f"{dataset.description} Loaded from `{dataset.folder}/` in the landing zone.",
         kinds={"duckdb", "python"},
         metadata={"dagster/table_name": f"raw.{name}", "natural_key": ", ".join(dataset.natural_key)},
@@ -56,6 +58,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetSpec(
             QUARANTINE_KEY,
             group_name=GROUP,
+            tags=stage_tags(Stage.load),
             kinds={"duckdb"},
             skippable=True,
             description="Rows that broke their contract: dataset, file, row number, reason code, raw payload.",
@@ -63,6 +66,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetSpec(
             LOAD_FILES_KEY,
             group_name=GROUP,
+            tags=stage_tags(Stage.load),
             kinds={"duckdb"},
             skippable=True,
             description="Registry of loaded landing files with their sha256: makes reloads idempotent.",

@@ -1,0 +1,7 @@
+"""What the operator API needs from the warehouse, published into its database."""
+
+import dagster as dg
+
+from orchestration.defs.operator_api.assets import published_reconciliation_mismatches
+
+defs = dg.Definitions(assets=[published_reconciliation_mismatches])

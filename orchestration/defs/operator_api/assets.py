@@ -11,6 +11,7 @@ import dagster as dg
 from api.reconciliation.publish import publish_mismatches
 from orchestration.as_of import run_as_of
 from orchestration.resources import OperatorApiResource, WarehouseResource
+from orchestration.stages import Stage, stage_tags
 
 MISMATCHES_MART = dg.AssetKey(["marts", "fct_reconciliation_mismatches"])
 
@@ -19,6 +20,7 @@ MISMATCHES_MART = dg.AssetKey(["marts", "fct_reconciliation_mismatches"])
     key=["operator_api", "reconciliation_mismatches"],
     group_name="operator_api",
     deps=[MISMATCHES_MART, dg.AssetKey(["marts", "fct_billing_invoice_mismatches"])],
+    tags=stage_tags(Stage.publish),
     kinds={"sqlalchemy"},
     description=(
         "marts.fct_reconciliation_mismatches published into the operator API's database (upsert by "

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.as_of import run_as_of
 from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
+from orchestration.stages import Stage, stage_tags
 from reports.reconciliation import MISMATCH_TYPES, write_reports
 
 MARTS = [
@@ -43,6 +44,7 @@ def _largest_mismatches_markdown(reports: list[dict]) -> str:
     deps=MARTS,
     partitions_def=period_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    tags=stage_tags(Stage.report),
     kinds={"json"},
     description=(
         "One ReconcileReport.v1 per tenant, period and provider under artifacts/reconciliation/: inputs "

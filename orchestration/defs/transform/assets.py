@@ -1,7 +1,9 @@
 """dbt models as Dagster assets (dagster-dbt), with dbt tests as asset checks."""
 
 import json
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,36 +12,53 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from api.core.migrate import migrate_database
 from orchestration.as_of import dbt_timestamp, run_as_of
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
-from orchestration.resources import OperatorApiResource, WarehouseResource
+from orchestration.resources import OperatorApiResource, WarehouseResource, dbt_profile_environment
+from orchestration.stages import Stage, stage_tags
 from quality.dbt_results import TABLE as TEST_RESULTS_TABLE
 from quality.dbt_results import record_test_results
 from settld.settings import dbt_vars
 
 ensure_manifest()  # the asset graph is read from the manifest at import time
 
-LAYERS = ("staging", "intermediate", "marts")
+# Each dbt invocation from Dagster writes its own folder under dbt_project/target/ (about 15 MB: manifest,
+# run results, compiled SQL, logs). Once the asset has read the results, all but the newest few go, so a
+# daily schedule does not fill a disk and the last runs stay there to debug.
+KEEP_INVOCATIONS = 3
+
+
+def prune_invocation_folders(current: Path, *, keep: int) -> int:
+    """Remove all but the `keep` newest folders of this asset's invocations (dagster-dbt names them
+    `<op>-<run id>-<unique id>`, siblings of `current`), by modification time."""
+    op_name = current.name.rsplit("-", 2)[0]
+    folders = sorted((p for p in current.parent.glob(f"{op_name}-*-*") if p.is_dir()),
+                     key=lambda p: p.stat().st_mtime, reverse=True)  # fmt: skip
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(folders[keep:])
 
 
 class SettldDbtTranslator(DagsterDbtTranslator):
-    """Sources keep dbt's default key `raw/<table>` (the landing assets); models are keyed by layer."""
+    """Sources keep dbt's default key `raw/<table>` (the landing assets, or the operator API's tables);
+    models and seeds are keyed by their schema (`marts/<model>`, `reference/<seed>`) and grouped by their
+    domain folder (`models/marts/reconciliation/` -> group `reconciliation`); all of them run in the
+    daily run's transform stage."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return super().get_asset_key(dbt_resource_props)
-        return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
             return "landing"
-        return self._layer(dbt_resource_props)
-
-    @staticmethod
-    def _layer(dbt_resource_props: Mapping[str, Any]) -> str:
-        """The first folder under models/ (or `seeds`)."""
         if dbt_resource_props["resource_type"] == "seed":
-            return "seeds"
-        parts = dbt_resource_props.get("fqn", [])[1:-1]
-        return next((part for part in parts if part in LAYERS), "marts")
+            return "reference"
+        # fqn: [project, layer, domain folder..., model]; a model straight under its layer takes the layer.
+        folders = dbt_resource_props.get("fqn", [])[1:-1]
+        return folders[1] if len(folders) > 1 else folders[0]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {**super().get_tags(dbt_resource_props), **stage_tags(Stage.transform)}
 
 
 @dbt_assets(
@@ -51,7 +70,6 @@ def settld_dbt_models(
     warehouse: WarehouseResource,
     operator_api: OperatorApiResource,
 ):
-    # `warehouse` is required so its setup points dbt's profile at the configured warehouse.
     if operator_api.enabled:
         # dbt attaches the API's database to read triage: make sure it exists at the current schema
         # (idempotent; on a first run nothing has been published yet).
@@ -71,7 +89,10 @@ def settld_dbt_models(
             "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"
         )
     context.log.info(f"dbt build as of {as_of.isoformat()}Z")
-    invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False)
+    with dbt_profile_environment(warehouse.target):
+        invocation = dbt.cli(
+            ["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False
+        )
     yield from invocation.stream()
     # Passed or not, the tests' outcomes go to the warehouse for the period gate (quality/dbt_results.py).
     try:
@@ -79,8 +100,10 @@ def settld_dbt_models(
         manifest = invocation.get_artifact("manifest.json")
     except FileNotFoundError:  # dbt stopped before running anything (e.g. a compilation error)
         run_results, manifest = {}, {}
+    removed = prune_invocation_folders(invocation.target_path, keep=KEEP_INVOCATIONS)
     with warehouse.connect() as db:
         recorded = record_test_results(db, run_results, manifest, as_of=as_of)
-    context.log.info(f"{recorded} dbt test outcomes recorded in {TEST_RESULTS_TABLE}")
+    context.log.info(f"{recorded} dbt test outcomes recorded in {TEST_RESULTS_TABLE}; "
+                     f"{removed} older dbt invocation folders removed")  # fmt: skip
     if not invocation.is_successful():
         raise dg.Failure(description="dbt build failed: the failing nodes are in the dbt output above")
