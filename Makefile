@@ -12,7 +12,7 @@ WAREHOUSE ?= warehouse/settld.duckdb
 # The operator API's database: `make demo` publishes the mismatch queue into it, `make api` serves it.
 API_DATABASE_URL ?= sqlite:///$(CURDIR)/warehouse/settld-api.sqlite3
 
-.PHONY: venv demo demo-postgres test lint format ui api bench clean
+.PHONY: venv demo demo-postgres test test-fast lint format ui api bench clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,11 @@ test: venv
 	@# schemathesis generates one test per API operation under a single test id, which xdist collapses:
 	@# run it in one process so every operation is fuzzed.
 	env -u DAGSTER_HOME $(PY) -m pytest -q tests/api/test_api_schemathesis.py
+
+# The quick subset while editing: everything not marked slow (no dbt build, no pipeline run); make test
+# still runs it all.
+test-fast: venv
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow" --ignore=tests/api/test_api_schemathesis.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -54,6 +54,10 @@ class Dataset:
     # Keep the whole JSON record in a `payload` column (Stripe events are read by later models).
     keep_payload: bool = False
     description: str = ""
+    # What the upstream promises: a new export at least every this many hours. A dataset whose newest
+    # file is older than that, as of a run, is stale (quality/freshness.py); the dbt sources declare the
+    # same bound as their freshness.
+    delivery_interval_hours: int = 36
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

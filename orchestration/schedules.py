@@ -23,7 +23,7 @@ def stage_run_request(step: StageJob, as_of_text: str, *, run_key: str | None = 
     when the stage runs over periods."""
     tags = {AS_OF_TAG: as_of_text}
     if step.over_periods:
-        current = period_of(parse_as_of(as_of_text))
+        current = period_of(parse_as_of(as_of_text).replace(tzinfo=UTC))  # parse_as_of gives naive UTC
         tags["dagster/asset_partition_range_start"] = previous_period(current)
         tags["dagster/asset_partition_range_end"] = current
     return dg.RunRequest(run_key=run_key, job_name=step.job_name, tags=tags)

@@ -10,6 +10,8 @@ Checks:
   (quality/raw_suites/); blocking as each expectation says.
 - `dbt.tests_passed` and one `dbt.<test name>` per failing dbt test: the latest build's outcomes
   (quality/dbt_results.py). A dbt test is not scoped to a tenant or period, so a failing one blocks all.
+- `landing.delivered_after_period_end`: every landing dataset has a file loaded after the period ended,
+  so the exports covering its last days are in (quality/freshness.py).
 - `reconciliation.tieout_explained`: per provider and currency, confirmed - expected drift within the
   tolerance, or explained by at least one mismatch of that provider and currency (which the next check
   then requires to be handled when it is serious).
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from quality.dbt_results import FAILING_STATUSES, read_test_results
+from quality.freshness import period_freshness_details
 from reports.artifacts import write_once
 from reports.invoices import draft_file_name, invoices_dir, period_drafts, read_finalized
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
@@ -267,6 +270,11 @@ def input_files(db: Warehouse, *, tenant_id: str, period: str) -> list[dict[str,
     ]
 
 
+def freshness_check(db: Warehouse, *, period: str) -> list[Check]:
+    ok, details = period_freshness_details(db, period=period)
+    return [Check("landing.delivered_after_period_end", ok, True, details)]
+
+
 def evaluate(
     db: Warehouse,
     *,
@@ -290,6 +298,7 @@ def evaluate(
         lambda: great_expectations_checks(db, tenant_id=tenant_id, period=period, data_docs_dir=docs_dir),
     )
     checks += _guarded("dbt.tests_passed", lambda: dbt_checks(db))
+    checks += _guarded("landing.delivered_after_period_end", lambda: freshness_check(db, period=period))
     checks += _guarded(
         "reconciliation.tieout_explained",
         lambda: tieout_check(db, tenant_id=tenant_id, period=period, tolerance_cents=tolerance_cents),
