@@ -4,12 +4,17 @@
     occurs once has a key that occurs once; rows whose hash repeats (a repeated key or, rarely, two keys
     that collide) go on to the exact logic over the real columns, so a collision costs a little work and
     never changes a result. Never stored or compared across engines: the values differ between them.
+    No ANSI form: an engine without one uses the plain forms (`default__deduplicate`).
 -#}
 {% macro key_hash(columns) -%}
-    {{ return(adapter.dispatch('key_hash')(columns)) }}
+    {{ return(adapter.dispatch('key_hash', 'settld')(columns)) }}
 {%- endmacro %}
 
 {% macro default__key_hash(columns) -%}
+    {{ exceptions.raise_compiler_error("key_hash has no form for adapter '" ~ target.type ~ "': add one in macros/key_hash.sql") }}
+{%- endmacro %}
+
+{% macro duckdb__key_hash(columns) -%}
     hash({{ columns | join(', ') }})
 {%- endmacro %}
 

@@ -42,49 +42,15 @@ renamed as not materialized (
 
 ),
 
--- Most operations arrive once. Only the ones exported several times go through the window (a window
--- over millions of one-row partitions costs more than finding the few that need it); the rest are
--- their own latest version. `not materialized` above keeps DuckDB from copying every row into a
--- temporary result because three branches read them. As in the instruction staging, the operations
--- exported several times are found by a 64-bit hash of their key (macro key_hash); a collision only
--- sends a few more rows through the exact window.
-superseded_keys as (
-
-    {{ repeated_key_hashes('renamed', ['provider_id', 'operation_id']) }}
-
-),
-
-single_versions as (
-
-    select {% for column in row_columns %}renamed.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
-    from renamed
-    left join superseded_keys
-        on {{ key_hash(['renamed.provider_id', 'renamed.operation_id']) }} = superseded_keys.key_hash
-    where superseded_keys.key_hash is null
-
-),
-
-versions_ranked as (
-
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.provider_id, renamed.operation_id
-            order by renamed.updated_at desc, renamed._source_file desc, renamed._source_row desc
-        ) as version_rank
-
-    from renamed
-    inner join superseded_keys
-        on {{ key_hash(['renamed.provider_id', 'renamed.operation_id']) }} = superseded_keys.key_hash
-
-),
-
+-- `not materialized` above: the macro reads `renamed` three times (docs in macros/deduplicate.sql).
 latest_versions as (
 
-    select * from single_versions
-    union all
-    select {{ row_columns | join(', ') }} from versions_ranked
-    where version_rank = 1
+    {{ deduplicate(
+        'renamed',
+        partition_by=['provider_id', 'operation_id'],
+        order_by='updated_at desc, _source_file desc, _source_row desc',
+        columns=row_columns,
+    ) }}
 
 ),
 

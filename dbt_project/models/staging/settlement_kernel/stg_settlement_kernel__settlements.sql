@@ -2,15 +2,22 @@
 -- The kernel re-exports a settlement whenever it changes, so a later `updated_at` supersedes an
 -- earlier one; ties (the same version delivered twice) go to the later file and row.
 
+{%- set row_columns = [
+    'tenant_id', 'settlement_id', 'run_id', 'payer_agent_id', 'payee_agent_id', 'policy_id', 'policy_version',
+    'policy_hash', 'status', 'dispute_status', 'amount_cents', 'released_amount_cents', 'refunded_amount_cents',
+    'currency', 'locked_at', 'resolved_at', 'updated_at', '_source_file', '_source_row',
+] %}
+
+-- `not materialized`: the de-duplication reads `renamed` three times (macros/deduplicate.sql).
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('raw', 'settlements') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         cast(tenant_id as varchar) as tenant_id,
@@ -40,23 +47,14 @@ renamed as (
 
 ),
 
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by tenant_id, settlement_id
-            order by updated_at desc, _source_file desc, _source_row desc
-        ) as version_rank
-
-    from renamed
-
-),
-
 latest_versions as (
 
-    select * from versions_ranked
-    where version_rank = 1
+    {{ deduplicate(
+        'renamed',
+        partition_by=['tenant_id', 'settlement_id'],
+        order_by='updated_at desc, _source_file desc, _source_row desc',
+        columns=row_columns,
+    ) }}
 
 ),
 

@@ -2,15 +2,21 @@
 -- table, and Stripe retries webhooks, so one event can arrive several times with the same body:
 -- the earliest loaded copy is kept (ties to the first file and row).
 
+{%- set row_columns = [
+    'event_id', 'tenant_id', 'customer_id', 'object_id', 'account_id', 'event_type', 'object_type',
+    'api_version', 'is_livemode', 'payload', 'created_at', '_loaded_at', '_source_file', '_source_row',
+] %}
+
+-- `not materialized`: the de-duplication reads `renamed` three times (macros/deduplicate.sql).
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('raw', 'stripe_events') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         cast(event_id as varchar) as event_id,
@@ -32,23 +38,14 @@ renamed as (
 
 ),
 
-copies_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _loaded_at, _source_file, _source_row
-        ) as copy_rank
-
-    from renamed
-
-),
-
 first_copies as (
 
-    select * from copies_ranked
-    where copy_rank = 1
+    {{ deduplicate(
+        'renamed',
+        partition_by=['event_id'],
+        order_by='_loaded_at, _source_file, _source_row',
+        columns=row_columns,
+    ) }}
 
 ),
 
