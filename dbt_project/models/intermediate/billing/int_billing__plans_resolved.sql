@@ -2,16 +2,13 @@
 -- from the tenant's first billable month to the as-of month (or its last month with usage, if later).
 --
 -- A month is billed on ONE plan: the plan the tenant held for the longest part of it. Time covered by
--- a Stripe subscription state (dim_tenant_billing_plan, ended subscriptions already mapped to free)
--- counts for that state's plan; time before the tenant's first Stripe event counts for its configured
+-- a Stripe subscription state (int_billing__stripe_plans_sequenced, ended subscriptions mapped to
+-- free) counts for that state's plan; time before the tenant's first Stripe event counts for its configured
 -- plan (seed billing_tenant_plans), else free. Ties go to the plan held later. So an upgrade on the
 -- 20th bills the old plan, a cancellation on the last day still bills the month that was used, and a
 -- tenant that subscribes an hour into its first month is billed its subscription.
 -- The seed's overrides then replace catalog figures of whichever plan won. Rules:
 -- docs/DECISIONLOG.md ("Billing: usage and invoice drafts").
---
--- dim_tenant_billing_plan is a mart read by an intermediate model on purpose: it is the one definition
--- of a tenant's Stripe plan over time, and re-deriving it here would make two.
 
 with
 
@@ -29,7 +26,7 @@ tenant_plans as (
 
 stripe_plans as (
 
-    select * from {{ ref('dim_tenant_billing_plan') }}
+    select * from {{ ref('int_billing__stripe_plans_sequenced') }}
 
 ),
 
