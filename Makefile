@@ -28,15 +28,17 @@ $(DAGSTER_HOME):
 
 demo: venv $(DAGSTER_HOME)
 	$(VENV)/bin/settld generate --out $(LANDING)
+	$(VENV)/bin/settld api migrate --database-url $(API_DATABASE_URL)
 	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
 	  $(VENV)/bin/settld run --as-of manifest
 
 # The same demo on PostgreSQL: a throwaway server (devtools/postgres_server.py) holds the warehouse in
 # database `settld` and the operator API in its schema `operator_api`; it is deleted when the run ends.
-# With your own server, set SETTLD_WAREHOUSE_URL=postgresql://... and run `settld run` instead.
+# With your own server, set SETTLD_WAREHOUSE_URL=postgresql://... and run `settld api migrate` then `settld run`.
 demo-postgres: venv $(DAGSTER_HOME)
 	$(VENV)/bin/settld generate --out $(LANDING)
-	SETTLD_LANDING_DIR=$(LANDING) $(PY) -m devtools.postgres_server $(VENV)/bin/settld run --as-of manifest
+	SETTLD_LANDING_DIR=$(LANDING) $(PY) -m devtools.postgres_server \
+	  bash -c '$(VENV)/bin/settld api migrate && $(VENV)/bin/settld run --as-of manifest'
 
 test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q --ignore=tests/api/test_api_schemathesis.py
@@ -59,10 +61,13 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 ui: venv $(DAGSTER_HOME)
+	$(VENV)/bin/settld api migrate --database-url $(API_DATABASE_URL)
 	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
 	  env --default-signal=INT,TERM $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# `settld api migrate` is the deploy step: the API refuses to start on a database that is not at head.
 api: venv
+	$(VENV)/bin/settld api migrate --database-url $(API_DATABASE_URL)
 	SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) env --default-signal=INT,TERM $(VENV)/bin/settld api serve
 
 bench: venv

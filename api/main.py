@@ -14,7 +14,7 @@ from api.billing.router import router as billing_router
 from api.core.database import Database
 from api.core.errors import install_error_handlers
 from api.core.middleware import RequestIdMiddleware
-from api.core.migrate import migrate_engine
+from api.core.migrate import assert_schema_at_head
 from api.core.settings import ApiSettings
 from api.health.router import router as health_router
 from api.periods.router import router as periods_router
@@ -31,8 +31,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if settings.migrate_on_startup:
-            await run_in_threadpool(migrate_engine, database.engine)
+        if settings.check_schema_on_startup:  # API_SCHEMA_OUTDATED: run `settld api migrate` first
+            await run_in_threadpool(assert_schema_at_head, database.engine)
         yield
         database.dispose()
 

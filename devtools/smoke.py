@@ -146,7 +146,7 @@ def run_billing_smoke(out: Path) -> dict[str, Any]:
     """Run the smoke; write its status document to `out` and return it."""
     import stripe
 
-    from api.core.migrate import migrate_database
+    from devtools.deploy import deploy_migrations
     from devtools.stripe_emulator import register_webhook, running_emulator
 
     run = SmokeRun()
@@ -155,7 +155,7 @@ def run_billing_smoke(out: Path) -> dict[str, Any]:
         database_url = f"sqlite:///{workdir / 'api.sqlite3'}"
         secret = "whsec_smoke_" + secrets.token_hex(16)
         try:
-            run.step("migrate the API database", lambda: migrate_database(database_url))
+            run.step("migrate the API database (the deploy step)", lambda: deploy_migrations(database_url))
             with running_emulator() as stripe_base, _serve_api(database_url, secret) as api_base:
                 run.step("register the webhook with the emulator", lambda: register_webhook(
                     stripe_base, url=f"{api_base}/v1/webhooks/stripe", secret=secret))  # fmt: skip

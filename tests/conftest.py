@@ -87,6 +87,8 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         patch.setenv("SETTLD_API_DATABASE_URL", f"sqlite:///{root / 'api.sqlite3'}")
         generated = runner.invoke(app, ["generate", "--out", str(landing), "--tenants", "3", "--seed", "11"])
         assert generated.exit_code == 0, generated.output
+        migrated = runner.invoke(app, ["api", "migrate"])  # the deploy step, as `make demo` runs it first
+        assert migrated.exit_code == 0, migrated.output
         first = runner.invoke(app, run_args)
         assert first.exit_code == 0, first.output
         tables, files = snapshot_tables(warehouse), snapshot_files(artifacts)

@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from api.core.migrate import migrate_database
 from api.core.settings import ApiSettings
 from api.main import create_app
 from orchestration.as_of import AS_OF_TAG
@@ -51,6 +52,7 @@ def _copy_run(pipeline_run: dict, root: Path) -> dict:
         "SETTLD_API_DATABASE_URL": f"sqlite:///{root / 'api.sqlite3'}",
         "SETTLD_LANDING_DIR": str(pipeline_run["landing"]),
     }
+    migrate_database(env["SETTLD_API_DATABASE_URL"])
     return {
         "root": root,
         "env": env,

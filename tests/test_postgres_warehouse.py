@@ -80,6 +80,8 @@ def postgres_run(
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SETTLD_ARTIFACTS_DIR", str(artifacts))
         patch.setenv("SETTLD_API_DATABASE_URL", api_url)
+        migrated = CliRunner().invoke(app, ["api", "migrate"])  # the deploy step, then the run
+        assert migrated.exit_code == 0, migrated.output
         result = CliRunner().invoke(app, run_args)
     assert result.exit_code == 0, result.output
     return {

@@ -114,7 +114,7 @@ def test_a_dropped_window_is_pulled_back_reported_as_a_gap_and_plans_follow_the_
         # A dropped window: the upgrade never reached us (no delivery, no stored event).
         database = Database(api_url)
         try:
-            with database.session(write=True) as session:
+            with database.transaction() as session:
                 dropped = session.scalar(
                     select(StripeEvent.event_id)
                     .where(StripeEvent.event_type == "customer.subscription.created")
@@ -125,7 +125,6 @@ def test_a_dropped_window_is_pulled_back_reported_as_a_gap_and_plans_follow_the_
                     delete(StripeWebhookDelivery).where(StripeWebhookDelivery.event_id == dropped)
                 )
                 session.execute(delete(StripeEvent).where(StripeEvent.event_id == dropped))
-                session.commit()
         finally:
             database.dispose()
 

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
+from api.core.migrate import migrate_database
 from api.core.settings import ApiSettings
 from api.main import create_app
 from orchestration.as_of import AS_OF_TAG
@@ -33,6 +34,7 @@ def test_every_delivery_is_counted_by_status_and_reason(pipeline_run: dict, tmp_
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(pipeline_run["warehouse"], warehouse)
     api_url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
+    migrate_database(api_url)
     good = json.dumps(event("evt_ok"))
     unsigned_tenant = event("evt_nobody", customer="cus_unknown")
     del unsigned_tenant["data"]["object"]["metadata"]

@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from api.core.migrate import migrate_database
 from api.core.settings import ApiSettings
 from api.main import create_app
 from orchestration.as_of import AS_OF_TAG
@@ -37,6 +38,7 @@ def test_published_mismatches_are_triaged_and_the_queue_mart_sees_it(
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(pipeline_run["warehouse"], warehouse)  # leave the shared pipeline's warehouse untouched
     api_url = f"sqlite:///{tmp_path / 'settld-api.sqlite3'}"
+    migrate_database(api_url)
     settings = Settings(
         warehouse_url=str(warehouse),
         landing_dir=pipeline_run["landing"],

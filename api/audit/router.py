@@ -9,16 +9,15 @@ from fastapi import APIRouter, Query
 from api.audit.schemas import AuditItem, AuditPage, AuditQuery
 from api.audit.service import AuditFilters, audit_details, list_audit
 from api.core.dependencies import SessionDep
+from api.core.errors import problem_responses
+from api.core.pagination import CursorInvalid
 from api.tenants.dependencies import AuditReadDep
+from api.tenants.problems import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/ops", tags=["audit"])
 
 
-@router.get(
-    "/audit",
-    response_model=AuditPage,
-    responses={401: {"description": "No, invalid or revoked API key"}, 403: {"description": "Missing scope"}},
-)
+@router.get("/audit", response_model=AuditPage, responses=problem_responses(*AUTH_PROBLEMS, CursorInvalid))
 def get_audit(
     session: SessionDep, principal: AuditReadDep, query: Annotated[AuditQuery, Query()]
 ) -> AuditPage:
@@ -30,8 +29,8 @@ def get_audit(
         since=query.since,
         until=query.until,
     )
-    count, entries = list_audit(
-        session, tenant_id=principal.tenant_id, filters=filters, limit=query.limit, offset=query.offset
+    count, entries, next_cursor = list_audit(
+        session, tenant_id=principal.tenant_id, filters=filters, page=query
     )
     items = [
         AuditItem(
@@ -48,4 +47,6 @@ def get_audit(
         )
         for entry in entries
     ]
-    return AuditPage(count=count, limit=query.limit, offset=query.offset, items=items)
+    return AuditPage(
+        count=count, limit=query.limit, offset=query.offset, next_cursor=next_cursor, items=items
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+
+from api.core.pagination import Page, PageQuery
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -19,9 +21,7 @@ UtcTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 Label = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$")]
 
 
-class AuditQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AuditQuery(PageQuery):
     action: Label | None = Field(default=None, examples=["FINANCE_RECONCILIATION_TRIAGE_UPSERT"])
     target_type: Label | None = Field(default=None, examples=["reconciliation_triage"])
     target_id: Label | None = None
@@ -29,8 +29,6 @@ class AuditQuery(BaseModel):
         default=None, description="Inclusive lower bound on `at` (ISO-8601 with offset)."
     )
     until: UtcTimestamp | None = Field(default=None, description="Exclusive upper bound on `at`.")
-    limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0, le=10_000_000)
 
 
 class AuditItem(BaseModel):
@@ -46,8 +44,5 @@ class AuditItem(BaseModel):
     at: datetime
 
 
-class AuditPage(BaseModel):
-    count: int
-    limit: int
-    offset: int
-    items: list[AuditItem]
+class AuditPage(Page[AuditItem]):
+    pass

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.audit.models import AuditLogEntry
 from api.core.database import utc_now
+from api.core.pagination import KeysetOrder, PageQuery, SortKey, paginate
 from settld.core import canonical_json, sha256_hex
 
 
@@ -61,9 +62,14 @@ def append_audit(
     return entry
 
 
+# Newest first, ties broken by the primary key.
+AUDIT_ORDER = KeysetOrder("audit_log", (SortKey(AuditLogEntry.at, descending=True),
+                                        SortKey(AuditLogEntry.id, descending=True)))  # fmt: skip
+
+
 def list_audit(
-    session: Session, *, tenant_id: str, filters: AuditFilters, limit: int, offset: int
-) -> tuple[int, list[AuditLogEntry]]:
+    session: Session, *, tenant_id: str, filters: AuditFilters, page: PageQuery
+) -> tuple[int, list[AuditLogEntry], str | None]:
     """Newest first (`at` desc, ties broken by id desc); count is the filtered total before paging."""
     conditions = [AuditLogEntry.tenant_id == tenant_id]
     if filters.action is not None:
@@ -77,14 +83,10 @@ def list_audit(
     if filters.until is not None:
         conditions.append(AuditLogEntry.at < filters.until)
     count = session.scalar(select(func.count()).select_from(AuditLogEntry).where(*conditions)) or 0
-    rows = session.scalars(
-        select(AuditLogEntry)
-        .where(*conditions)
-        .order_by(AuditLogEntry.at.desc(), AuditLogEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return count, list(rows)
+    rows, next_cursor = paginate(
+        session, select(AuditLogEntry).where(*conditions), order=AUDIT_ORDER, query=page
+    )
+    return count, [entry for (entry,) in rows], next_cursor
 
 
 def audit_details(entry: AuditLogEntry) -> Any:

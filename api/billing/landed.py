@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.billing import webhook
-from api.core.database import Database
+from api.core.migrate import database_at_head
 
 LANDED_EVENTS_SQL = """
 select event_id, tenant_id, payload
@@ -45,23 +45,18 @@ def import_landed_events(database_url: str, rows: Iterable[dict[str, Any]], *, n
     """Store each landed event not stored yet (`rows`: LANDED_EVENTS_SQL's), in one transaction."""
     now = now or datetime.now(UTC)
     summary = LandedImportSummary()
-    database = Database(database_url)
-    try:
-        with database.session(write=True) as session:
-            for row in rows:
-                summary.rows += 1
-                try:
-                    event = webhook.parse_event((row["payload"] or "").encode("utf-8"))
-                    tenant_id = row["tenant_id"] or webhook.resolve_tenant(session, event)
-                except webhook.WebhookRejected as rejected:
-                    summary.skipped[rejected.reason] += 1
-                    continue
-                if webhook.store_event(session, event, tenant_id=tenant_id, source="landing", now=now):
-                    webhook.learn_customer(session, event, tenant_id=tenant_id, now=now)
-                    summary.inserted += 1
-                else:
-                    summary.already_stored += 1
-            session.commit()
-    finally:
-        database.dispose()
+    with database_at_head(database_url) as database, database.transaction() as session:
+        for row in rows:
+            summary.rows += 1
+            try:
+                event = webhook.parse_event((row["payload"] or "").encode("utf-8"))
+                tenant_id = row["tenant_id"] or webhook.resolve_tenant(session, event)
+            except webhook.WebhookRejected as rejected:
+                summary.skipped[rejected.reason] += 1
+                continue
+            if webhook.store_event(session, event, tenant_id=tenant_id, source="landing", now=now):
+                webhook.learn_customer(session, event, tenant_id=tenant_id, now=now)
+                summary.inserted += 1
+            else:
+                summary.already_stored += 1
     return summary

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import stripe
 
 from api.billing.objects import ObjectCounts, store_object
-from api.core.database import Database
+from api.core.migrate import database_at_head
 
 # SDK resource and list parameters per object type, in listing order: a balance transaction finds its
 # tenant through a charge already stored.
@@ -32,19 +32,12 @@ def pull_objects(
     Returns the store's counts and the number listed per type."""
     now = now or datetime.now(UTC)
     counts, listed = ObjectCounts(), {}
-    database = Database(database_url)
-    try:
-        with database.session(write=True) as session:
-            for object_type, (resource, params) in OBJECT_LISTS.items():
-                listed[object_type] = 0
-                for item in (
-                    getattr(client.v1, resource).list(params={**params, "limit": 100}).auto_paging_iter()
-                ):
-                    listed[object_type] += 1
-                    obj = {"object": object_type, **item.to_dict()}
-                    store_object(session, obj, state_at=int(now.timestamp()), state_source="pull", account=account,
-                                 now=now, counts=counts)  # fmt: skip
-            session.commit()
-    finally:
-        database.dispose()
+    with database_at_head(database_url) as database, database.transaction() as session:
+        for object_type, (resource, params) in OBJECT_LISTS.items():
+            listed[object_type] = 0
+            for item in getattr(client.v1, resource).list(params={**params, "limit": 100}).auto_paging_iter():
+                listed[object_type] += 1
+                obj = {"object": object_type, **item.to_dict()}
+                store_object(session, obj, state_at=int(now.timestamp()), state_source="pull", account=account,
+                             now=now, counts=counts)  # fmt: skip
     return counts, listed

@@ -4,13 +4,24 @@ customer-to-tenant mapping. dbt reads the first two as sources (webhook health, 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.database import Base, UTCDateTime
+from api.core.states import check_constraint
 
 DELIVERY_ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class DeliveryStatus(StrEnum):
+    """How a delivery was judged (api/billing/webhook.py): stored, a repeat, an unused type, or refused."""
+
+    accepted = "accepted"
+    duplicate = "duplicate"
+    ignored = "ignored"
+    rejected = "rejected"
 
 
 class StripeWebhookDelivery(Base):
@@ -21,6 +32,7 @@ class StripeWebhookDelivery(Base):
     __table_args__ = (
         Index("ix_stripe_webhook_deliveries_received", "received_at"),
         Index("ix_stripe_webhook_deliveries_event", "event_id"),
+        check_constraint("status", DeliveryStatus, table="stripe_webhook_deliveries"),
     )
 
     delivery_id: Mapped[int] = mapped_column(DELIVERY_ID_TYPE, primary_key=True, autoincrement=True)

@@ -17,7 +17,7 @@ import stripe
 
 from api.billing.models import StripePullCursor
 from api.billing.replay import ReplayReport, pull_window
-from api.core.database import Database
+from api.core.migrate import database_at_head
 
 OVERLAP_SECONDS = 3600
 
@@ -41,22 +41,17 @@ def pull_events(
     database_url: str, client: stripe.StripeClient, *, account: str = "default", now: datetime | None = None
 ) -> PullSummary:
     now = now or datetime.now(UTC)
-    database = Database(database_url)
-    try:
-        with database.session(write=True) as session:
-            cursor = session.get(StripePullCursor, account)
-            since = max(0, (cursor.created_cursor if cursor else 0) - OVERLAP_SECONDS)
-            report = ReplayReport(window={"from": str(since), "to": "now"}, dry_run=False)
-            newest = pull_window(session, client, start=datetime.fromtimestamp(since, UTC), end=None, now=now,
-                                 report=report)  # fmt: skip
-            new_cursor = max(newest or 0, cursor.created_cursor if cursor else 0)
-            if cursor is None:
-                session.add(StripePullCursor(account=account, created_cursor=new_cursor, updated_at=now))
-            else:
-                cursor.created_cursor, cursor.updated_at = new_cursor, now
-            session.commit()
-    finally:
-        database.dispose()
+    with database_at_head(database_url) as database, database.transaction() as session:
+        cursor = session.get(StripePullCursor, account)
+        since = max(0, (cursor.created_cursor if cursor else 0) - OVERLAP_SECONDS)
+        report = ReplayReport(window={"from": str(since), "to": "now"}, dry_run=False)
+        newest = pull_window(session, client, start=datetime.fromtimestamp(since, UTC), end=None, now=now,
+                             report=report)  # fmt: skip
+        new_cursor = max(newest or 0, cursor.created_cursor if cursor else 0)
+        if cursor is None:
+            session.add(StripePullCursor(account=account, created_cursor=new_cursor, updated_at=now))
+        else:
+            cursor.created_cursor, cursor.updated_at = new_cursor, now
     return PullSummary(account=account, since=since, cursor=new_cursor, listed=report.pulled["listed"],
                        inserted=report.pulled["inserted"], already_stored=report.pulled["already_stored"],
                        skipped=dict(report.pulled["skipped"]))  # fmt: skip

@@ -1,18 +1,26 @@
-"""`POST /v1/webhooks/stripe`: public (Stripe sends no API key); only a valid Stripe-Signature is trusted."""
+"""`POST /v1/webhooks/stripe`: public (Stripe sends no API key); only a valid Stripe-Signature is trusted.
+
+It is the one write route without `@idempotent`: Stripe sends no Idempotency-Key, and the webhook is
+idempotent by the event id instead (an event is stored once; a repeat is recorded as `duplicate`). Every
+delivery is recorded, a refused one too: the refusal is answered (not raised), so the request's commit
+point keeps the delivery row.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from api.billing import webhook
+from api.billing.models import DeliveryStatus
+from api.billing.problems import DeliveryRejected
 from api.core.database import utc_now
-from api.core.dependencies import get_database
-from api.core.errors import problem_response
+from api.core.dependencies import WriteSessionDep
+from api.core.errors import problem_response, problem_responses
 
 router = APIRouter(tags=["billing"])
 
@@ -27,47 +35,42 @@ class WebhookAccepted(BaseModel):
     delivery_id: int
 
 
+async def raw_body(request: Request) -> bytes:
+    """The body as sent: the signature covers these exact bytes."""
+    return await request.body()
+
+
 @router.post(
     "/v1/webhooks/stripe",
     response_model=WebhookAccepted,
-    responses={400: {"description": "WEBHOOK_REJECTED with `reason`: " + ", ".join(webhook.REASON_KEYS)}},
+    responses=problem_responses(DeliveryRejected),
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-async def stripe_webhook(
+def stripe_webhook(
     request: Request,
+    session: WriteSessionDep,
+    body: Annotated[bytes, Depends(raw_body)],
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> JSONResponse:
     """Record the delivery; store the event once per id (a repeat answers `duplicate: true`)."""
-    body = await request.body()
     settings = request.app.state.settings
-    database = get_database(request)
-
-    def handle():
-        for attempt in range(
-            2
-        ):  # a concurrent copy of the same event may win the insert: then it is a duplicate
-            with database.session(write=True) as session:
-                try:
-                    outcome = webhook.receive(session, body=body, signature_header=stripe_signature,
-                                              secret=settings.stripe_webhook_secret, now=utc_now(),
-                                              tolerance=settings.stripe_webhook_tolerance)  # fmt: skip
-                    session.commit()
-                    return outcome
-                except IntegrityError:
-                    session.rollback()
-                    if attempt:
-                        raise
-        raise AssertionError("unreachable")
-
-    from starlette.concurrency import run_in_threadpool
-
-    outcome = await run_in_threadpool(handle)
-    if outcome.status == "rejected":
-        return problem_response(request, 400, "WEBHOOK_REJECTED", outcome.message or outcome.reason,
-                                reason=outcome.reason, delivery_id=outcome.delivery_id)  # fmt: skip
+    for attempt in range(2):  # a concurrent copy of the same event may win the insert: then it is a duplicate
+        try:
+            outcome = webhook.receive(session, body=body, signature_header=stripe_signature,
+                                      secret=settings.stripe_webhook_secret, now=utc_now(),
+                                      tolerance=settings.stripe_webhook_tolerance)  # fmt: skip
+            break
+        except IntegrityError:
+            session.rollback()  # only this delivery's rows: try again, as a duplicate
+            if attempt:
+                raise
+    if outcome.status == DeliveryStatus.rejected:
+        rejected = DeliveryRejected(outcome.message or outcome.reason, reason=outcome.reason,
+                                    delivery_id=outcome.delivery_id)  # fmt: skip
+        return problem_response(request, rejected)
     accepted = WebhookAccepted(
-        duplicate=outcome.status == "duplicate",
-        ignored=outcome.status == "ignored",
+        duplicate=outcome.status == DeliveryStatus.duplicate,
+        ignored=outcome.status == DeliveryStatus.ignored,
         event_id=outcome.event_id,
         event_type=outcome.event_type,
         tenant_id=outcome.tenant_id,

@@ -24,6 +24,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from api.core.transaction import committing
+
 SQLITE_BEGIN_OPTION = "settld_sqlite_begin"
 
 
@@ -40,6 +42,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=False)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -84,8 +90,18 @@ def create_database_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> En
     return engine
 
 
+class ReadOnlySessionError(RuntimeError):
+    """A read session was asked to write: writes go through `Database.transaction()` (or, in a request,
+    a write method's session), which commits them."""
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    raise ReadOnlySessionError("this session is read-only: write through Database.transaction()")
+
+
 class Database:
-    """One engine and two session factories: deferred (reads) and immediate (writes)."""
+    """One engine; read sessions (deferred, refuse to write) and write transactions (immediate, committed
+    at the one commit point, api.core.transaction)."""
 
     def __init__(self, url: str, *, sqlite_busy_timeout: float = 30.0) -> None:
         self.url = url
@@ -95,10 +111,16 @@ class Database:
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[Session]:
-        """A session whose transaction the caller commits; anything uncommitted is rolled back on exit."""
-        factory = self._write if write else self._read
-        with factory() as session:
+    def session(self) -> Iterator[Session]:
+        """A read-only session: a flush of pending changes raises instead of losing them silently."""
+        with self._read() as session:
+            event.listen(session, "before_flush", _refuse_flush)
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write session that commits when the block returns and rolls back when it raises."""
+        with self._write() as session, committing(session):
             yield session
 
     def dispose(self) -> None:

@@ -1,4 +1,11 @@
-"""Request-scoped dependencies shared by every domain: the database session."""
+"""Request-scoped dependencies shared by every domain: the request's session, and the commit point.
+
+One session per request (authentication and the route share it). On a write method (POST, PUT, PATCH,
+DELETE) it is the request's transaction, as polar's session dependency is: it commits when the handler
+returns, rolls back when anything raises, and after-commit actions (files) run only after the commit.
+It is closed before the response is sent (`scope="function"`), so a failed commit is the response, never a
+200 for a write that was not kept. On GET it is read-only: a read route that tries to write fails loudly.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +25,23 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; writes take SQLite's write lock up front (BEGIN IMMEDIATE)."""
-    with get_database(request).session(write=request.method in WRITE_METHODS) as session:
+    """The request's session; for a write method, its one transaction (see module docstring)."""
+    database = get_database(request)
+    with database.transaction() if request.method in WRITE_METHODS else database.session() as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_write_session(request: Request, session: SessionDep) -> Session:
+    """The request's session, for a route that writes: committed by `get_session` when the route returns."""
+    if request.method not in WRITE_METHODS:
+        raise RuntimeError(f"{request.method} {request.url.path}: a read route cannot take WriteSessionDep")
+    return session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 
 def request_id_of(request: Request) -> str:

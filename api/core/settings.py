@@ -19,8 +19,9 @@ class ApiSettings(BaseSettings):
     database_url: str = f"sqlite:///{DEFAULT_DATABASE_PATH}"
     # How long a SQLite writer waits for the write lock before giving up (seconds).
     sqlite_busy_timeout: float = 30.0
-    # Apply Alembic migrations when the app starts (the CLI's `settld api migrate` does it explicitly).
-    migrate_on_startup: bool = True
+    # Refuse to start unless the database is migrated to head (`settld api migrate` is the deploy step;
+    # the app never migrates). Off only for a test that swaps the database in after building the app.
+    check_schema_on_startup: bool = True
     # The Stripe webhook's signing secret (`whsec_...`, Stripe's own variable name) and how old a signed
     # delivery may be (seconds; 0 accepts any age). Without a secret every delivery is rejected.
     stripe_webhook_secret: str | None = Field(

@@ -1,16 +1,16 @@
 """Runs a write once per Idempotency-Key, in one transaction with the effect it protects.
 
 Flow: look the key up (same hash: replay the stored status and body; other hash: 409
-IDEMPOTENCY_KEY_REUSED); otherwise insert a claim row, run the operation, store its response on the claim
-and commit, all in one transaction. A racing duplicate waits on SQLite's write lock (BEGIN IMMEDIATE) or on
-the unique constraint's index entry (Postgres), then fails the insert, rolls back (nothing of its own was
-written) and replays the winner's response. Only successful (2xx) responses are stored: an error leaves no
-trace, so the client may retry with the same key once it has fixed the cause.
+IDEMPOTENCY_KEY_REUSED); otherwise insert a claim row; the route runs; its response is stored on the claim
+and the request's commit point commits both. A racing duplicate waits on SQLite's write lock (BEGIN
+IMMEDIATE) or on the unique constraint's index entry (Postgres), then fails the insert, rolls back (nothing
+of its own was written) and replays the winner's response. Only successful (2xx) responses are stored: an
+error rolls the claim back with the rest, so the client may retry with the same key once it has fixed it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Response
@@ -19,14 +19,34 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.core.database import utc_now
-from api.core.errors import ProblemError
-from api.idempotency.dependencies import IdempotentRequest
 from api.idempotency.models import IdempotencyRecord
+from api.idempotency.problems import IdempotencyKeyInUse, IdempotencyKeyReused
 from api.tenants.dependencies import Principal
 from settld.core import canonical_json
 
 REPLAY_HEADER = "Idempotent-Replayed"
-Operation = Callable[[], tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    key: str | None
+    method: str
+    path: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """The key's stored response to replay, or the claim row (None without a key) to store the answer on."""
+
+    record: IdempotencyRecord | None = None
+    replay: Response | None = None
+
+    def respond(self, status: int, body: Any) -> Response:
+        body_text = canonical_json(body)
+        if self.record is not None:
+            self.record.status_code, self.record.response_body = status, body_text
+        return _json_response(status, body_text, replayed=False)
 
 
 def _json_response(status: int, body_text: str, *, replayed: bool) -> Response:
@@ -44,26 +64,16 @@ def _find(session: Session, principal: Principal, key: str) -> IdempotencyRecord
     ).one_or_none()
 
 
-def _replay(record: IdempotencyRecord, request: IdempotentRequest) -> Response:
+def _replay(record: IdempotencyRecord, request: IdempotentRequest) -> IdempotencyClaim:
     if record.request_hash != request.request_hash:
-        raise ProblemError(
-            409,
-            "IDEMPOTENCY_KEY_REUSED",
-            "This Idempotency-Key was used for a different request.",
-            idempotency_key=record.idempotency_key,
-        )
-    return _json_response(record.status_code, record.response_body, replayed=True)
+        raise IdempotencyKeyReused(idempotency_key=record.idempotency_key)
+    return IdempotencyClaim(replay=_json_response(record.status_code, record.response_body, replayed=True))
 
 
-def run_write(
-    session: Session, *, principal: Principal, request: IdempotentRequest, operation: Operation
-) -> Response:
-    """Execute `operation` (which writes through `session` without committing) and commit its effect."""
+def claim_key(session: Session, *, principal: Principal, request: IdempotentRequest) -> IdempotencyClaim:
+    """Replay the stored response of `request.key`, or add a claim for it to the session's transaction."""
     if request.key is None:
-        status, body = operation()
-        session.commit()
-        return _json_response(status, canonical_json(body), replayed=False)
-
+        return IdempotencyClaim()
     existing = _find(session, principal, request.key)
     if existing is not None:
         return _replay(existing, request)
@@ -83,16 +93,9 @@ def run_write(
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
+        session.rollback()  # only the claim: the route has not run
         winner = _find(session, principal, request.key)
         if winner is None:  # the winner rolled back after we failed; let the client retry
-            raise ProblemError(
-                409, "IDEMPOTENCY_KEY_IN_USE", "A request with this key is in flight; retry."
-            ) from None
+            raise IdempotencyKeyInUse() from None
         return _replay(winner, request)
-
-    status, body = operation()
-    body_text = canonical_json(body)
-    claim.status_code, claim.response_body = status, body_text
-    session.commit()
-    return _json_response(status, body_text, replayed=False)
+    return IdempotencyClaim(record=claim)

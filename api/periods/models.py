@@ -8,6 +8,8 @@ from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.database import Base, UTCDateTime
+from api.core.states import check_constraint
+from api.periods.states import PeriodStatus
 
 
 class PeriodGateVerdict(Base):
@@ -28,10 +30,11 @@ class PeriodClose(Base):
     """A tenant's period close: closed periods are immutable; reopening needs a reason and is audited."""
 
     __tablename__ = "period_closes"
+    __table_args__ = (check_constraint("status", PeriodStatus, table="period_closes"),)
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16))  # closed | reopened
+    status: Mapped[str] = mapped_column(String(16))  # PeriodStatus: closed | reopened
     revision: Mapped[int] = mapped_column(Integer)
     verdict_hash: Mapped[str] = mapped_column(String(64))
     bundle_file: Mapped[str] = mapped_column(String(512))

@@ -6,21 +6,24 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.core.database import utc_now
-from api.core.dependencies import SessionDep
-from api.core.errors import ProblemError
-from api.idempotency.dependencies import IdempotencyDep
-from api.idempotency.service import run_write
+from api.core.dependencies import SessionDep, WriteSessionDep
+from api.core.errors import problem_responses
+from api.core.states import TransitionIllegal
+from api.idempotency.dependencies import idempotent
+from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
 from api.periods import service
+from api.periods.problems import EvidenceIncomplete, PeriodGateFailed, PeriodNotClosed, ReasonRequired
+from api.periods.states import PeriodStatus
 from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
+from api.tenants.problems import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/ops/finance/periods", tags=["periods"])
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="A UTC month, YYYY-MM.")]
-ERRORS = {401: {"description": "No, invalid or revoked API key"}, 403: {"description": "Missing scope"}}
 
 
 class PeriodCloseOut(BaseModel):
@@ -28,7 +31,7 @@ class PeriodCloseOut(BaseModel):
 
     tenant_id: str
     period: str
-    status: str
+    status: PeriodStatus
     revision: int
     verdict_hash: str
     bundle_file: str
@@ -66,7 +69,7 @@ class PeriodOut(BaseModel):
     gate: VerdictOut | None
 
 
-@router.get("/{period}", response_model=PeriodOut, responses=ERRORS)
+@router.get("/{period}", response_model=PeriodOut, responses=problem_responses(*AUTH_PROBLEMS))
 def get_period(session: SessionDep, principal: FinanceReadDep, period: PeriodPath) -> PeriodOut:
     """The period's close record (if any) and its latest gate verdict (if any) for the key's tenant."""
     record = service.get_close(session, tenant_id=principal.tenant_id, period=period)
@@ -88,60 +91,41 @@ def get_period(session: SessionDep, principal: FinanceReadDep, period: PeriodPat
 @router.post(
     "/{period}/close",
     response_model=CloseResponse,
-    responses={
-        **ERRORS,
-        409: {"description": "PERIOD_GATE_FAILED, EVIDENCE_INCOMPLETE, IDEMPOTENCY_KEY_REUSED"},
-    },
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *IDEMPOTENCY_PROBLEMS, PeriodGateFailed, EvidenceIncomplete, TransitionIllegal
+    ),
 )
+@idempotent
 def post_close(
-    request: Request,
-    session: SessionDep,
-    principal: FinanceWriteDep,
-    idempotent: IdempotencyDep,
-    period: PeriodPath,
-) -> Response:
-    """Close the period when its gate is green: record it and write the evidence bundle. Closing a closed
-    period changes nothing and returns the same record."""
-
-    def operation() -> tuple[int, dict]:
-        outcome = service.close_period(
-            session,
-            context=principal.audit_context,
-            period=period,
-            artifacts_dir=request.app.state.settings.artifacts_dir,
-            now=utc_now(),
-        )
-        body = CloseResponse(changed=outcome.changed, close=PeriodCloseOut.model_validate(outcome.record))
-        return 200, body.model_dump(mode="json")
-
-    return run_write(session, principal=principal, request=idempotent, operation=operation)
+    request: Request, session: WriteSessionDep, principal: FinanceWriteDep, period: PeriodPath
+) -> CloseResponse:
+    """Close the period when its gate is green: record it and write the evidence bundle (once the close
+    has committed). Closing a closed period changes nothing and returns the same record."""
+    outcome = service.close_period(
+        session,
+        context=principal.audit_context,
+        period=period,
+        artifacts_dir=request.app.state.settings.artifacts_dir,
+        now=utc_now(),
+    )
+    return CloseResponse(changed=outcome.changed, close=PeriodCloseOut.model_validate(outcome.record))
 
 
 @router.post(
     "/{period}/reopen",
     response_model=CloseResponse,
-    responses={
-        **ERRORS,
-        404: {"description": "PERIOD_NOT_CLOSED"},
-        409: {"description": "IDEMPOTENCY_KEY_REUSED"},
-    },
+    responses=problem_responses(
+        *AUTH_PROBLEMS, *IDEMPOTENCY_PROBLEMS, PeriodNotClosed, ReasonRequired, TransitionIllegal
+    ),
 )
+@idempotent
 def post_reopen(
-    body: ReopenRequest,
-    session: SessionDep,
-    principal: FinanceWriteDep,
-    idempotent: IdempotencyDep,
-    period: PeriodPath,
-) -> Response:
+    body: ReopenRequest, session: WriteSessionDep, principal: FinanceWriteDep, period: PeriodPath
+) -> CloseResponse:
     """Reopen a closed period (audited, with the reason). Reopening an open period changes nothing."""
     if not body.reason.strip():
-        raise ProblemError(422, "REASON_REQUIRED", "Reopening a closed period needs a reason.")
-
-    def operation() -> tuple[int, dict]:
-        outcome = service.reopen_period(
-            session, context=principal.audit_context, period=period, reason=body.reason.strip(), now=utc_now()
-        )
-        response = CloseResponse(changed=outcome.changed, close=PeriodCloseOut.model_validate(outcome.record))
-        return 200, response.model_dump(mode="json")
-
-    return run_write(session, principal=principal, request=idempotent, operation=operation)
+        raise ReasonRequired()
+    outcome = service.reopen_period(
+        session, context=principal.audit_context, period=period, reason=body.reason.strip(), now=utc_now()
+    )
+    return CloseResponse(changed=outcome.changed, close=PeriodCloseOut.model_validate(outcome.record))

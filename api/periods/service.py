@@ -4,6 +4,10 @@ Closing trusts the latest verdict `settld gate` recorded for the tenant's period
 and re-checks what can change after it from this database: every critical or high published mismatch
 must be resolved or dismissed now. A closed period is immutable (closing again returns the same record);
 reopening needs a reason; both are audited. The HTTP route and `settld period close` share this code.
+
+The files a close produces (the finalised invoices, written once and never again, and the evidence zip)
+are staged during the transaction and moved into place only after it commits (api/core/staging.py): a
+close that fails, even at the commit, leaves no finalised invoice for a period that is not closed.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.audit.service import AuditContext, append_audit
-from api.core.errors import ProblemError
+from api.core.staging import stage_files
 from api.periods.models import PeriodClose, PeriodGateVerdict
+from api.periods.problems import EvidenceIncomplete, PeriodGateFailed, PeriodNotClosed
+from api.periods.states import PERIOD_CLOSE, PeriodStatus
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from reports.evidence import build_bundle, csv_bytes, write_bundle
@@ -65,8 +71,8 @@ def get_verdict(session: Session, *, tenant_id: str, period: str) -> PeriodGateV
     return session.get(PeriodGateVerdict, (tenant_id, period))
 
 
-def _gate_failed(detail: str, failing: list[str], **extra: Any) -> ProblemError:
-    return ProblemError(409, "PERIOD_GATE_FAILED", detail, failing_check_ids=failing, **extra)
+def _gate_failed(detail: str, failing: list[str], **extra: Any) -> PeriodGateFailed:
+    return PeriodGateFailed(detail, failing_check_ids=failing, **extra)
 
 
 def _mismatch_rows(session: Session, *, tenant_id: str, period: str) -> list[dict[str, Any]]:
@@ -164,9 +170,7 @@ def evidence_files(
             continue
         files[f"invoices/{entry['file']}"] = path.read_bytes()
     if missing:
-        raise ProblemError(
-            409,
-            "EVIDENCE_INCOMPLETE",
+        raise EvidenceIncomplete(
             "Reports or invoice drafts named by the gate verdict are no longer on disk (pruned by "
             "retention?): rerun the reports and the gate.",
             missing_reports=missing,
@@ -174,31 +178,40 @@ def evidence_files(
     return files
 
 
-def finalize_invoices(files: dict[str, bytes], *, artifacts_dir: Path, verdict_hash: str, now: datetime
-                      ) -> dict[str, bytes]:  # fmt: skip
-    """Finalize the drafts the verdict named (their bytes are in `files`); an invoice already finalized
-    stays as it is. Returns the finalized invoices as bundle files."""
+def finalize_invoices(files: dict[str, bytes], *, artifacts_dir: Path, staging_dir: Path, verdict_hash: str,
+                      now: datetime) -> dict[str, bytes]:  # fmt: skip
+    """Finalize the drafts the verdict named (their bytes are in `files`) into `staging_dir`; an invoice
+    already finalized under `artifacts_dir` stays as it is. Returns the finalized invoices as bundle files."""
     finalized = {}
     for name, data in sorted(files.items()):
         if not name.startswith("invoices/"):
             continue
-        document, _ = finalize(artifacts_dir, json.loads(data), finalized_at=now, verdict_hash=verdict_hash)
-        path = finalized_path(artifacts_dir, document["tenantId"], document["period"], document["currency"])
+        draft = json.loads(data)
+        path = finalized_path(artifacts_dir, draft["tenantId"], draft["period"], draft["currency"])
+        if not path.is_file():  # the first close finalizes the invoice, for good
+            finalize(staging_dir, draft, finalized_at=now, verdict_hash=verdict_hash)
+            path = finalized_path(staging_dir, draft["tenantId"], draft["period"], draft["currency"])
         finalized[f"invoices/{path.name}"] = path.read_bytes()
     return finalized
+
+
+def _locked_close(session: Session, *, tenant_id: str, period: str) -> PeriodClose | None:
+    return session.scalars(
+        select(PeriodClose)
+        .where(PeriodClose.tenant_id == tenant_id, PeriodClose.period == period)
+        .with_for_update()
+    ).one_or_none()
 
 
 def close_period(
     session: Session, *, context: AuditContext, period: str, artifacts_dir: Path, now: datetime
 ) -> CloseOutcome:
     tenant_id = context.tenant_id
-    record = session.scalars(
-        select(PeriodClose)
-        .where(PeriodClose.tenant_id == tenant_id, PeriodClose.period == period)
-        .with_for_update()
-    ).one_or_none()
-    if record is not None and record.status == "closed":
+    record = _locked_close(session, tenant_id=tenant_id, period=period)
+    current = PeriodStatus(record.status) if record else PeriodStatus.open
+    if current == PeriodStatus.closed:
         return CloseOutcome(changed=False, record=record)
+    PERIOD_CLOSE.assert_transition(current, PeriodStatus.closed)
     verdict = get_verdict(session, tenant_id=tenant_id, period=period)
     if verdict is None:
         raise _gate_failed(
@@ -221,20 +234,22 @@ def close_period(
     files = evidence_files(
         session, tenant_id=tenant_id, period=period, verdict=verdict, artifacts_dir=artifacts_dir
     )
-    # The drafts become the period's invoices: the first close finalizes them, for good.
-    files |= finalize_invoices(files, artifacts_dir=artifacts_dir, verdict_hash=verdict.verdict_hash, now=now)
+    revision = 1 if record is None else record.revision + 1
+    staged = stage_files(session, root=artifacts_dir, key=f"period-close-{tenant_id}-{period}-r{revision}")
+    # The drafts become the period's invoices: the first close finalizes them, for good (once committed).
+    files |= finalize_invoices(files, artifacts_dir=artifacts_dir, staging_dir=staged.directory,
+                               verdict_hash=verdict.verdict_hash, now=now)  # fmt: skip
     data, manifest_hash = build_bundle(
         files, tenant_id=tenant_id, period=period, verdict_hash=verdict.verdict_hash
     )
-    bundle = write_bundle(artifacts_dir / "evidence" / tenant_id, period, data, manifest_hash)
-    revision = 0 if record is None else record.revision
+    bundle = write_bundle(staged.directory / "evidence" / tenant_id, period, data, manifest_hash)
     if record is None:
         record = PeriodClose(tenant_id=tenant_id, period=period)
         session.add(record)
-    record.status = "closed"
-    record.revision = revision + 1
+    record.status = PeriodStatus.closed.value
+    record.revision = revision
     record.verdict_hash = verdict.verdict_hash
-    record.bundle_file = bundle.relative_to(artifacts_dir).as_posix()
+    record.bundle_file = bundle.relative_to(staged.directory).as_posix()
     record.bundle_sha256 = sha256_hex(data)
     record.closed_at = now
     record.closed_by_key_id = context.actor_key_id
@@ -256,16 +271,13 @@ def close_period(
 def reopen_period(
     session: Session, *, context: AuditContext, period: str, reason: str, now: datetime
 ) -> CloseOutcome:
-    record = session.scalars(
-        select(PeriodClose)
-        .where(PeriodClose.tenant_id == context.tenant_id, PeriodClose.period == period)
-        .with_for_update()
-    ).one_or_none()
+    record = _locked_close(session, tenant_id=context.tenant_id, period=period)
     if record is None:
-        raise ProblemError(404, "PERIOD_NOT_CLOSED", f"Period {period} has never been closed.")
-    if record.status != "closed":
+        raise PeriodNotClosed(f"Period {period} has never been closed.")
+    if record.status != PeriodStatus.closed:
         return CloseOutcome(changed=False, record=record)
-    record.status = "reopened"
+    PERIOD_CLOSE.assert_transition(PeriodStatus.closed, PeriodStatus.reopened)
+    record.status = PeriodStatus.reopened.value
     record.revision += 1
     record.reopened_at = now
     record.reopened_by_key_id = context.actor_key_id

@@ -12,6 +12,8 @@ from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.database import Base, UTCDateTime
+from api.core.states import check_constraint
+from api.reconciliation.states import Severity, TriageStatus
 
 
 class ReconciliationMismatch(Base):
@@ -23,6 +25,7 @@ class ReconciliationMismatch(Base):
             "ix_reconciliation_mismatches_queue", "tenant_id", "cleared_at", "severity_rank", "first_seen_at"
         ),
         Index("ix_reconciliation_mismatches_period", "tenant_id", "period", "provider_id"),
+        check_constraint("severity", Severity, table="reconciliation_mismatches"),
     )
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -61,6 +64,8 @@ class ReconciliationTriage(Base):
             name="fk_reconciliation_triage_mismatch",
         ),
         Index("ix_reconciliation_triage_updated", "tenant_id", "updated_at", "triage_key"),
+        check_constraint("status", TriageStatus, table="reconciliation_triage"),
+        check_constraint("severity", Severity, table="reconciliation_triage", nullable=True),
     )
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -109,6 +114,8 @@ class ReconciliationTriageAction(Base):
             ["reconciliation_triage.tenant_id", "reconciliation_triage.triage_key"],
             name="fk_reconciliation_triage_actions_triage",
         ),
+        check_constraint("prev_status", TriageStatus, table="reconciliation_triage_actions", nullable=True),
+        check_constraint("next_status", TriageStatus, table="reconciliation_triage_actions"),
     )
 
     action_id: Mapped[str] = mapped_column(String(64), primary_key=True)

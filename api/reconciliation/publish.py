@@ -23,8 +23,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from api.core.database import Database
-from api.core.migrate import migrate_engine
+from api.core.migrate import database_at_head
 from api.reconciliation.models import ReconciliationMismatch
 from api.reconciliation.states import SEVERITY_RANK
 from settld.core import parse_period
@@ -104,7 +103,8 @@ def publish_mismatches(
     published_at: datetime,
     periods: Iterable[str] | None = None,
 ) -> PublishResult:
-    """Upsert the mart's rows, clear the ones that disappeared, in one transaction (see module docstring).
+    """Upsert the mart's rows, clear the ones that disappeared, in one transaction (see module docstring);
+    refuses an API database not migrated to head (API_SCHEMA_OUTDATED).
 
     `periods`, when given, limits the snapshot: rows must belong to those periods, and only mismatches of
     those periods can be cleared (for a caller that publishes one partition at a time).
@@ -124,47 +124,41 @@ def publish_mismatches(
             )
         incoming[_key(row)] = row
 
-    database = Database(database_url)
-    try:
-        migrate_engine(database.engine)
-        with database.session(write=True) as session:
-            existing_query = select(ReconciliationMismatch)
-            if scope is not None:
-                existing_query = existing_query.where(ReconciliationMismatch.period.in_(sorted(scope)))
-            existing = {_key(vars(m)): m for m in session.scalars(existing_query)}
-            inserts, updates = [], []
-            counts = dict.fromkeys(("inserted", "updated", "unchanged", "cleared", "reappeared"), 0)
-            for key in sorted(incoming):
-                row, stored = incoming[key], existing.get(key)
-                if stored is None:
-                    stamps = {"first_seen_at": published_at, "last_seen_at": published_at}
-                    inserts.append({**row, **stamps, "cleared_at": None, "published_at": published_at})
-                    counts["inserted"] += 1
-                    continue
-                differs = any(getattr(stored, column) != row[column] for column in MART_COLUMNS)
-                if stored.cleared_at is None and not differs:
-                    counts["unchanged"] += 1
-                    continue
-                counts["reappeared" if stored.cleared_at is not None else "updated"] += 1
+    with database_at_head(database_url) as database, database.transaction() as session:
+        existing_query = select(ReconciliationMismatch)
+        if scope is not None:
+            existing_query = existing_query.where(ReconciliationMismatch.period.in_(sorted(scope)))
+        existing = {_key(vars(m)): m for m in session.scalars(existing_query)}
+        inserts, updates = [], []
+        counts = dict.fromkeys(("inserted", "updated", "unchanged", "cleared", "reappeared"), 0)
+        for key in sorted(incoming):
+            row, stored = incoming[key], existing.get(key)
+            if stored is None:
+                stamps = {"first_seen_at": published_at, "last_seen_at": published_at}
+                inserts.append({**row, **stamps, "cleared_at": None, "published_at": published_at})
+                counts["inserted"] += 1
+                continue
+            differs = any(getattr(stored, column) != row[column] for column in MART_COLUMNS)
+            if stored.cleared_at is None and not differs:
+                counts["unchanged"] += 1
+                continue
+            counts["reappeared" if stored.cleared_at is not None else "updated"] += 1
+            updates.append(
+                {**row, "cleared_at": None, "last_seen_at": published_at, "published_at": published_at}
+            )
+        for key in sorted(set(existing) - set(incoming)):
+            if existing[key].cleared_at is None:
+                tenant_id, triage_key = key
                 updates.append(
-                    {**row, "cleared_at": None, "last_seen_at": published_at, "published_at": published_at}
-                )
-            for key in sorted(set(existing) - set(incoming)):
-                if existing[key].cleared_at is None:
-                    tenant_id, triage_key = key
-                    updates.append(
-                        {"tenant_id": tenant_id, "triage_key": triage_key, "cleared_at": published_at,
-                         "published_at": published_at}
-                    )  # fmt: skip
-                    counts["cleared"] += 1
-            session.expunge_all()
-            for batch in _batches(inserts):
-                session.execute(insert(ReconciliationMismatch), batch)
-            clears = [u for u in updates if "period" not in u]
-            for group in (clears, [u for u in updates if "period" in u]):
-                for batch in _batches(group):
-                    session.execute(update(ReconciliationMismatch), batch)
-            session.commit()
-    finally:
-        database.dispose()
+                    {"tenant_id": tenant_id, "triage_key": triage_key, "cleared_at": published_at,
+                     "published_at": published_at}
+                )  # fmt: skip
+                counts["cleared"] += 1
+        session.expunge_all()
+        for batch in _batches(inserts):
+            session.execute(insert(ReconciliationMismatch), batch)
+        clears = [u for u in updates if "period" not in u]
+        for group in (clears, [u for u in updates if "period" in u]):
+            for batch in _batches(group):
+                session.execute(update(ReconciliationMismatch), batch)
     return PublishResult(**counts)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from api.core.pagination import KeysetOrder, SortKey, paginate
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage
 from api.reconciliation.schemas import QueueQuery
 from api.reconciliation.states import SEVERITY_RANK, TriageStatus
@@ -25,6 +26,11 @@ effective_rank = case(
     *((Triage.severity == name, rank) for name, rank in SEVERITY_RANK.items()), else_=Mismatch.severity_rank
 )
 _joined = and_(Triage.tenant_id == Mismatch.tenant_id, Triage.triage_key == Mismatch.triage_key)
+# Rank, then age, then the primary key (the tenant is fixed by every query): a total, stable order.
+QUEUE_ORDER = KeysetOrder(
+    "reconciliation_queue",
+    (SortKey(effective_rank), SortKey(Mismatch.first_seen_at), SortKey(Mismatch.triage_key)),
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,9 @@ def _conditions(tenant_id: str, query: QueueQuery) -> list[ColumnElement[bool]]:
 
 def list_queue(
     session: Session, *, tenant_id: str, query: QueueQuery
-) -> tuple[int, dict[str, int], list[QueueRow]]:
-    """Returns (count after all filters, statusCounts over every filter but status, one page of rows)."""
+) -> tuple[int, dict[str, int], list[QueueRow], str | None]:
+    """Returns (count after all filters, statusCounts over every filter but status, one page of rows, the
+    next page's cursor)."""
     conditions = _conditions(tenant_id, query)
     counts = dict.fromkeys((status.value for status in TriageStatus), 0)
     grouped = (
@@ -73,13 +80,13 @@ def list_queue(
     count = session.scalar(
         select(func.count()).select_from(Mismatch).outerjoin(Triage, _joined).where(*conditions)
     )
-    page = session.execute(
+    page, next_cursor = paginate(
+        session,
         select(Mismatch, Triage, effective_status, effective_severity, effective_rank)
         .outerjoin(Triage, _joined)
-        .where(*conditions)
-        .order_by(effective_rank, Mismatch.first_seen_at, Mismatch.triage_key)
-        .limit(query.limit)
-        .offset(query.offset)
+        .where(*conditions),
+        order=QUEUE_ORDER,
+        query=query,
     )
     rows = [QueueRow(m, t, status, severity, rank) for m, t, status, severity, rank in page]
-    return count or 0, counts, rows
+    return count or 0, counts, rows, next_cursor

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query
 
-from api.core.dependencies import SessionDep
-from api.core.errors import ProblemError
-from api.idempotency.dependencies import IdempotencyDep
-from api.idempotency.service import run_write
-from api.reconciliation import queue, service
+from api.core.dependencies import SessionDep, WriteSessionDep
+from api.core.errors import problem_responses
+from api.core.pagination import CursorInvalid
+from api.core.states import TransitionIllegal
+from api.idempotency.dependencies import idempotent
+from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
+from api.reconciliation import problems, queue, service
 from api.reconciliation.models import ReconciliationTriage
 from api.reconciliation.schemas import (
     TRIAGE_KEY_PATTERN,
@@ -29,10 +31,10 @@ from api.reconciliation.schemas import (
     TriageUpsertResponse,
 )
 from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
+from api.tenants.problems import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/ops/finance/reconciliation", tags=["reconciliation"])
 IF_MATCH_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
-ERRORS = {401: {"description": "No, invalid or revoked API key"}, 403: {"description": "Missing scope"}}
 
 
 def _triage_out(session: SessionDep, triage: ReconciliationTriage, *, limit: int | None) -> TriageOut:
@@ -49,21 +51,21 @@ def _expected_revision(body_value: int | None, if_match: str | None) -> int | No
         return body_value
     match = IF_MATCH_PATTERN.match(if_match)
     if match is None:
-        raise ProblemError(400, "IF_MATCH_INVALID", 'If-Match must carry a revision number, e.g. "3".')
+        raise problems.IfMatchInvalid()
     header_value = int(match.group(1))
     if body_value is not None and body_value != header_value:
-        raise ProblemError(
-            400, "REVISION_AMBIGUOUS", "expected_revision and If-Match name different revisions."
-        )
+        raise problems.RevisionAmbiguous()
     return header_value
 
 
-@router.get("/queue", response_model=QueueResponse, responses=ERRORS)
+@router.get(
+    "/queue", response_model=QueueResponse, responses=problem_responses(*AUTH_PROBLEMS, CursorInvalid)
+)
 def get_queue(
     session: SessionDep, principal: FinanceReadDep, query: Annotated[QueueQuery, Query()]
 ) -> QueueResponse:
     """Published mismatches of the key's tenant with their triage status (open when untriaged)."""
-    count, counts, rows = queue.list_queue(session, tenant_id=principal.tenant_id, query=query)
+    count, counts, rows, next_cursor = queue.list_queue(session, tenant_id=principal.tenant_id, query=query)
     items = [
         QueueItem(
             **MismatchOut.model_validate(row.mismatch, from_attributes=True).model_dump(),
@@ -75,68 +77,59 @@ def get_queue(
         )
         for row in rows
     ]
-    return QueueResponse(
-        count=count, limit=query.limit, offset=query.offset, statusCounts=counts, items=items
-    )
+    return QueueResponse(count=count, limit=query.limit, offset=query.offset, next_cursor=next_cursor,
+                         statusCounts=counts, items=items)  # fmt: skip
+
+
+TRIAGE_PROBLEMS = (
+    problems.IfMatchInvalid, problems.RevisionAmbiguous, problems.MismatchNotFound, problems.RevisionConflict,
+    TransitionIllegal, problems.TriageClosed, problems.ReopenStatusConflict,
+    problems.ReopenResolutionNotAllowed, problems.ReopenNotesRequired, problems.ResolutionRequired,
+)  # fmt: skip
 
 
 @router.post(
     "/triage",
     response_model=TriageUpsertResponse,
-    responses={
-        **ERRORS,
-        404: {"description": "MISMATCH_NOT_FOUND"},
-        409: {"description": "REVISION_CONFLICT, TRANSITION_ILLEGAL, TRIAGE_CLOSED, IDEMPOTENCY_KEY_REUSED"},
-    },
+    responses=problem_responses(*AUTH_PROBLEMS, *IDEMPOTENCY_PROBLEMS, *TRIAGE_PROBLEMS),
 )
+@idempotent
 def post_triage(
     body: TriageUpsert,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: FinanceWriteDep,
-    idempotent: IdempotencyDep,
     if_match: Annotated[
         str | None, Header(alias="If-Match", description='Expected revision, e.g. "3".')
     ] = None,
-) -> Response:
+) -> TriageUpsertResponse:
     """Create or update the triage record of a published mismatch (transition table in api/reconciliation/states.py)."""
     expected_revision = _expected_revision(body.expected_revision, if_match)
-
-    def operation() -> tuple[int, dict]:
-        outcome = service.upsert_triage(
-            session, principal=principal, request=body, expected_revision=expected_revision
-        )
-        triage = _triage_out(session, outcome.triage, limit=service.RESPONSE_ACTION_COUNT)
-        return 200, TriageUpsertResponse(ok=True, changed=outcome.changed, triage=triage).model_dump(
-            mode="json"
-        )
-
-    return run_write(session, principal=principal, request=idempotent, operation=operation)
+    outcome = service.upsert_triage(
+        session, principal=principal, request=body, expected_revision=expected_revision
+    )
+    triage = _triage_out(session, outcome.triage, limit=service.RESPONSE_ACTION_COUNT)
+    return TriageUpsertResponse(ok=True, changed=outcome.changed, triage=triage)
 
 
-@router.get("/triage", response_model=TriageListResponse, responses=ERRORS)
+@router.get(
+    "/triage", response_model=TriageListResponse, responses=problem_responses(*AUTH_PROBLEMS, CursorInvalid)
+)
 def get_triage_list(
     session: SessionDep, principal: FinanceReadDep, query: Annotated[TriageListQuery, Query()]
 ) -> TriageListResponse:
     """Triage records of the key's tenant, most recently updated first."""
-    count, counts, rows = service.list_triage(
-        session,
-        tenant_id=principal.tenant_id,
-        period=query.period,
-        status=query.status.value if query.status else None,
-        provider_id=query.provider_id,
-        limit=query.limit,
-        offset=query.offset,
+    count, counts, rows, next_cursor = service.list_triage(
+        session, tenant_id=principal.tenant_id, query=query
     )
     items = [TriageSummary.model_validate(row, from_attributes=True) for row in rows]
-    return TriageListResponse(
-        count=count, limit=query.limit, offset=query.offset, statusCounts=counts, items=items
-    )
+    return TriageListResponse(count=count, limit=query.limit, offset=query.offset, next_cursor=next_cursor,
+                              statusCounts=counts, items=items)  # fmt: skip
 
 
 @router.get(
     "/triage/{triage_key}",
     response_model=TriageDetailResponse,
-    responses={**ERRORS, 404: {"description": "TRIAGE_NOT_FOUND"}},
+    responses=problem_responses(*AUTH_PROBLEMS, problems.TriageNotFound, problems.MismatchNotFound),
 )
 def get_triage(
     session: SessionDep,

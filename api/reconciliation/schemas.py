@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.core.pagination import Page, PageQuery
 from api.reconciliation.states import Severity, TriageStatus
 
 TRIAGE_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
@@ -156,12 +157,8 @@ class TriageDetailResponse(BaseModel):
     mismatch: MismatchOut
 
 
-class TriageListResponse(BaseModel):
-    count: int
-    limit: int
-    offset: int
+class TriageListResponse(Page[TriageSummary]):
     statusCounts: dict[str, int]  # noqa: N815 (name fixed by the API contract)
-    items: list[TriageSummary]
 
 
 class QueueItem(MismatchOut):
@@ -172,22 +169,11 @@ class QueueItem(MismatchOut):
     triage: TriageSummary | None
 
 
-class QueueResponse(BaseModel):
-    count: int
-    limit: int
-    offset: int
+class QueueResponse(Page[QueueItem]):
     statusCounts: dict[str, int]  # noqa: N815
-    items: list[QueueItem]
 
 
-class _PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0, le=10_000_000)
-
-
-class QueueQuery(_PageQuery):
+class QueueQuery(PageQuery):
     period: Period | None = None
     provider_id: Label | None = None
     mismatch_type: MismatchType | None = None
@@ -197,7 +183,7 @@ class QueueQuery(_PageQuery):
     include_cleared: bool = False
 
 
-class TriageListQuery(_PageQuery):
+class TriageListQuery(PageQuery):
     period: Period | None = None
     status: TriageStatus | None = None
     provider_id: Label | None = None

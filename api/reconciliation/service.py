@@ -1,7 +1,7 @@
 """Triage of reconciliation mismatches: the rules, in one transaction per request.
 
-These functions write through the caller's session and never commit; `api.idempotency.service.run_write`
-commits the change together with its audit row and idempotency record.
+These functions write through the caller's session and never commit: the request's commit point
+(api/core/dependencies.py) commits the change together with its audit row and idempotency record.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.audit.service import append_audit
 from api.core.database import utc_now
-from api.core.errors import ProblemError
+from api.core.pagination import KeysetOrder, SortKey, paginate
+from api.reconciliation import problems
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
-from api.reconciliation.schemas import TriageUpsert
+from api.reconciliation.schemas import TriageListQuery, TriageUpsert
 from api.reconciliation.states import (
-    ALLOWED_TRANSITIONS,
     REOPENABLE_STATUSES,
     STATUSES_NEEDING_RESOLUTION,
     TERMINAL_STATUSES,
+    TRIAGE,
     TriageAction,
     TriageStatus,
-    is_allowed,
 )
 from api.tenants.dependencies import Principal
 from settld.core import canonical_hash
@@ -35,6 +35,11 @@ from settld.core import canonical_hash
 AUDIT_ACTION = "FINANCE_RECONCILIATION_TRIAGE_UPSERT"
 MUTABLE_FIELDS = ("owner", "severity", "notes", "resolution")
 RESPONSE_ACTION_COUNT = 10
+# Most recently updated first, then the primary key (the tenant is fixed by every query).
+TRIAGE_LIST_ORDER = KeysetOrder(
+    "reconciliation_triage", (SortKey(ReconciliationTriage.updated_at, descending=True),
+                              SortKey(ReconciliationTriage.triage_key)),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,55 +48,38 @@ class UpsertOutcome:
     triage: ReconciliationTriage
 
 
-def _revision_conflict(current: int, expected: int) -> ProblemError:
-    return ProblemError(
-        409,
-        "REVISION_CONFLICT",
+def _revision_conflict(current: int, expected: int) -> problems.RevisionConflict:
+    return problems.RevisionConflict(
         f"The triage record is at revision {current}, not {expected}; reload and retry.",
         current_revision=current,
         expected_revision=expected,
     )
 
 
-def _illegal(current: TriageStatus, target: TriageStatus, hint: str) -> ProblemError:
-    return ProblemError(
-        409,
-        "TRANSITION_ILLEGAL",
-        f"Cannot move a triage record from {current} to {target}. {hint}".strip(),
-        from_status=current.value,
-        to_status=target.value,
-        allowed=sorted(ALLOWED_TRANSITIONS[current]),
-    )
-
-
 def get_mismatch(session: Session, *, tenant_id: str, triage_key: str) -> ReconciliationMismatch:
     mismatch = session.get(ReconciliationMismatch, (tenant_id, triage_key))
     if mismatch is None:
-        raise ProblemError(
-            404, "MISMATCH_NOT_FOUND", f"No published mismatch {triage_key!r} for this tenant."
-        )
+        raise problems.MismatchNotFound(f"No published mismatch {triage_key!r} for this tenant.")
     return mismatch
 
 
 def _target_status(request: TriageUpsert, current: TriageStatus) -> TriageStatus:
     if request.action == "reopen":
-        if current not in REOPENABLE_STATUSES:
-            raise _illegal(current, TriageStatus.open, "Only resolved or dismissed records can be reopened.")
+        if current not in REOPENABLE_STATUSES:  # reopening is an action, not a move of the table
+            raise TRIAGE.illegal(
+                current, TriageStatus.open, hint="Only resolved or dismissed records can be reopened."
+            )
         if request.status not in (None, TriageStatus.open):
-            raise ProblemError(
-                422, "REOPEN_STATUS_CONFLICT", "action=reopen moves to open; omit status or send open."
-            )
+            raise problems.ReopenStatusConflict()
         if request.resolution is not None:
-            raise ProblemError(
-                422, "REOPEN_RESOLUTION_NOT_ALLOWED", "action=reopen clears the resolution; do not send one."
-            )
+            raise problems.ReopenResolutionNotAllowed()
         if not (request.notes or "").strip():
-            raise ProblemError(422, "REOPEN_NOTES_REQUIRED", "Reopening needs notes saying why.")
+            raise problems.ReopenNotesRequired()
         return TriageStatus.open
     target = request.status or current
-    if not is_allowed(current, target):
+    if target != current:  # staying is not a move
         hint = "Use action=reopen first." if current in TERMINAL_STATUSES else ""
-        raise _illegal(current, target, hint)
+        TRIAGE.assert_transition(current, target, hint=hint)
     return target
 
 
@@ -180,15 +168,13 @@ def upsert_triage(
     if triage is not None and not status_changed and not changes:
         return UpsertOutcome(changed=False, triage=triage)
     if current in TERMINAL_STATUSES and not reopen:
-        raise ProblemError(
-            409, "TRIAGE_CLOSED", f"The record is {current}; reopen it (action=reopen) to change it."
-        )
+        raise problems.TriageClosed(f"The record is {current}; reopen it (action=reopen) to change it.")
     if (
         target in STATUSES_NEEDING_RESOLUTION
         and target != current
         and not (values["resolution"] or "").strip()
     ):
-        raise ProblemError(422, "RESOLUTION_REQUIRED", f"Moving to {target} needs a resolution.")
+        raise problems.ResolutionRequired(f"Moving to {target} needs a resolution.")
 
     creating = triage is None
     if triage is None:
@@ -260,26 +246,19 @@ def triage_actions(session: Session, triage: ReconciliationTriage, *, limit: int
 def get_triage(session: Session, *, tenant_id: str, triage_key: str) -> ReconciliationTriage:
     triage = session.get(ReconciliationTriage, (tenant_id, triage_key))
     if triage is None:
-        raise ProblemError(404, "TRIAGE_NOT_FOUND", f"No triage record {triage_key!r} for this tenant.")
+        raise problems.TriageNotFound(f"No triage record {triage_key!r} for this tenant.")
     return triage
 
 
 def list_triage(
-    session: Session,
-    *,
-    tenant_id: str,
-    period: str | None,
-    status: str | None,
-    provider_id: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[int, dict[str, int], list[ReconciliationTriage]]:
+    session: Session, *, tenant_id: str, query: TriageListQuery
+) -> tuple[int, dict[str, int], list[ReconciliationTriage], str | None]:
     """Records sorted by updated_at desc then triage_key; statusCounts ignore the status filter."""
     conditions = [ReconciliationTriage.tenant_id == tenant_id]
-    if period is not None:
-        conditions.append(ReconciliationTriage.period == period)
-    if provider_id is not None:
-        conditions.append(ReconciliationTriage.provider_id == provider_id)
+    if query.period is not None:
+        conditions.append(ReconciliationTriage.period == query.period)
+    if query.provider_id is not None:
+        conditions.append(ReconciliationTriage.provider_id == query.provider_id)
     counts = dict.fromkeys((status.value for status in TriageStatus), 0)
     for status_value, n in session.execute(
         select(ReconciliationTriage.status, func.count())
@@ -287,14 +266,10 @@ def list_triage(
         .group_by(ReconciliationTriage.status)
     ):
         counts[status_value] = n
-    if status is not None:
-        conditions.append(ReconciliationTriage.status == status)
+    if query.status is not None:
+        conditions.append(ReconciliationTriage.status == query.status.value)
     count = session.scalar(select(func.count()).select_from(ReconciliationTriage).where(*conditions)) or 0
-    rows = session.scalars(
-        select(ReconciliationTriage)
-        .where(*conditions)
-        .order_by(ReconciliationTriage.updated_at.desc(), ReconciliationTriage.triage_key)
-        .limit(limit)
-        .offset(offset)
+    rows, next_cursor = paginate(
+        session, select(ReconciliationTriage).where(*conditions), order=TRIAGE_LIST_ORDER, query=query
     )
-    return count, counts, list(rows)
+    return count, counts, [triage for (triage,) in rows], next_cursor

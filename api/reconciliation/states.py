@@ -1,4 +1,4 @@
-"""The triage state machine, as data.
+"""The triage state machine, as data (the kit: api/core/states.py).
 
     open          -> acknowledged | in_progress | resolved | dismissed
     acknowledged  -> in_progress | resolved | dismissed
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from api.core.states import StateMachine
 from settld.vocabulary import (  # noqa: F401  (re-exported: the domain's vocabulary in one import)
     HANDLED_STATUSES,
     SERIOUS_SEVERITIES,
@@ -29,23 +30,19 @@ class TriageAction(StrEnum):
     reopen = "triage_reopen"
 
 
-ALLOWED_TRANSITIONS: dict[TriageStatus, frozenset[TriageStatus]] = {
-    TriageStatus.open: frozenset(
-        {TriageStatus.acknowledged, TriageStatus.in_progress, TriageStatus.resolved, TriageStatus.dismissed}
-    ),
-    TriageStatus.acknowledged: frozenset(
-        {TriageStatus.in_progress, TriageStatus.resolved, TriageStatus.dismissed}
-    ),
-    TriageStatus.in_progress: frozenset(
-        {TriageStatus.acknowledged, TriageStatus.resolved, TriageStatus.dismissed}
-    ),
-    TriageStatus.resolved: frozenset(),
-    TriageStatus.dismissed: frozenset(),
-}
-TERMINAL_STATUSES = frozenset(status for status, moves in ALLOWED_TRANSITIONS.items() if not moves)
+TRIAGE = StateMachine(
+    "triage record",
+    {
+        TriageStatus.open: {
+            TriageStatus.acknowledged, TriageStatus.in_progress, TriageStatus.resolved, TriageStatus.dismissed,
+        },
+        TriageStatus.acknowledged: {TriageStatus.in_progress, TriageStatus.resolved, TriageStatus.dismissed},
+        TriageStatus.in_progress: {TriageStatus.acknowledged, TriageStatus.resolved, TriageStatus.dismissed},
+        TriageStatus.resolved: set(),
+        TriageStatus.dismissed: set(),
+    },
+)  # fmt: skip
+TERMINAL_STATUSES = TRIAGE.terminal
+# Un-triaging is not a move: the `reopen` action brings a terminal record back to open.
 REOPENABLE_STATUSES = TERMINAL_STATUSES
 STATUSES_NEEDING_RESOLUTION = frozenset({TriageStatus.resolved, TriageStatus.dismissed})
-
-
-def is_allowed(current: TriageStatus, target: TriageStatus) -> bool:
-    return target == current or target in ALLOWED_TRANSITIONS[current]

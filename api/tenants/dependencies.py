@@ -15,16 +15,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.audit.service import AuditContext
 from api.core.dependencies import SessionDep, request_id_of
-from api.core.errors import ProblemError
 from api.tenants.models import Scope
-from api.tenants.service import AuthError, resolve_token
+from api.tenants.problems import AuthRequired, ScopeForbidden
+from api.tenants.service import resolve_token
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     description="API key: `Authorization: Bearer sk_<keyId>.<secret>`.",
 )
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 @dataclass(frozen=True)
@@ -45,13 +44,8 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
-        raise ProblemError(
-            401, "AUTH_REQUIRED", "Send an API key as `Authorization: Bearer ...`.", headers=_CHALLENGE
-        )
-    try:
-        key = resolve_token(session, credentials.credentials)
-    except AuthError as error:
-        raise ProblemError(401, error.code, error.detail, headers=_CHALLENGE) from error
+        raise AuthRequired()
+    key = resolve_token(session, credentials.credentials)
     return Principal(
         tenant_id=key.tenant_id,
         key_id=key.key_id,
@@ -69,11 +63,8 @@ def require_scopes(*accepted: Scope) -> Callable[[Principal], Principal]:
 
     def dependency(principal: TenantDep) -> Principal:
         if principal.scopes.isdisjoint(names):
-            raise ProblemError(
-                403,
-                "SCOPE_FORBIDDEN",
-                f"This route needs one of the scopes: {', '.join(names)}.",
-                required_scopes=names,
+            raise ScopeForbidden(
+                f"This route needs one of the scopes: {', '.join(names)}.", required_scopes=names
             )
         return principal
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.audit.service import AuditContext, append_audit
 from api.core.database import utc_now
 from api.tenants.models import ApiKey, Scope, Tenant
+from api.tenants.problems import AuthInvalid, AuthKeyRevoked
 from settld.core import sha256_hex
 
 TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -31,12 +32,6 @@ _DUMMY_HASH = sha256_hex("settld-unknown-key")
 
 class TenantError(ValueError):
     """Invalid tenant or key input (the CLI prints it; HTTP never reaches these paths)."""
-
-
-class AuthError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code, self.detail = code, detail
 
 
 @dataclass(frozen=True)
@@ -64,24 +59,23 @@ def parse_scopes(values: Iterable[str]) -> list[str]:
 def ensure_tenant(
     session: Session, *, tenant_id: str, name: str | None = None, request_id: str | None = None
 ) -> bool:
-    """Create the tenant if it does not exist; returns whether it was created. Commits."""
+    """Create the tenant if it does not exist; returns whether it was created (the caller commits)."""
     validate_tenant_id(tenant_id)
     if session.get(Tenant, tenant_id) is not None:
         return False
     try:
-        session.add(Tenant(tenant_id=tenant_id, name=name, created_at=utc_now()))
-        append_audit(
-            session,
-            context=AuditContext(tenant_id, None, request_id),
-            action="TENANT_CREATE",
-            target_type="tenant",
-            target_id=tenant_id,
-            details={"tenant_id": tenant_id, "name": name},
-        )
-        session.commit()
+        with session.begin_nested():  # a savepoint: a concurrent creation undoes only this insert
+            session.add(Tenant(tenant_id=tenant_id, name=name, created_at=utc_now()))
     except IntegrityError:  # created concurrently: the goal (tenant exists) is met
-        session.rollback()
         return False
+    append_audit(
+        session,
+        context=AuditContext(tenant_id, None, request_id),
+        action="TENANT_CREATE",
+        target_type="tenant",
+        target_id=tenant_id,
+        details={"tenant_id": tenant_id, "name": name},
+    )
     return True
 
 
@@ -93,7 +87,7 @@ def create_key(
     description: str | None = None,
     request_id: str | None = None,
 ) -> CreatedKey:
-    """Issue a key for an existing tenant; the token is returned here and never again. Commits."""
+    """Issue a key for an existing tenant; the token is returned here and never again."""
     scope_list = parse_scopes(scopes)
     if session.get(Tenant, validate_tenant_id(tenant_id)) is None:
         raise TenantError(f"tenant {tenant_id!r} does not exist")
@@ -116,12 +110,11 @@ def create_key(
         target_id=key_id,
         details={"key_id": key_id, "scopes": scope_list, "description": description},
     )
-    session.commit()
     return CreatedKey(key_id=key_id, tenant_id=tenant_id, scopes=scope_list, token=f"sk_{key_id}.{secret}")
 
 
 def revoke_key(session: Session, *, key_id: str, request_id: str | None = None) -> ApiKey:
-    """Revoke a key (idempotent: a revoked key keeps its first revocation time). Commits."""
+    """Revoke a key (idempotent: a revoked key keeps its first revocation time)."""
     key = session.scalars(select(ApiKey).where(ApiKey.key_id == key_id).with_for_update()).one_or_none()
     if key is None:
         raise TenantError(f"API key {key_id!r} does not exist")
@@ -135,7 +128,6 @@ def revoke_key(session: Session, *, key_id: str, request_id: str | None = None) 
             target_id=key_id,
             details={"key_id": key_id, "revoked_at": key.revoked_at.isoformat()},
         )
-        session.commit()
     return key
 
 
@@ -148,14 +140,15 @@ def list_keys(session: Session, *, tenant_id: str) -> list[ApiKey]:
 
 
 def resolve_token(session: Session, token: str, *, at: datetime | None = None) -> ApiKey:
-    """The live key a bearer token names, or AuthError (unknown, malformed, wrong secret, revoked)."""
+    """The live key a bearer token names; 401 AUTH_INVALID (unknown, malformed, wrong secret) or
+    AUTH_KEY_REVOKED otherwise."""
     match = TOKEN_PATTERN.match(token)
     if match is None:
-        raise AuthError("AUTH_INVALID", "The API key is malformed.")
+        raise AuthInvalid("The API key is malformed.")
     key = session.get(ApiKey, match["key_id"])
     presented = sha256_hex(match["secret"])
     if not hmac.compare_digest(presented, key.secret_sha256 if key else _DUMMY_HASH) or key is None:
-        raise AuthError("AUTH_INVALID", "The API key is not valid.")
+        raise AuthInvalid("The API key is not valid.")
     if key.revoked_at is not None and key.revoked_at <= (at or utc_now()):
-        raise AuthError("AUTH_KEY_REVOKED", "The API key has been revoked.")
+        raise AuthKeyRevoked()
     return key

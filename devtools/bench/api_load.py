@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 
 from api.core.database import Database
-from api.core.migrate import migrate_database
 from api.reconciliation.publish import publish_mismatches
 from api.tenants.service import create_key, ensure_tenant
+from devtools.deploy import deploy_migrations
 from reports.reconciliation import triage_key
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 def _seed(database_url: str, mismatches: int) -> tuple[str, list[str]]:
     """Tenant `tnt_bench`, a finance key, and `mismatches` published mismatches to triage."""
-    migrate_database(database_url)
+    deploy_migrations(database_url)
     rows = []
     for index in range(mismatches):
         key = f"tnt_bench:party:p{index:05d}:period:2026-10:statement:bench"
@@ -50,7 +50,7 @@ def _seed(database_url: str, mismatches: int) -> tuple[str, list[str]]:
         })  # fmt: skip
     database = Database(database_url)
     try:
-        with database.session(write=True) as session:
+        with database.transaction() as session:
             ensure_tenant(session, tenant_id="tnt_bench")
             created = create_key(session, tenant_id="tnt_bench", scopes=["finance_read", "finance_write"],
                                  description="api load bench")  # fmt: skip

@@ -43,7 +43,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the API with uvicorn (migrations run at start-up; OpenAPI at /docs)."""
+    """Serve the API with uvicorn (the database must be migrated: `settld api migrate`; OpenAPI at /docs)."""
     import uvicorn
 
     from api.main import create_app
@@ -53,7 +53,7 @@ def serve(
 
 @api_app.command()
 def migrate(database_url: DatabaseUrl = None) -> None:
-    """Apply the API database migrations (idempotent)."""
+    """Apply the API database migrations (idempotent): the deploy step, run before serve and the pipeline."""
     from api.core.migrate import head_revision, migrate_database
 
     settings = _settings(database_url)
@@ -72,22 +72,20 @@ def create_key(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API key and print its bearer token (shown once) on the last line."""
-    from api.core.database import Database
-    from api.core.migrate import migrate_engine
+    from api.core.migrate import database_at_head
     from api.tenants.service import TenantError, create_key, ensure_tenant
 
-    database = Database(_settings(database_url).database_url)
     try:
-        migrate_engine(database.engine)
-        with database.session(write=True) as session:
+        with (
+            database_at_head(_settings(database_url).database_url) as database,
+            database.transaction() as session,
+        ):
             created_tenant = ensure_tenant(session, tenant_id=tenant, request_id="cli")
             key = create_key(
                 session, tenant_id=tenant, scopes=scope, description=description, request_id="cli"
             )
     except TenantError as error:
         raise typer.BadParameter(str(error)) from error
-    finally:
-        database.dispose()
     if created_tenant:
         console.print(f"Created tenant [bold]{tenant}[/bold].")
     console.print(
@@ -102,20 +100,18 @@ def revoke_key(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke an API key; requests using it get 401 from now on."""
-    from api.core.database import Database
-    from api.core.migrate import migrate_engine
+    from api.core.migrate import database_at_head
     from api.tenants.service import TenantError, revoke_key
 
-    database = Database(_settings(database_url).database_url)
     try:
-        migrate_engine(database.engine)
-        with database.session(write=True) as session:
+        with (
+            database_at_head(_settings(database_url).database_url) as database,
+            database.transaction() as session,
+        ):
             key = revoke_key(session, key_id=key_id, request_id="cli")
     except TenantError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
-    finally:
-        database.dispose()
     assert key.revoked_at is not None
     console.print(f"Key {key.key_id} of tenant {key.tenant_id} revoked at {_utc_text(key.revoked_at)}.")
 
@@ -126,17 +122,11 @@ def list_keys(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List a tenant's keys (never their secrets)."""
-    from api.core.database import Database
-    from api.core.migrate import migrate_engine
+    from api.core.migrate import database_at_head
     from api.tenants.service import list_keys
 
-    database = Database(_settings(database_url).database_url)
-    try:
-        migrate_engine(database.engine)
-        with database.session() as session:
-            keys = list_keys(session, tenant_id=tenant)
-    finally:
-        database.dispose()
+    with database_at_head(_settings(database_url).database_url) as database, database.session() as session:
+        keys = list_keys(session, tenant_id=tenant)
     table = Table(title=f"API keys of {tenant}")
     table.add_column("key_id", no_wrap=True)
     table.add_column("scopes")

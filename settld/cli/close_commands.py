@@ -52,20 +52,14 @@ def _api_triage_reader(database_url: str):
 
 
 def _record_verdicts(database_url: str, verdicts: list[dict[str, Any]]) -> None:
-    from api.core.database import Database, utc_now
-    from api.core.migrate import migrate_database
+    from api.core.database import utc_now
+    from api.core.migrate import database_at_head
     from api.periods.service import record_verdict
 
-    migrate_database(database_url)
-    database = Database(database_url)
-    try:
-        with database.session(write=True) as session:
-            now = utc_now()
-            for verdict in verdicts:
-                record_verdict(session, verdict, now=now)
-            session.commit()
-    finally:
-        database.dispose()
+    with database_at_head(database_url) as database, database.transaction() as session:
+        now = utc_now()
+        for verdict in verdicts:
+            record_verdict(session, verdict, now=now)
 
 
 def gate(
@@ -148,28 +142,22 @@ def _print_close(record: Any, changed: bool) -> None:
     )
 
 
-def _change_period(write: Callable[..., Any], *, migrate: bool = False) -> None:
-    """Run a close or reopen in one API-database transaction; print the record, or the refusal and exit 1."""
-    from api.core.database import Database, utc_now
-    from api.core.errors import ProblemError
-    from api.core.migrate import migrate_database
+def _change_period(write: Callable[..., Any]) -> None:
+    """Run a close or reopen in one API-database transaction (committed, then its files put in place);
+    print the record, or the refusal and exit 1."""
+    from api.core.database import utc_now
+    from api.core.errors import Problem
+    from api.core.migrate import database_at_head
     from api.core.settings import ApiSettings
 
     settings = ApiSettings()
-    if migrate:
-        migrate_database(settings.database_url)
-    database = Database(settings.database_url)
-    try:
-        with database.session(write=True) as session:
-            try:
-                outcome = write(session, settings=settings, now=utc_now())
-            except ProblemError as error:
-                console.print(f"[red]{error.code}[/]: {error.detail} {json.dumps(error.extra, default=str)}")
-                raise typer.Exit(1) from error
-            session.commit()
-            _print_close(outcome.record, outcome.changed)
-    finally:
-        database.dispose()
+    with database_at_head(settings.database_url) as database, database.transaction() as session:
+        try:
+            outcome = write(session, settings=settings, now=utc_now())
+        except Problem as error:
+            console.print(f"[red]{error.code}[/]: {error.detail} {json.dumps(error.extra, default=str)}")
+            raise typer.Exit(1) from error
+    _print_close(outcome.record, outcome.changed)
 
 
 @period_app.command("close")
@@ -187,8 +175,7 @@ def period_close(
             period=period,
             artifacts_dir=settings.artifacts_dir,
             now=now,
-        ),
-        migrate=True,
+        )
     )
 
 

@@ -53,8 +53,8 @@ def replay(
 ) -> None:
     """Insert the window's events Stripe lists but the warehouse lacks; re-apply its verified dead letters."""
     from api.billing.replay import ReplayReport, pull_window, replay_dead_letters
-    from api.core.database import Database, utc_now
-    from api.core.migrate import migrate_database
+    from api.core.database import utc_now
+    from api.core.migrate import database_at_head
     from api.core.settings import ApiSettings
     from settld.settings import Settings
 
@@ -62,27 +62,20 @@ def replay(
     if window_end <= window_start:
         raise typer.BadParameter("--to must be after --from", param_hint="--to")
     settings = ApiSettings()
-    migrate_database(settings.database_url)
     report = ReplayReport(
         window={"from": window_start.isoformat(), "to": window_end.isoformat()}, dry_run=dry_run
     )
     client = stripe_client()
-    database = Database(settings.database_url)
-    try:
-        with database.session(write=True) as session:
-            now = utc_now()
-            if client is None:
-                report.pulled["skipped"]["no_stripe_api_key"] += 1
-            else:
-                pull_window(session, client, start=window_start, end=window_end, now=now, report=report)
-            replay_dead_letters(session, secret=settings.stripe_webhook_secret, start=window_start, end=window_end,
-                                now=now, report=report)  # fmt: skip
-            if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-    finally:
-        database.dispose()
+    with database_at_head(settings.database_url) as database, database.transaction() as session:
+        now = utc_now()
+        if client is None:
+            report.pulled["skipped"]["no_stripe_api_key"] += 1
+        else:
+            pull_window(session, client, start=window_start, end=window_end, now=now, report=report)
+        replay_dead_letters(session, secret=settings.stripe_webhook_secret, start=window_start, end=window_end,
+                            now=now, report=report)  # fmt: skip
+        if dry_run:  # nothing was written; roll back anyway, so a dry run can never keep a row
+            session.rollback()
     document = report.as_dict()
     out = (
         Settings().artifacts_dir

@@ -76,7 +76,7 @@ class Factory:
     def tenant(self, tenant_id: str) -> str:
         database = Database(self.database_url)
         try:
-            with database.session(write=True) as session:
+            with database.transaction() as session:
                 ensure_tenant(session, tenant_id=tenant_id)
         finally:
             database.dispose()
@@ -87,7 +87,7 @@ class Factory:
         self.tenant(tenant_id)
         database = Database(self.database_url)
         try:
-            with database.session(write=True) as session:
+            with database.transaction() as session:
                 return create_key(session, tenant_id=tenant_id, scopes=scopes or ("finance_read",)).token
         finally:
             database.dispose()
@@ -95,7 +95,7 @@ class Factory:
     def revoke(self, token: str) -> None:
         database = Database(self.database_url)
         try:
-            with database.session(write=True) as session:
+            with database.transaction() as session:
                 revoke_key(session, key_id=token.removeprefix("sk_").split(".")[0])
         finally:
             database.dispose()

@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.core.migrate import MIGRATE_COMMAND, SchemaOutdated, head_revision
 from api.core.settings import ApiSettings
 from api.main import create_app
 from settld.cli.api_commands import api_app, keys_app
@@ -24,17 +26,39 @@ cli.add_typer(keys_app, name="keys")
 runner = CliRunner()
 
 
+def migrated(url: str) -> str:
+    result = runner.invoke(cli, ["api", "migrate", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    return url
+
+
 def test_migrate_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     first = runner.invoke(cli, ["api", "migrate", "--database-url", url])
     assert first.exit_code == 0, first.output
-    assert "migrated to revision 0005_stripe_objects" in first.output
+    assert f"migrated to revision {head_revision()}" in first.output
     second = runner.invoke(cli, ["api", "migrate"], env={"SETTLD_API_DATABASE_URL": url})
-    assert second.exit_code == 0 and "already at revision 0005_stripe_objects" in second.output
+    assert second.exit_code == 0 and f"already at revision {head_revision()}" in second.output
+
+
+def test_only_migrate_changes_the_schema(tmp_path: Path) -> None:
+    """Everything else refuses a database that is not at head, naming the deploy step."""
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    refused = runner.invoke(
+        cli, ["keys", "create", "--tenant", "acme", "--scope", "ops_read", "--database-url", url]
+    )
+    assert isinstance(refused.exception, SchemaOutdated) and MIGRATE_COMMAND in str(refused.exception)
+    assert "API_SCHEMA_OUTDATED" in str(refused.exception)
+    with pytest.raises(SchemaOutdated), TestClient(create_app(ApiSettings(database_url=url))):
+        pass  # the app refuses to start
+    assert (
+        migrated(url)
+        and runner.invoke(cli, ["keys", "list", "--tenant", "acme", "--database-url", url]).exit_code == 0
+    )
 
 
 def test_keys_create_list_revoke(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    url = migrated(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
     created = runner.invoke(
         cli,
         ["keys", "create", "--tenant", "acme", "--scope", "finance_read", "--scope", "ops_read",
@@ -70,7 +94,7 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 
 
 def test_keys_refuse_bad_input(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bad.sqlite3'}"
+    url = migrated(f"sqlite:///{tmp_path / 'bad.sqlite3'}")
     bad_scope = runner.invoke(
         cli, ["keys", "create", "--tenant", "acme", "--scope", "admin", "--database-url", url]
     )
@@ -87,7 +111,7 @@ def test_serve_starts_uvicorn_with_the_app(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    url = migrated(f"sqlite:///{tmp_path / 'serve.sqlite3'}")
     code = "from settld.cli.api_commands import api_app; api_app()"
     args = [sys.executable, "-c", code, "serve", "--port", str(port), "--database-url", url]
     server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -102,7 +126,7 @@ def test_serve_starts_uvicorn_with_the_app(tmp_path: Path) -> None:
                     server.stderr and server.stderr.read()
                 )
                 time.sleep(0.1)
-        assert health.json() == {"ok": True, "database": "ok"}  # migrations ran at start-up
+        assert health.json() == {"ok": True, "database": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
     finally:
         server.terminate()

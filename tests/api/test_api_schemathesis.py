@@ -18,7 +18,7 @@ from tests.api.factories import Factory, mismatch_row
 
 # The schema is loaded at collection time (schemathesis' lazy fixture loader does not support this pytest),
 # so the app is built here and pointed at a fresh database by the fixture below before any case runs.
-app = create_app(ApiSettings(database_url="sqlite:///:memory:", migrate_on_startup=False))
+app = create_app(ApiSettings(database_url="sqlite:///:memory:", check_schema_on_startup=False))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

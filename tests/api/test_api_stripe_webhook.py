@@ -105,9 +105,8 @@ def test_the_customer_mapping_resolves_the_tenant_and_unused_types_are_stored_as
 ) -> None:
     database = Database(database_url)
     try:
-        with database.session(write=True) as session:
+        with database.transaction() as session:
             session.add(StripeCustomerTenant(customer_id="cus_9", tenant_id="globex", created_at=utc_now()))
-            session.commit()
     finally:
         database.dispose()
     document = event("evt_9", "customer.created", id="cus_9", object="customer", metadata={})
@@ -157,9 +156,8 @@ def test_replay_reapplies_verified_dead_letters_and_refuses_bad_signatures(
 
     database = Database(database_url)
     try:
-        with database.session(write=True) as session:
+        with database.transaction() as session:
             session.add(StripeCustomerTenant(customer_id="cus_1", tenant_id="acme", created_at=utc_now()))
-            session.commit()
     finally:
         database.dispose()
     applied = run()

@@ -32,12 +32,12 @@ def stripe_events_pull(
 ) -> dg.MaterializeResult:
     from api.billing.landed import LANDED_EVENTS_SQL, import_landed_events
     from api.billing.pull import pull_events
-    from api.core.migrate import migrate_database
+    from api.core.migrate import assert_schema_at_head
 
     if not operator_api.enabled:
         context.log.info("SETTLD_API_DATABASE_URL is not set: no event store to fill")
         return dg.MaterializeResult(metadata={"stored": False, "missing_setting": "SETTLD_API_DATABASE_URL"})
-    migrate_database(operator_api.database_url)
+    assert_schema_at_head(operator_api.database_url)  # API_SCHEMA_OUTDATED: run `settld api migrate`
     with warehouse.connect(read_only=True) as db:
         landed = import_landed_events(operator_api.database_url, db.query(LANDED_EVENTS_SQL))
     context.log.info(f"landed Stripe events: {landed.as_metadata()}")
@@ -68,13 +68,13 @@ def stripe_objects_pull(
     context: dg.AssetExecutionContext, stripe: StripeResource, operator_api: OperatorApiResource
 ) -> dg.MaterializeResult:
     from api.billing.listings import pull_objects
-    from api.core.migrate import migrate_database
+    from api.core.migrate import assert_schema_at_head
 
     if not operator_api.enabled or not stripe.api_key:
         missing = "SETTLD_API_DATABASE_URL" if not operator_api.enabled else "STRIPE_API_KEY"
         context.log.info(f"{missing} is not set: only the objects carried by stored events are known")
         return dg.MaterializeResult(metadata={"pulled": False, "missing_setting": missing})
-    migrate_database(operator_api.database_url)
+    assert_schema_at_head(operator_api.database_url)  # API_SCHEMA_OUTDATED: run `settld api migrate`
     counts, listed = pull_objects(operator_api.database_url, stripe.client(), account=stripe.account)
     context.log.info(f"Stripe objects listed: {listed}; stored: {counts.as_metadata()}")
     return dg.MaterializeResult(metadata={"pulled": True, "listed": listed, **counts.as_metadata()})

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from api.core.migrate import migrate_database
+from api.core.migrate import assert_schema_at_head
 from orchestration.as_of import dbt_timestamp, run_as_of
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.resources import OperatorApiResource, WarehouseResource, dbt_profile_environment
@@ -71,9 +71,8 @@ def settld_dbt_models(
     operator_api: OperatorApiResource,
 ):
     if operator_api.enabled:
-        # dbt attaches the API's database to read triage: make sure it exists at the current schema
-        # (idempotent; on a first run nothing has been published yet).
-        migrate_database(operator_api.database_url)
+        # dbt reads the API's tables: refuse one not migrated to head (`settld api migrate` is the deploy step).
+        assert_schema_at_head(operator_api.database_url)
     as_of = run_as_of(context)
     variables = dbt_vars(
         as_of=dbt_timestamp(as_of),
