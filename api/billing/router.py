@@ -23,6 +23,8 @@ from api.core.dependencies import WriteSessionDep
 from api.core.errors import problem_response, problem_responses
 
 router = APIRouter(tags=["billing"])
+RESPONSES = problem_responses(DeliveryRejected)
+RESPONSES[400]["description"] += f" Reason keys, in the order judged: {', '.join(webhook.REASON_KEYS)}."
 
 
 class WebhookAccepted(BaseModel):
@@ -43,7 +45,7 @@ async def raw_body(request: Request) -> bytes:
 @router.post(
     "/v1/webhooks/stripe",
     response_model=WebhookAccepted,
-    responses=problem_responses(DeliveryRejected),
+    responses=RESPONSES,
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
 def stripe_webhook(
