@@ -9,6 +9,7 @@ Promotion is write-once, like every artifact: a file already in place is kept, n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -41,6 +42,8 @@ class StagedFiles:
 
     def discard(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another write's files may still be staged there
+            self.directory.parent.rmdir()
 
 
 def stage_files(session: Session, *, root: Path, key: str) -> StagedFiles:

@@ -127,7 +127,7 @@ def test_a_write_that_returns_is_committed_without_calling_commit(
     assert count(database_url, IdempotencyRecord, idempotency_key="probe-1") == 1
     # The staged file is in place after the commit, and the staging area is empty again.
     assert (tmp_path / "artifacts" / "probe" / "kept.txt").read_text() == "kept"
-    assert not any((tmp_path / "artifacts" / STAGING_DIR).iterdir())
+    assert not (tmp_path / "artifacts" / STAGING_DIR).exists()
     replay = probe_client.post(f"{PROBE}/write", headers=auth(token, **{"Idempotency-Key": "probe-1"}))
     assert replay.headers["Idempotent-Replayed"] == "true" and replay.content == response.content
     assert count(database_url, AuditLogEntry, action="PROBE_WRITE") == 1
@@ -141,7 +141,7 @@ def test_a_write_that_raises_after_writing_leaves_nothing(
     assert count(database_url, AuditLogEntry, action="PROBE_WRITE") == 0
     assert count(database_url, IdempotencyRecord, idempotency_key="probe-2") == 0  # the key may be retried
     assert not (tmp_path / "artifacts" / "probe").exists()
-    assert not any((tmp_path / "artifacts" / STAGING_DIR).iterdir())
+    assert not (tmp_path / "artifacts" / STAGING_DIR).exists()
 
 
 def test_a_read_session_refuses_to_write(database_url: str) -> None:
