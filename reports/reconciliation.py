@@ -17,13 +17,11 @@ from typing import Any
 
 from reports.artifacts import apply_retention, write_artifact_text
 from settld.core import canonical_members, canonical_object, sha256_hex
+from settld.vocabulary import MONEY_RAIL_MISMATCH_TYPES, MONEY_RAILS_SOURCE
 
 SCHEMA_VERSION = "ReconcileReport.v1"
-SOURCE_TYPE = "money_rails_reconcile"
-MISMATCH_TYPES = (
-    "missing_operation", "terminal_failure", "duplicate_operation", "amount_mismatch",
-    "currency_mismatch", "unexpected_operation", "duplicate_expected", "stale_in_flight",
-)  # fmt: skip
+SOURCE_TYPE = MONEY_RAILS_SOURCE
+MISMATCH_TYPES = MONEY_RAIL_MISMATCH_TYPES  # seed reconciliation_mismatch_types, in its order
 
 Query = Callable[[str, list], list[dict[str, Any]]]
 

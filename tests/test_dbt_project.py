@@ -201,4 +201,43 @@ def test_unique_combination_finds_every_repeated_combination(monkeypatch, dbt_ta
     assert failures == {
         "unique_combination_stg_money_rails__operations_provider_id__operation_id": 2,
         "not_null_stg_money_rails__operations_operation_id": 2,
+        # the copied confirmed operation is in staging twice but in the tie-out once
+        "reconciliation_tieout_counts_every_confirmed_payout": 1,
+    }
+
+
+def test_composite_relationships_and_layer_integrity_tests_fail_on_broken_marts(
+    monkeypatch, dbt_target_dir, warehouse
+):
+    """`relationships_combination` finds a mismatch whose (source, type, code) the seed does not have, and the
+    integrity tests between layers find a tie-out whose expected total no longer sums the instructions."""
+    build_warehouse(warehouse, raw_rows())
+    built = _dbt_build(dbt_target_dir, monkeypatch, warehouse)
+    assert built.success, _not_passed(built)
+    con = duckdb.connect(str(warehouse))
+    try:
+        assert con.execute("select count(*) from marts.fct_reconciliation_mismatches").fetchone()[0] > 0
+        con.execute(
+            "update marts.fct_reconciliation_mismatches set mismatch_code = 'MONEY_RAIL_NOT_IN_THE_SEED' "
+            "where triage_key = (select min(triage_key) from marts.fct_reconciliation_mismatches)"
+        )
+        con.execute(
+            "update marts.fct_reconciliation_tieout set expected_total_cents = expected_total_cents + 1 "
+            "where expected_total_cents > 0"
+        )
+    finally:
+        con.close()
+
+    result = _dbt(
+        "test",
+        dbt_target_dir,
+        "--select",
+        "fct_reconciliation_mismatches fct_reconciliation_tieout,test_type:data",
+    )
+
+    assert result.exception is None, result.exception
+    failures = {r.node.name: r.failures for r in result.result.results if str(r.status) == "fail"}
+    assert failures == {
+        "relationships_combination_fct_reconciliation_mismatches_source_type__mismatch_type__mismatch_code__ref_reconciliation_mismatch_types_": 1,  # noqa: E501
+        "reconciliation_marts_total_the_instructions": 2,
     }

@@ -28,14 +28,9 @@ from sqlalchemy.orm import Session
 from api.billing import fields
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripeWebhookDelivery
 from api.billing.objects import store_event_object
+from settld.vocabulary import WEBHOOK_REJECTION_REASONS
 
-REASON_KEYS = (
-    "signature_verification_failed",
-    "timestamp_outside_tolerance",
-    "invalid_json",
-    "schema_invalid",
-    "tenant_unresolved",
-)
+REASON_KEYS = WEBHOOK_REJECTION_REASONS  # seed billing_webhook_rejection_reasons, in the order judged
 # Event families Settld reads (subscriptions for plans; invoices, charges, payouts for finance).
 SUPPORTED_PREFIXES = ("customer.subscription.", "invoice.", "charge.", "payout.", "balance.")
 MAX_KEPT_BODY = 1 << 20  # a longer body is kept truncated (and is not replayable)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.core.pagination import Page, PageQuery
 from api.reconciliation.states import Severity, TriageStatus
+from settld.vocabulary import MismatchType  # seed reconciliation_mismatch_types, every source
 
 TRIAGE_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -29,18 +29,6 @@ Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
 Owner = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$", examples=["ops@acme.example"])]
 Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_nul)]
 Period = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2026-09"])]
-
-
-class MismatchType(StrEnum):
-    missing_operation = "missing_operation"
-    terminal_failure = "terminal_failure"
-    duplicate_operation = "duplicate_operation"
-    amount_mismatch = "amount_mismatch"
-    currency_mismatch = "currency_mismatch"
-    unexpected_operation = "unexpected_operation"
-    duplicate_expected = "duplicate_expected"
-    stale_in_flight = "stale_in_flight"
-    invoice_total_mismatch = "invoice_total_mismatch"  # billing: Stripe invoice vs draft
 
 
 class TriageUpsert(BaseModel):

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from ingestion.contracts import OPERATION_STATES
+from settld.vocabulary import MONEY_RAIL_MISMATCH_TYPES
 
 from .kernel import Instructions
 from .tenants import (
@@ -25,16 +26,7 @@ from .tenants import (
     stream,
 )
 
-MISMATCH_TYPES = (
-    "missing_operation",
-    "amount_mismatch",
-    "currency_mismatch",
-    "terminal_failure",
-    "unexpected_operation",
-    "duplicate_expected",
-    "duplicate_operation",
-    "stale_in_flight",
-)
+MISMATCH_TYPES = MONEY_RAIL_MISMATCH_TYPES  # seed reconciliation_mismatch_types; each is injected below
 DECOY_TYPES = (
     "decoy_retry_after_failure",
     "decoy_retry_after_cancel",
@@ -55,8 +47,8 @@ INSTRUCTION_RATES = {
     "decoy_retry_after_cancel": 0.008,
     "decoy_in_flight_within_grace": 0.020,
 }
-UNEXPECTED_RATE = 0.008
-COLLECTION_RATE = 0.010
+# Operations no instruction asked for, as a share of a chunk's instructions.
+OPERATION_RATES = {"unexpected_operation": 0.008, "decoy_collection": 0.010}
 REASONS = (
     "account_closed",
     "insufficient_funds",
@@ -272,7 +264,10 @@ def build_operations(
 
     start, end = period_epochs(period)
     providers = np.array(tenant.providers)
-    for kind, rate in ((KIND_NULL_KEY, UNEXPECTED_RATE), (KIND_COLLECTION, COLLECTION_RATE)):
+    for kind, rate in (
+        (KIND_NULL_KEY, OPERATION_RATES["unexpected_operation"]),
+        (KIND_COLLECTION, OPERATION_RATES["decoy_collection"]),
+    ):
         m = max(1, round(f.height * rate))
         kinds = np.full(m, kind)
         if kind == KIND_NULL_KEY:  # unexpected: unknown payout_key or null payout_key

@@ -12,17 +12,8 @@ from api.core.database import Database
 from api.reconciliation.publish import PublishResult, publish_mismatches
 from api.tenants.service import create_key, ensure_tenant, revoke_key
 from reports.reconciliation import triage_key as reconciliation_triage_key
+from settld.vocabulary import MISMATCH_TYPES, SEVERITY_RANK
 
-SEVERITY = {
-    "missing_operation": ("critical", 1, "MONEY_RAIL_MISSING_OPERATION"),
-    "terminal_failure": ("critical", 1, "MONEY_RAIL_TERMINAL_FAILURE"),
-    "duplicate_operation": ("critical", 1, "MONEY_RAIL_DUPLICATE_OPERATION"),
-    "amount_mismatch": ("high", 2, "MONEY_RAIL_AMOUNT_MISMATCH"),
-    "currency_mismatch": ("high", 2, "MONEY_RAIL_CURRENCY_MISMATCH"),
-    "unexpected_operation": ("high", 2, "MONEY_RAIL_UNEXPECTED_OPERATION"),
-    "duplicate_expected": ("medium", 3, "MONEY_RAIL_DUPLICATE_EXPECTED"),
-    "stale_in_flight": ("medium", 3, "MONEY_RAIL_STALE_IN_FLIGHT"),
-}
 T0 = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 
 
@@ -42,7 +33,8 @@ def mismatch_row(
     provider_id: str = "stripe_connect",
     **overrides: Any,
 ) -> dict[str, Any]:
-    severity, rank, code = SEVERITY[mismatch_type]
+    severity, code = MISMATCH_TYPES[mismatch_type].severity, MISMATCH_TYPES[mismatch_type].mismatch_code
+    rank = SEVERITY_RANK[severity]
     row = {
         "triage_key": triage_key(tenant_id, period, provider_id, mismatch_type, mismatch_key),
         "tenant_id": tenant_id,

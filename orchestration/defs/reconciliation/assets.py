@@ -7,6 +7,7 @@ from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
 from reports.reconciliation import MISMATCH_TYPES, write_reports
+from settld.vocabulary import MONEY_RAIL_SEVERITIES
 
 MARTS = [
     dg.AssetKey(["marts", "fct_reconciliation_mismatches"]),
@@ -61,7 +62,7 @@ def reconciliation_reports(
                             grace_days=warehouse.grace_days, retention=artifacts.reconciliation_retention)  # fmt: skip
     mismatches = [m for report in run.reports for m in report["mismatches"]]
     by_type = {t: sum(m["mismatchType"] == t for m in mismatches) for t in MISMATCH_TYPES}
-    by_severity = {s: sum(m["severity"] == s for m in mismatches) for s in ("critical", "high", "medium")}
+    by_severity = {s: sum(m["severity"] == s for m in mismatches) for s in MONEY_RAIL_SEVERITIES}
     context.log.info(
         f"{len(run.reports)} reports for {periods}: {len(run.written)} new, {len(run.removed)} pruned"
     )

@@ -30,6 +30,12 @@ mismatch_types as (
 
 ),
 
+severities as (
+
+    select * from {{ ref('reconciliation_severities') }}
+
+),
+
 invoiced as (
 
     select
@@ -82,7 +88,7 @@ final as (
         cast('billing_invoice_compare' as varchar) as source_type,
         cast(t.mismatch_code as varchar) as mismatch_code,
         cast(t.severity as varchar) as severity,
-        cast(t.severity_rank as integer) as severity_rank,
+        cast(s.severity_rank as integer) as severity_rank,
         cast(null as varchar) as party_id,
         cast(c.first_invoice_id as varchar) as operation_id,
         cast(c.status as varchar) as operation_state,
@@ -99,6 +105,8 @@ final as (
     -- instead of the mismatches disappearing
     left join mismatch_types as t
         on t.mismatch_type = 'invoice_total_mismatch'
+    left join severities as s
+        on t.severity = s.severity
 
 )
 

@@ -1,11 +1,11 @@
 -- Stripe webhook health per UTC day of receipt: how many deliveries arrived, how many were accepted,
 -- repeated, ignored (event types Settld does not use) or rejected, and the rejections by reason key.
 -- Replays count on the day they ran (source = replay), beside the webhook's own deliveries.
+-- One column per reason of the seed billing_webhook_rejection_reasons (the contract lists them: a reason
+-- added to the seed without its column fails the build).
+-- depends_on: {{ ref('billing_webhook_rejection_reasons') }}
 
-{%- set reasons = [
-    'signature_verification_failed', 'timestamp_outside_tolerance', 'invalid_json', 'schema_invalid',
-    'tenant_unresolved',
-] %}
+{%- set reasons = seed_values('billing_webhook_rejection_reasons', 'reason') %}
 
 with
 

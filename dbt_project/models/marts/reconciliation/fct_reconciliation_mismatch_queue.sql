@@ -16,6 +16,18 @@ triage as (
 
 ),
 
+severities as (
+
+    select * from {{ ref('reconciliation_severities') }}
+
+),
+
+triage_statuses as (
+
+    select * from {{ ref('reconciliation_triage_statuses') }}
+
+),
+
 joined as (
 
     select
@@ -37,6 +49,23 @@ joined as (
 
 ),
 
+-- An operator's override wins; an untriaged mismatch is open. Ranks and what counts as handled come from
+-- the seeds (left joins: a word missing from its seed fails the not_null tests instead of hiding a row).
+effective as (
+
+    select
+        joined.*,
+        severities.severity_rank as effective_severity_rank,
+        triage_statuses.is_handled
+
+    from joined
+    left join severities
+        on coalesce(joined.severity_override, joined.severity) = severities.severity
+    left join triage_statuses
+        on coalesce(joined.triage_status, 'open') = triage_statuses.status
+
+),
+
 final as (
 
     select
@@ -48,16 +77,12 @@ final as (
         cast(mismatch_key as varchar) as mismatch_key,
         cast(mismatch_code as varchar) as mismatch_code,
         cast(coalesce(severity_override, severity) as varchar) as severity,
-        cast(
-            case coalesce(severity_override, severity)
-                when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4
-            end as integer
-        ) as severity_rank,
+        cast(effective_severity_rank as integer) as severity_rank,
         cast(coalesce(triage_status, 'open') as varchar) as triage_status,
         cast(owner as varchar) as owner,
         cast(coalesce(triage_revision, 0) as bigint) as triage_revision,
         cast(has_triage as boolean) as has_triage,
-        cast(coalesce(triage_status, 'open') in ('resolved', 'dismissed') as boolean) as is_handled,
+        cast(is_handled as boolean) as is_handled,
         cast(
             case when as_of > period_ends_at then {{ dbt.datediff('period_ends_at', 'as_of', 'day') }} else 0 end
             as bigint
@@ -70,7 +95,7 @@ final as (
         cast(triage_updated_at as timestamp) as triage_updated_at,
         as_of
 
-    from joined
+    from effective
 
 )
 

@@ -1,10 +1,15 @@
 -- One row per money-rail reconciliation mismatch: expected payouts (one row per rule a key breaks)
 -- and unexpected operations, with severity, code and the stable triage key.
+-- The rules are the money-rail types of the seed reconciliation_mismatch_types: the actual side is
+-- unexpected_operation (int_reconciliation__unexpected_operations), every other type is a flag
+-- is_<type> of int_reconciliation__payout_keys_matched, so a type added to the seed without its rule
+-- fails to compile.
 
-{%- set expected_rules = [
-    'duplicate_expected', 'terminal_failure', 'missing_operation', 'duplicate_operation',
-    'currency_mismatch', 'amount_mismatch', 'stale_in_flight',
-] %}
+{%- set actual_side_type = 'unexpected_operation' %}
+{%- set expected_rules = seed_values(
+    'reconciliation_mismatch_types', 'mismatch_type',
+    where="source_type = 'money_rails_reconcile' and mismatch_type <> '" ~ actual_side_type ~ "'",
+) %}
 
 with
 
@@ -23,6 +28,12 @@ unexpected_operations as (
 mismatch_types as (
 
     select * from {{ ref('reconciliation_mismatch_types') }}
+
+),
+
+severities as (
+
+    select * from {{ ref('reconciliation_severities') }}
 
 ),
 
@@ -93,7 +104,7 @@ actual_side as (
         tenant_id,
         period,
         provider_id,
-        'unexpected_operation' as mismatch_type,
+        '{{ actual_side_type }}' as mismatch_type,
         mismatch_key,
         cast(null as varchar) as party_id,
         operation_id,
@@ -129,7 +140,7 @@ final as (
         cast('money_rails_reconcile' as varchar) as source_type,
         cast(t.mismatch_code as varchar) as mismatch_code,
         cast(t.severity as varchar) as severity,
-        cast(t.severity_rank as integer) as severity_rank,
+        cast(s.severity_rank as integer) as severity_rank,
         cast(m.party_id as varchar) as party_id,
         cast(m.operation_id as varchar) as operation_id,
         cast(m.operation_state as varchar) as operation_state,
@@ -147,6 +158,9 @@ final as (
     from all_mismatches as m
     inner join mismatch_types as t
         on m.mismatch_type = t.mismatch_type
+    -- a left join: a severity missing from its seed fails the not_null test on severity_rank
+    left join severities as s
+        on t.severity = s.severity
 
 )
 

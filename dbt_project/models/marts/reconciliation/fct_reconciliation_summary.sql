@@ -1,11 +1,18 @@
 -- Per tenant, period, provider and currency: how many payouts were expected and for how much, how
 -- many the rails matched, settled or still carry, and the mismatches by type. The provider and
 -- currency of a payout are its earliest instruction's; an unexpected operation counts under its own.
+-- One count per money-rail mismatch type and per severity those types have, from the seeds (the
+-- contract lists the columns: a word added to a seed without its column fails the build).
+-- depends_on: {{ ref('reconciliation_mismatch_types') }}, {{ ref('reconciliation_severities') }}
 
-{%- set types = [
-    'missing_operation', 'terminal_failure', 'duplicate_operation', 'amount_mismatch',
-    'currency_mismatch', 'unexpected_operation', 'duplicate_expected', 'stale_in_flight',
-] %}
+{%- set types = seed_values(
+    'reconciliation_mismatch_types', 'mismatch_type', where="source_type = 'money_rails_reconcile'"
+) %}
+{%- set rule_severities = seed_values(
+    'reconciliation_mismatch_types', 'severity', where="source_type = 'money_rails_reconcile'"
+) %}
+{%- set severities = seed_values('reconciliation_severities', 'severity', order_by='severity_rank')
+    | select('in', rule_severities) | list %}
 
 with
 
@@ -48,9 +55,9 @@ mismatch_counts as (
         provider_id,
         currency,
         count(*) as mismatch_count,
-        count(case when severity = 'critical' then 1 end) as critical_mismatch_count,
-        count(case when severity = 'high' then 1 end) as high_mismatch_count,
-        count(case when severity = 'medium' then 1 end) as medium_mismatch_count,
+        {%- for severity in severities %}
+        count(case when severity = '{{ severity }}' then 1 end) as {{ severity }}_mismatch_count,
+        {%- endfor %}
         {%- for type in types %}
         count(case when mismatch_type = '{{ type }}' then 1 end) as {{ type }}_count{{ "," if not loop.last }}
         {%- endfor %}
@@ -80,9 +87,9 @@ final as (
         cast(coalesce(e.in_flight_count, 0) as bigint) as in_flight_count,
         cast(coalesce(e.cancelled_operation_count, 0) as bigint) as cancelled_operation_count,
         cast(coalesce(m.mismatch_count, 0) as bigint) as mismatch_count,
-        cast(coalesce(m.critical_mismatch_count, 0) as bigint) as critical_mismatch_count,
-        cast(coalesce(m.high_mismatch_count, 0) as bigint) as high_mismatch_count,
-        cast(coalesce(m.medium_mismatch_count, 0) as bigint) as medium_mismatch_count,
+        {%- for severity in severities %}
+        cast(coalesce(m.{{ severity }}_mismatch_count, 0) as bigint) as {{ severity }}_mismatch_count,
+        {%- endfor %}
         {%- for type in types %}
         cast(coalesce(m.{{ type }}_count, 0) as bigint) as {{ type }}_count,
         {%- endfor %}
