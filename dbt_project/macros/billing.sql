@@ -11,6 +11,10 @@
 {%- endmacro %}
 
 {% macro default__floor_divide(numerator, denominator) -%}
+    {{ adapter_not_supported('floor_divide') }}
+{%- endmacro %}
+
+{% macro duckdb__floor_divide(numerator, denominator) -%}
     (cast({{ numerator }} as bigint) // cast({{ denominator }} as bigint))
 {%- endmacro %}
 

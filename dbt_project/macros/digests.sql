@@ -37,6 +37,10 @@
 {%- endmacro %}
 
 {% macro default__hex32_to_bigint(hex8) -%}
+    {{ adapter_not_supported('hex32_to_bigint') }}
+{%- endmacro %}
+
+{% macro duckdb__hex32_to_bigint(hex8) -%}
     cast('0x' || {{ hex8 }} as bigint)
 {%- endmacro %}
 
@@ -50,6 +54,10 @@
 {%- endmacro %}
 
 {% macro default__epoch_microseconds(ts) -%}
+    {{ adapter_not_supported('epoch_microseconds') }}
+{%- endmacro %}
+
+{% macro duckdb__epoch_microseconds(ts) -%}
     epoch_us({{ ts }})
 {%- endmacro %}
 
@@ -64,6 +72,10 @@
 {%- endmacro %}
 
 {% macro default__epoch_seconds_to_timestamp(seconds) -%}
+    {{ adapter_not_supported('epoch_seconds_to_timestamp') }}
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds_to_timestamp(seconds) -%}
     make_timestamp({{ seconds }} * 1000000)
 {%- endmacro %}
 

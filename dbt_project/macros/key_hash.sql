@@ -11,7 +11,7 @@
 {%- endmacro %}
 
 {% macro default__key_hash(columns) -%}
-    {{ exceptions.raise_compiler_error("key_hash has no form for adapter '" ~ target.type ~ "': add one in macros/key_hash.sql") }}
+    {{ adapter_not_supported('key_hash') }}
 {%- endmacro %}
 
 {% macro duckdb__key_hash(columns) -%}

@@ -18,6 +18,10 @@
 {%- endmacro %}
 
 {% macro default__sha256_hex(expression) -%}
+    {{ adapter_not_supported('sha256_hex') }}
+{%- endmacro %}
+
+{% macro duckdb__sha256_hex(expression) -%}
     sha256({{ expression }})
 {%- endmacro %}
 
