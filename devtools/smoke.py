@@ -121,6 +121,7 @@ def _warehouse_plan(workdir: Path, database_url: str) -> str | None:
     import duckdb
 
     from orchestration.definitions import ASSETS, build_resources
+    from orchestration.stages import transform_upstream
     from settld.cli.pipeline import QUIET_RUN_CONFIG
     from settld.settings import Settings
 
@@ -132,7 +133,7 @@ def _warehouse_plan(workdir: Path, database_url: str) -> str | None:
     # dbt's own output goes to a log in the scratch directory; the smoke prints its steps.
     with (workdir / "dbt.log").open("w") as log, contextlib.redirect_stdout(log):
         result = dg.materialize(ASSETS, resources=build_resources(settings), raise_on_error=False,
-                                selection=dg.AssetSelection.assets(*keys), run_config=QUIET_RUN_CONFIG)  # fmt: skip
+                                selection=transform_upstream(*keys), run_config=QUIET_RUN_CONFIG)  # fmt: skip
     if not result.success:
         raise RuntimeError("dbt could not build dim_tenant_billing_plan")
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -10,6 +10,7 @@ here: a new domain tags its assets and `settld run`, the UI's jobs and the daily
     transform       dbt build: staging, intermediate, marts, seeds, tests as checks
     report          artifacts for people, over the range of periods in the data
     publish         what the operator API needs, into its database
+    gate            the period gate's verdict per tenant and period (recorded in the operator API)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Stage(StrEnum):
     transform = "transform"
     report = "report"
     publish = "publish"
+    gate = "gate"
 
 
 @dataclass(frozen=True)
@@ -48,21 +50,12 @@ class StageJob:
 DAILY_RUN: tuple[StageJob, ...] = (
     StageJob(Stage.load, "load_landing", "Load landing files into raw"),
     StageJob(Stage.raw_quality, "check_raw_quality", "Great-expectations suites on the raw layer"),
-    StageJob(
-        Stage.billing,
-        "ingest_billing",
-        "Stripe events and objects into the operator API",
-        needs_operator_api=True,
-    ),  # fmt: skip
+    StageJob(Stage.billing, "ingest_billing", "Stripe events and objects into the operator API", needs_operator_api=True),
     StageJob(Stage.transform, "build_warehouse", "dbt build: staging, marts and tests"),
     StageJob(Stage.report, "write_reports", "Reconciliation reports and invoice drafts", over_periods=True),
-    StageJob(
-        Stage.publish,
-        "publish_to_operator_api",
-        "Publish mismatches to the operator API",
-        needs_operator_api=True,
-    ),  # fmt: skip
-)
+    StageJob(Stage.publish, "publish_to_operator_api", "Publish mismatches to the operator API", needs_operator_api=True),
+    StageJob(Stage.gate, "evaluate_period_gate", "Period gate verdicts", over_periods=True),
+)  # fmt: skip
 
 
 def stage_tags(stage: Stage) -> dict[str, str]:
@@ -94,3 +87,12 @@ def stage_jobs(raw_quality_checks: Sequence[dg.AssetCheckKey]) -> list[dg.Unreso
 
 def job_of(stage: Stage) -> str:
     return next(step.job_name for step in DAILY_RUN if step.stage is stage)
+
+
+def transform_upstream(*keys: dg.AssetKey) -> dg.AssetSelection:
+    """dbt models `keys` with every model and seed they read: what building just these models on a fresh
+    warehouse needs (tests that also read other models are left out: dbt_project.yml selects tests
+    cautiously)."""
+    return dg.AssetSelection.assets(*keys).upstream() & dg.AssetSelection.tag(
+        STAGE_TAG, Stage.transform.value
+    )

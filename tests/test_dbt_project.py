@@ -194,7 +194,15 @@ def test_unique_combination_finds_every_repeated_combination(monkeypatch, dbt_ta
     finally:
         con.close()
 
-    result = _dbt("test", dbt_target_dir, "--select", "stg_money_rails__operations,test_type:data")
+    # Eager: every test on the model, also those that read other tables too (the project default is cautious).
+    result = _dbt(
+        "test",
+        dbt_target_dir,
+        "--indirect-selection",
+        "eager",
+        "--select",
+        "stg_money_rails__operations,test_type:data",
+    )
 
     assert result.exception is None, result.exception
     failures = {r.node.name: r.failures for r in result.result.results if str(r.status) == "fail"}
@@ -231,6 +239,8 @@ def test_composite_relationships_and_layer_integrity_tests_fail_on_broken_marts(
     result = _dbt(
         "test",
         dbt_target_dir,
+        "--indirect-selection",
+        "eager",
         "--select",
         "fct_reconciliation_mismatches fct_reconciliation_tieout,test_type:data",
     )

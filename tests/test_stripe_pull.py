@@ -66,6 +66,7 @@ def test_a_dropped_window_is_pulled_back_reported_as_a_gap_and_plans_follow_the_
     tmp_path: Path,
 ) -> None:
     from orchestration.definitions import ASSETS, build_resources
+    from orchestration.stages import transform_upstream
 
     api_url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
     migrate_database(api_url)
@@ -148,9 +149,7 @@ def test_a_dropped_window_is_pulled_back_reported_as_a_gap_and_plans_follow_the_
     warehouse = tmp_path / "warehouse.duckdb"
     settings = Settings(warehouse_url=str(warehouse), landing_dir=tmp_path, artifacts_dir=tmp_path / "artifacts",
                         api_database_url=api_url)  # fmt: skip
-    built = dg.materialize(
-        ASSETS, resources=build_resources(settings), selection=dg.AssetSelection.assets(*MODELS)
-    )
+    built = dg.materialize(ASSETS, resources=build_resources(settings), selection=transform_upstream(*MODELS))
     assert built.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         gaps = con.execute("select missed_events, first_event_id from marts.fct_stripe_event_gaps").fetchall()

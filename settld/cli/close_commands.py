@@ -28,40 +28,6 @@ evidence_app = typer.Typer(help="Period-close evidence bundles.", no_args_is_hel
 PeriodArgument = Annotated[str, typer.Argument(help="A UTC month, YYYY-MM.")]
 
 
-def _api_triage_reader(database_url: str):
-    """triage_key -> {status, severity} of a tenant's period, read live from the API database."""
-    from sqlalchemy import select
-
-    from api.core.database import Database
-    from api.reconciliation.models import ReconciliationTriage
-
-    def read(tenant_id: str, period: str) -> dict[str, dict[str, Any]]:
-        database = Database(database_url)
-        try:
-            with database.session() as session:
-                rows = session.scalars(
-                    select(ReconciliationTriage).where(
-                        ReconciliationTriage.tenant_id == tenant_id, ReconciliationTriage.period == period
-                    )
-                )
-                return {row.triage_key: {"status": row.status, "severity": row.severity} for row in rows}
-        finally:
-            database.dispose()
-
-    return read
-
-
-def _record_verdicts(database_url: str, verdicts: list[dict[str, Any]]) -> None:
-    from api.core.database import utc_now
-    from api.core.migrate import database_at_head
-    from api.periods.service import record_verdict
-
-    with database_at_head(database_url) as database, database.transaction() as session:
-        now = utc_now()
-        for verdict in verdicts:
-            record_verdict(session, verdict, now=now)
-
-
 def gate(
     period: Annotated[str, typer.Option("--period", help="A UTC month, YYYY-MM.")],
     tenant: Annotated[
@@ -76,6 +42,7 @@ def gate(
 ) -> None:
     """Evaluate the period gate for each tenant (warehouse from SETTLD_WAREHOUSE_URL); exit 1 when any is red."""
     from api.core.settings import normalise_database_url
+    from api.periods.verdicts import record_verdicts, triage_reader
     from quality.gate import evaluate, gate_tenants, write_verdict
     from settld.core import parse_period
     from settld.warehouse import WarehouseError, connect
@@ -86,7 +53,7 @@ def gate(
         raise typer.BadParameter(str(error), param_hint="--period") from error
     settings = Settings()
     api_url = normalise_database_url(settings.api_database_url) if settings.api_database_url else None
-    triage = _api_triage_reader(api_url) if api_url else None
+    triage = triage_reader(api_url) if api_url else None
     try:
         with connect(warehouse_target(settings.warehouse_url), read_only=True) as db:
             tenants = sorted(set(tenant)) if tenant else gate_tenants(db)
@@ -104,7 +71,7 @@ def gate(
     for verdict in verdicts:
         write_verdict(settings.artifacts_dir, verdict)
     if api_url:
-        _record_verdicts(api_url, verdicts)
+        record_verdicts(api_url, verdicts)
 
     table = Table(title=f"Period gate {period}")
     for column in ("tenant", "verdict", "checks", "failing (blocking)", "warnings"):
