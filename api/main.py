@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api.audit.router import router as audit_router
-from api.billing.router import router as billing_router
 from api.core.database import Database
 from api.core.errors import install_error_handlers
 from api.core.middleware import RequestIdMiddleware
 from api.core.migrate import assert_schema_at_head
 from api.core.settings import ApiSettings
-from api.health.router import router as health_router
-from api.periods.router import router as periods_router
-from api.reconciliation.router import router as reconciliation_router
 
 DESCRIPTION = """Operator API of the Settld finance data platform: triage of reconciliation mismatches and
 the audit log, period gate verdicts and period closes. Authenticate with `Authorization: Bearer sk_<keyId>.<secret>`; every write honours
@@ -41,12 +38,29 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.database = database
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(health_router)
-    app.include_router(reconciliation_router)
-    app.include_router(audit_router)
-    app.include_router(periods_router)
-    app.include_router(billing_router)
+    for router in domain_routers():
+        app.include_router(router)
     return app
+
+
+def domain_routers() -> list[APIRouter]:
+    """`router` of every domain package's `router.py` (`api/<domain>/router.py`, and any folder appended to
+    `api.__path__`), in name order: a new domain needs no edit here."""
+    import api
+
+    routers = []
+    for module in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
+        if not module.ispkg:
+            continue
+        name = f"{api.__name__}.{module.name}.router"
+        try:
+            routes = importlib.import_module(name)
+        except ModuleNotFoundError as missing:
+            if missing.name != name:
+                raise
+            continue  # a package without routes (core, idempotency, migrations, ...)
+        routers.append(routes.router)
+    return routers
 
 
 _default_app: FastAPI | None = None

@@ -10,7 +10,7 @@ from devtools.postgres_server import PostgresNotInstalled, find_bindir, running_
 from tests.warehouse_snapshots import snapshot_files, snapshot_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-THROWAWAY_DOMAINS = REPO_ROOT / "tests" / "throwaway_domain"
+THROWAWAY_DOMAINS = REPO_ROOT / "tests" / "throwaway_domains" / "orchestration"
 
 
 def pytest_configure(config: pytest.Config) -> None:

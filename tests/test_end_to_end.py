@@ -40,5 +40,5 @@ def test_rerunning_on_the_same_files_leaves_every_table_identical(pipeline_run: 
 
 
 def test_a_new_domain_joins_the_daily_run_without_any_central_edit(pipeline_run: dict) -> None:
-    """tests/throwaway_domain/probe was only put on `orchestration.defs.__path__`: both runs materialised it."""
+    """tests/throwaway_domains/orchestration/probe was only put on `orchestration.defs.__path__`: both runs materialised it."""
     assert (pipeline_run["root"] / "probe-marker.txt").read_text() == "2"

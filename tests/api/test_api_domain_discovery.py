@@ -1,0 +1,36 @@
+"""A new API domain needs no edit to a central list: a folder with a `router.py` beside the others is
+served, and its write commits through the one commit point (tests/throwaway_domains/api/probe)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import api
+from api.audit.models import AuditLogEntry
+from api.core.settings import ApiSettings
+from api.main import create_app, domain_routers
+from tests.api.factories import auth
+from tests.api.test_api_patterns import count
+
+THROWAWAY = Path(__file__).resolve().parents[1] / "throwaway_domains" / "api"
+
+
+def test_every_domain_router_is_served_without_a_list() -> None:
+    prefixes = {route.path.split("/")[1] for router in domain_routers() for route in router.routes}
+    assert {"ops", "v1", "healthz"} <= prefixes
+
+
+def test_a_throwaway_domain_is_served_and_its_write_commits(
+    database_url: str, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api, "__path__", [*api.__path__, str(THROWAWAY)])
+    app = create_app(ApiSettings(database_url=database_url))
+    with TestClient(app) as client:
+        first = client.post("/ops/probe/records", headers=auth(token, **{"Idempotency-Key": "probe-1"}))
+        again = client.post("/ops/probe/records", headers=auth(token, **{"Idempotency-Key": "probe-1"}))
+    assert first.status_code == 201, first.text
+    assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    assert count(database_url, AuditLogEntry, action="PROBE_RECORD") == 1
