@@ -109,3 +109,21 @@ def test_no_secret_reaches_what_the_ui_shows(monkeypatch: pytest.MonkeyPatch) ->
         assert "S3cret" not in shown.replace(value, ""), "a secret fragment leaked"
         assert value not in shown, f"{name}'s value is visible in the UI"
         assert name in shown, f"{name} should be shown as an environment variable"
+
+
+def test_only_the_newest_dbt_invocation_folders_are_kept(tmp_path: Path) -> None:
+    import time
+
+    from orchestration.defs.transform.assets import prune_invocation_folders
+
+    folders = [tmp_path / f"settld_dbt_models-run{n:04d}-abcdef{n}" for n in range(5)]
+    for n, folder in enumerate(folders):
+        folder.mkdir()
+        (folder / "run_results.json").write_text("{}")
+        os.utime(folder, (time.time() + n, time.time() + n))
+    (tmp_path / "manifest.json").write_text("{}")  # dbt's own files beside them stay
+    removed = prune_invocation_folders(folders[-1], keep=3)
+    assert removed == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["manifest.json", *(f.name for f in folders[2:])]
+    )
