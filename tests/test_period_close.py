@@ -93,7 +93,9 @@ def _verdict(run: dict) -> dict:
 @pytest.fixture(scope="module")
 def published(pipeline_run: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     run = _copy_run(pipeline_run, tmp_path_factory.mktemp("close") / "run")
-    assert _materialize(run, pipeline_run, dg.AssetSelection.groups("operator_api")).success
+    assert _materialize(
+        run, pipeline_run, dg.AssetSelection.assets(["operator_api", "reconciliation_mismatches"])
+    ).success
     run["token"] = Factory(run["api_url"]).key(TENANT, "finance_read", "finance_write")
     return run
 

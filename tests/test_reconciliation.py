@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,18 +91,25 @@ def test_reports_asset_publishes_counts_and_largest_mismatches(pipeline_run: dic
     result = dg.materialize(
         ASSETS,
         resources=build_resources(settings),
-        selection=dg.AssetSelection.groups("reconciliation"),
+        selection=dg.AssetSelection.assets(["reports", "reconciliation_reports"]),
         tags={
             "dagster/asset_partition_range_start": "2026-09",
-            "dagster/asset_partition_range_end": "2026-09",
+            "dagster/asset_partition_range_end": "2026-10",
             AS_OF_TAG: pipeline_run["manifest"]["as_of"],
         },
     )
-    metadata = result.asset_materializations_for_node("reports__reconciliation_reports")[0].metadata
-    in_period = [r for r in mismatch_rows(pipeline_run["warehouse"]) if r["period"] == "2026-09"]
-    assert metadata["mismatches_total"].value == len(in_period) > 0
-    assert sum(metadata["mismatches_by_type"].value.values()) == len(in_period)
-    assert "| severity | type |" in metadata["largest_mismatches"].value
+    # Each period's partition shows that period only, with the triage keys the API takes.
+    materialized = result.asset_materializations_for_node("reports__reconciliation_reports")
+    assert sorted(m.partition for m in materialized) == ["2026-09", "2026-10"]
+    for materialization in materialized:
+        metadata, period = materialization.metadata, materialization.partition
+        in_period = [r for r in mismatch_rows(pipeline_run["warehouse"]) if r["period"] == period]
+        assert metadata["mismatches_total"].value == len(in_period) > 0
+        assert sum(metadata["mismatches_by_type"].value.values()) == len(in_period)
+        table = metadata["largest_mismatches"].value
+        assert "| severity | type | meaning |" in table
+        keys = re.findall(r"`(frt_\w+)`", table)
+        assert keys and all(key.startswith(f"frt_{period.replace('-', '')}_") for key in keys)
     # Same inputs, same as-of: the reports written here are byte-identical to the pipeline's.
     ours = {
         p.relative_to(tmp_path).as_posix(): p.read_bytes()

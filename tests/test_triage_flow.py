@@ -50,7 +50,7 @@ def test_published_mismatches_are_triaged_and_the_queue_mart_sees_it(
     published = dg.materialize(
         ASSETS,
         resources=build_resources(settings),
-        selection=dg.AssetSelection.groups("operator_api"),
+        selection=dg.AssetSelection.assets(["operator_api", "reconciliation_mismatches"]),
         tags=tags,
     )
     metadata = published.asset_materializations_for_node("operator_api__reconciliation_mismatches")[

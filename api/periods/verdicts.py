@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from api.core.database import Database, utc_now
 from api.core.migrate import database_at_head
+from api.periods.models import PeriodClose
 from api.periods.service import record_verdict
 from api.reconciliation.models import ReconciliationTriage
 
@@ -42,3 +43,23 @@ def record_verdicts(database_url: str, verdicts: list[dict[str, Any]]) -> None:
         now = utc_now()
         for verdict in verdicts:
             record_verdict(session, verdict, now=now)
+
+
+def period_closes(database_url: str, *, periods: list[str]) -> list[dict[str, Any]]:
+    """The close record of every tenant period among `periods` that was ever closed."""
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            rows = session.scalars(
+                select(PeriodClose)
+                .where(PeriodClose.period.in_(periods))
+                .order_by(PeriodClose.period, PeriodClose.tenant_id)
+            )
+            return [
+                {"tenant_id": row.tenant_id, "period": row.period, "status": row.status,
+                 "revision": row.revision, "bundle_file": row.bundle_file, "bundle_sha256": row.bundle_sha256,
+                 "closed_at": row.closed_at}
+                for row in rows
+            ]  # fmt: skip
+    finally:
+        database.dispose()

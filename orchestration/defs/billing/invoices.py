@@ -6,6 +6,7 @@ from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
 from reports.invoices import write_drafts
+from settld.money import major_units
 
 MARTS = [
     dg.AssetKey(["marts", "fct_invoice_drafts"]),
@@ -13,17 +14,16 @@ MARTS = [
 ]
 
 
-def _totals_markdown(drafts: list[dict]) -> str:
+def invoices_markdown(drafts: list[dict]) -> str:
+    """What each tenant is invoiced for the period: one row per tenant and currency (never summed across
+    currencies), in major units."""
     if not drafts:
         return "No invoice drafts."
-    lines = [
-        "| tenant | period | currency | plan | lines | subtotal (minor units) |",
-        "|---|---|---|---|---:|---:|",
-    ]
-    for d in sorted(drafts, key=lambda d: (d["tenantId"], d["period"], d["currency"])):
+    lines = ["| tenant | currency | plan | lines | subtotal | draft hash |", "|---|---|---|---:|---:|---|"]
+    for d in sorted(drafts, key=lambda d: (d["tenantId"], d["currency"])):
         lines.append(
-            f"| {d['tenantId']} | {d['period']} | {d['currency']} | {d['plan']} | {len(d['lineItems'])} | "
-            f"{d['subtotalCents']} |"
+            f"| {d['tenantId']} | {d['currency']} | {d['plan']} | {len(d['lineItems'])} | "
+            f"{major_units(d['subtotalCents'], d['currency'])} | `{d['draftHash'][:16]}` |"
         )
     return "\n".join(lines)
 
@@ -48,21 +48,24 @@ def invoice_drafts(
     periods = context.partition_keys
     with warehouse.connect(read_only=True) as db:
         run = write_drafts(db.query, artifacts_dir=artifacts.directory, periods=periods)
-    totals: dict[str, dict[str, int]] = {}
-    for draft in run.drafts:  # never summed across currencies
-        per_currency = totals.setdefault(f"{draft['tenantId']} {draft['period']}", {})
-        per_currency[draft["currency"]] = per_currency.get(draft["currency"], 0) + draft["subtotalCents"]
+    for period in periods:
+        drafts = [d for d in run.drafts if d["period"] == period]
+        subtotals: dict[str, dict[str, int]] = {}
+        for draft in drafts:
+            subtotals.setdefault(draft["tenantId"], {})[draft["currency"]] = draft["subtotalCents"]
+        context.add_asset_metadata(
+            {"drafts": len(drafts), "subtotal_cents_by_tenant_and_currency": subtotals,
+             "invoices": dg.MetadataValue.md(invoices_markdown(drafts))},
+            partition_key=period,
+        )  # fmt: skip
     context.log.info(
         f"{len(run.drafts)} drafts for {periods}: {len(run.written)} new, {len(run.adjustments)} adjustments"
     )
     return dg.MaterializeResult(
         metadata={
-            "periods": ", ".join(periods),
-            "drafts": len(run.drafts),
-            "artifacts_written": len(run.written),
-            "artifacts_unchanged": len(run.unchanged),
-            "adjustments_written": len(run.adjustments),
-            "subtotal_cents_by_tenant_period_and_currency": totals,
-            "invoice_totals": dg.MetadataValue.md(_totals_markdown(run.drafts)),
+            "run_periods": ", ".join(periods),
+            "run_artifacts_written": len(run.written),
+            "run_artifacts_unchanged": len(run.unchanged),
+            "run_adjustments_written": len(run.adjustments),
         }
     )

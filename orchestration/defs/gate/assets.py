@@ -1,7 +1,14 @@
-"""The period gate as a period-partitioned asset: the daily run evaluates each tenant's gate for the
-periods it reconciles (quality/gate.py), writes `PeriodGateVerdict.v1` under artifacts/gates/, and records
-the verdicts in the operator API's database, where the close reads them. `settld gate` does the same for
-one period on demand (with Data Docs)."""
+"""The period gate and the close, as period-partitioned assets.
+
+`gates/period_verdicts`: the daily run evaluates each tenant's gate for the periods it reconciles
+(quality/gate.py), writes `PeriodGateVerdict.v1` under artifacts/gates/, and records the verdicts in the
+operator API's database, where the close reads them (`settld gate` does the same for one period on demand,
+with Data Docs). Each period's partition shows that period's verdicts only.
+
+`gates/period_closes`: which tenant periods are closed (the close itself is an operator's act, through
+the API or `settld period close`), with a check that every closed period's evidence bundle is there and
+verifies.
+"""
 
 import dagster as dg
 
@@ -9,19 +16,26 @@ from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, OperatorApiResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
 from quality.gate import evaluate, gate_tenants, write_verdict
+from reports.evidence import verify_bundle
+
+VERDICTS_KEY = dg.AssetKey(["gates", "period_verdicts"])
+CLOSES_KEY = dg.AssetKey(["gates", "period_closes"])
+READY_CHECK = "every_tenant_ready_to_close"
+EVIDENCE_CHECK = "closed_periods_have_verified_evidence"
 
 
-def _verdicts_markdown(verdicts: list[dict]) -> str:
-    lines = ["| period | tenant | verdict | failing (blocking) |", "|---|---|---|---|"]
+def verdicts_markdown(verdicts: list[dict]) -> str:
+    lines = ["| tenant | verdict | failing (blocking) | warnings |", "|---|---|---|---|"]
     for verdict in verdicts:
-        failing = ", ".join(verdict["verdict"]["failingCheckIds"]) or "-"
-        state = "ready to close" if verdict["verdict"]["ok"] else "RED"
-        lines.append(f"| {verdict['period']} | {verdict['tenantId']} | {state} | {failing} |")
-    return "\n".join(lines)
+        state = "ready to close" if verdict["verdict"]["ok"] else "**RED**"
+        failing = "<br>".join(verdict["verdict"]["failingCheckIds"]) or "-"
+        warnings = "<br>".join(verdict["verdict"]["warningCheckIds"]) or "-"
+        lines.append(f"| {verdict['tenantId']} | {state} | {failing} | {warnings} |")
+    return "\n".join(lines) if verdicts else "No tenants."
 
 
 @dg.asset(
-    key=["gates", "period_verdicts"],
+    key=VERDICTS_KEY,
     group_name="gate",
     deps=[
         dg.AssetKey(["reports", "reconciliation_reports"]),
@@ -32,6 +46,13 @@ def _verdicts_markdown(verdicts: list[dict]) -> str:
     backfill_policy=dg.BackfillPolicy.single_run(),
     tags=stage_tags(Stage.gate),
     kinds={"json"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            READY_CHECK,
+            asset=VERDICTS_KEY,
+            description="Every tenant's gate is green for the periods of the run (warns: not an error).",
+        )
+    ],
     description=(
         "PeriodGateVerdict.v1 per tenant and period under artifacts/gates/: great-expectations suites, dbt "
         "tests, landing deliveries, tie-out, serious mismatches handled, reports and invoice drafts present. "
@@ -43,7 +64,7 @@ def period_gate_verdicts(
     warehouse: WarehouseResource,
     artifacts: ArtifactsResource,
     operator_api: OperatorApiResource,
-) -> dg.MaterializeResult:
+):
     from api.periods.verdicts import record_verdicts, triage_reader
 
     triage = triage_reader(operator_api.database_url) if operator_api.enabled else None
@@ -58,13 +79,85 @@ def period_gate_verdicts(
         write_verdict(artifacts.directory, verdict)
     if operator_api.enabled:
         record_verdicts(operator_api.database_url, verdicts)
-    ready = sum(verdict["verdict"]["ok"] for verdict in verdicts)
-    context.log.info(f"{ready} of {len(verdicts)} tenant periods are ready to close")
-    return dg.MaterializeResult(
-        metadata={
-            "verdicts": len(verdicts),
-            "ready_to_close": ready,
-            "recorded_in_operator_api": operator_api.enabled,
-            "verdicts_by_tenant": dg.MetadataValue.md(_verdicts_markdown(verdicts)),
-        }
+    for period in context.partition_keys:
+        own = [verdict for verdict in verdicts if verdict["period"] == period]
+        context.add_asset_metadata(
+            {"tenants": len(own), "ready_to_close": sum(v["verdict"]["ok"] for v in own),
+             "verdicts": dg.MetadataValue.md(verdicts_markdown(own))},
+            partition_key=period,
+        )  # fmt: skip
+    red = sorted(f"{v['tenantId']} {v['period']}" for v in verdicts if not v["verdict"]["ok"])
+    context.log.info(f"{len(verdicts) - len(red)} of {len(verdicts)} tenant periods are ready to close")
+    yield dg.MaterializeResult(metadata={"recorded_in_operator_api": operator_api.enabled})
+    yield dg.AssetCheckResult(
+        check_name=READY_CHECK,
+        passed=not red,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"not_ready": ", ".join(red) or "-", "tenant_periods": len(verdicts)},
+    )
+
+
+def closes_markdown(closes: list[dict], problems: dict[tuple[str, str], str]) -> str:
+    lines = ["| tenant | status | revision | closed at | evidence bundle |", "|---|---|---|---|---|"]
+    for close in closes:
+        evidence = problems.get((close["tenant_id"], close["period"]), "verified")
+        lines.append(
+            f"| {close['tenant_id']} | {close['status']} | {close['revision']} | "
+            f"{close['closed_at'].strftime('%Y-%m-%dT%H:%M:%SZ')} | `{close['bundle_file']}`: {evidence} |"
+        )
+    return "\n".join(lines) if closes else "No tenant has closed this period."
+
+
+@dg.asset(
+    key=CLOSES_KEY,
+    group_name="gate",
+    deps=[VERDICTS_KEY],
+    partitions_def=period_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    tags=stage_tags(Stage.gate),
+    kinds={"sqlalchemy"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            EVIDENCE_CHECK,
+            asset=CLOSES_KEY,
+            description="Every closed tenant period's evidence bundle exists and verifies byte for byte.",
+        )
+    ],
+    description=(
+        "Which tenant periods are closed (or reopened) in the operator API, with their evidence bundles. "
+        "Closing is an operator's act: `settld period close` or POST /ops/finance/periods/{period}/close."
+    ),
+)
+def period_closes(
+    context: dg.AssetExecutionContext, artifacts: ArtifactsResource, operator_api: OperatorApiResource
+):
+    from api.periods.verdicts import period_closes as read_closes
+
+    if not operator_api.enabled:
+        raise dg.Failure(
+            description="SETTLD_API_DATABASE_URL is not set: the closes live in the operator API"
+        )
+    closes = read_closes(operator_api.database_url, periods=list(context.partition_keys))
+    problems: dict[tuple[str, str], str] = {}
+    for close in closes:
+        if close["status"] != "closed":
+            continue
+        verification = verify_bundle(artifacts.directory / close["bundle_file"])
+        if not verification.ok:
+            problems[(close["tenant_id"], close["period"])] = "; ".join(verification.problems)[:300]
+    for period in context.partition_keys:
+        own = [close for close in closes if close["period"] == period]
+        context.add_asset_metadata(
+            {"closed": sum(c["status"] == "closed" for c in own),
+             "closes": dg.MetadataValue.md(closes_markdown(own, problems))},
+            partition_key=period,
+        )  # fmt: skip
+    yield dg.MaterializeResult(
+        metadata={"closed_tenant_periods": sum(c["status"] == "closed" for c in closes)}
+    )
+    yield dg.AssetCheckResult(
+        check_name=EVIDENCE_CHECK,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failing": ", ".join(f"{t} {p}: {why}" for (t, p), why in sorted(problems.items())) or "-"},
     )

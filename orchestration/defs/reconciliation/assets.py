@@ -6,8 +6,9 @@ from orchestration.as_of import run_as_of
 from orchestration.partitions import period_partitions
 from orchestration.resources import ArtifactsResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
-from reports.reconciliation import MISMATCH_TYPES, write_reports
-from settld.vocabulary import MONEY_RAIL_SEVERITIES
+from reports.reconciliation import write_reports
+from settld.money import major_units
+from settld.vocabulary import MISMATCH_TYPES, MONEY_RAIL_MISMATCH_TYPES, MONEY_RAIL_SEVERITIES
 
 MARTS = [
     dg.AssetKey(["marts", "fct_reconciliation_mismatches"]),
@@ -17,26 +18,41 @@ MARTS = [
 LARGEST_MISMATCHES = 10
 
 
-def _largest_mismatches_markdown(reports: list[dict]) -> str:
-    rows = [
-        {**m, "tenantId": report["tenantId"], "period": report["period"], "providerId": report["providerId"]}
-        for report in reports
-        for m in report["mismatches"]
-    ]
-    rows.sort(key=lambda m: (-abs(m["amountDeltaCents"] or m["expectedAmountCents"] or m["actualAmountCents"] or 0),
-                             m["triageKey"]))  # fmt: skip
+def _amount(cents: int | None, currency: str | None) -> str:
+    return major_units(cents, currency) if cents is not None and currency else ""
+
+
+def largest_mismatches_markdown(mismatches: list[dict]) -> str:
+    """The period's largest mismatches, as a person reads them: the triage key the API takes, what the
+    type means, and amounts in major units with their currency."""
+    rows = sorted(mismatches, key=lambda m: (-abs(m["amountDeltaCents"] or m["expectedAmountCents"]
+                                                  or m["actualAmountCents"] or 0), m["triageKey"]))  # fmt: skip
     lines = [
-        "| severity | type | tenant | period | provider | expected | actual | currency | key |",
-        "|---|---|---|---|---|---:|---:|---|---|",
+        "| severity | type | meaning | tenant | provider | expected | actual | triage key |",
+        "|---|---|---|---|---|---:|---:|---|",
     ]
     for m in rows[:LARGEST_MISMATCHES]:
+        actual_currency = m.get("actualCurrency") or m["currency"]
         lines.append(
-            f"| {m['severity']} | {m['mismatchType']} | {m['tenantId']} | {m['period']} | {m['providerId']} | "
-            f"{m['expectedAmountCents'] if m['expectedAmountCents'] is not None else ''} | "
-            f"{m['actualAmountCents'] if m['actualAmountCents'] is not None else ''} | {m['currency']} | "
-            f"`{m['mismatchKey'][-40:]}` |"
+            f"| {m['severity']} | {m['mismatchType']} | {MISMATCH_TYPES[m['mismatchType']].title} | "
+            f"{m['tenantId']} | {m['providerId']} | {_amount(m['expectedAmountCents'], m['currency'])} | "
+            f"{_amount(m['actualAmountCents'], actual_currency)} | `{m['triageKey']}` |"
         )
     return "\n".join(lines) if rows else "No mismatches."
+
+
+def period_metadata(reports: list[dict]) -> dict:
+    """What one period's partition shows: its own reports and mismatches, never another period's."""
+    mismatches = [{**m, "tenantId": r["tenantId"], "providerId": r["providerId"]}
+                  for r in reports for m in r["mismatches"]]  # fmt: skip
+    return {
+        "reports": len(reports),
+        "reports_failing": sum(report["status"] == "fail" for report in reports),
+        "mismatches_total": len(mismatches),
+        "mismatches_by_type": {t: sum(m["mismatchType"] == t for m in mismatches) for t in MONEY_RAIL_MISMATCH_TYPES},
+        "mismatches_by_severity": {s: sum(m["severity"] == s for m in mismatches) for s in MONEY_RAIL_SEVERITIES},
+        "largest_mismatches": dg.MetadataValue.md(largest_mismatches_markdown(mismatches)),
+    }  # fmt: skip
 
 
 @dg.asset(
@@ -60,24 +76,19 @@ def reconciliation_reports(
     with warehouse.connect(read_only=True) as db:
         run = write_reports(db.query, artifacts_dir=artifacts.directory, periods=periods, as_of=as_of,
                             grace_days=warehouse.grace_days, retention=artifacts.reconciliation_retention)  # fmt: skip
-    mismatches = [m for report in run.reports for m in report["mismatches"]]
-    by_type = {t: sum(m["mismatchType"] == t for m in mismatches) for t in MISMATCH_TYPES}
-    by_severity = {s: sum(m["severity"] == s for m in mismatches) for s in MONEY_RAIL_SEVERITIES}
+    for period in periods:
+        context.add_asset_metadata(
+            period_metadata([r for r in run.reports if r["period"] == period]), partition_key=period
+        )
     context.log.info(
         f"{len(run.reports)} reports for {periods}: {len(run.written)} new, {len(run.removed)} pruned"
     )
     return dg.MaterializeResult(
         metadata={
-            "periods": ", ".join(periods),
             "as_of": as_of.isoformat() + "Z",
-            "reports": len(run.reports),
-            "reports_failing": sum(report["status"] == "fail" for report in run.reports),
-            "artifacts_written": len(run.written),
-            "artifacts_unchanged": len(run.unchanged),
-            "artifacts_pruned": len(run.removed),
-            "mismatches_total": len(mismatches),
-            "mismatches_by_type": by_type,
-            "mismatches_by_severity": by_severity,
-            "largest_mismatches": dg.MetadataValue.md(_largest_mismatches_markdown(run.reports)),
+            "run_periods": ", ".join(periods),
+            "run_artifacts_written": len(run.written),
+            "run_artifacts_unchanged": len(run.unchanged),
+            "run_artifacts_pruned": len(run.removed),
         }
     )
