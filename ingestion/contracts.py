@@ -58,6 +58,9 @@ class Dataset:
     # file is older than that, as of a run, is stale (quality/freshness.py); the dbt sources declare the
     # same bound as their freshness.
     delivery_interval_hours: int = 36
+    # The share of a file's rows that may break the contract before the file counts as sick: its
+    # quarantined rows then block the period gate (below it they are a warning). quality/quarantine.py.
+    max_quarantine_rate: float = 0.10
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -12,6 +12,8 @@ Checks:
   (quality/dbt_results.py). A dbt test is not scoped to a tenant or period, so a failing one blocks all.
 - `landing.delivered_after_period_end`: every landing dataset has a file loaded after the period ended,
   so the exports covering its last days are in (quality/freshness.py).
+- `landing.files_within_quarantine_threshold` (blocking) and `landing.no_quarantined_rows` (warning):
+  landing files whose rows broke their contract, by file, with counts and reasons (quality/quarantine.py).
 - `reconciliation.tieout_explained`: per provider and currency, confirmed - expected drift within the
   tolerance, or explained by at least one mismatch of that provider and currency (which the next check
   then requires to be handled when it is serious).
@@ -33,6 +35,7 @@ from typing import Any
 
 from quality.dbt_results import FAILING_STATUSES, read_test_results
 from quality.freshness import period_freshness_details
+from quality.quarantine import quarantined_files
 from reports.artifacts import write_once
 from reports.invoices import draft_file_name, invoices_dir, period_drafts, read_finalized
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
@@ -270,6 +273,14 @@ def input_files(db: Warehouse, *, tenant_id: str, period: str) -> list[dict[str,
     ]
 
 
+def quarantine_checks(db: Warehouse) -> list[Check]:
+    sick, warned = quarantined_files(db)
+    return [
+        Check("landing.files_within_quarantine_threshold", not sick, True, {"files": sick}),
+        Check("landing.no_quarantined_rows", not warned, False, {"files": warned}),
+    ]
+
+
 def freshness_check(db: Warehouse, *, period: str) -> list[Check]:
     ok, details = period_freshness_details(db, period=period)
     return [Check("landing.delivered_after_period_end", ok, True, details)]
@@ -299,6 +310,7 @@ def evaluate(
     )
     checks += _guarded("dbt.tests_passed", lambda: dbt_checks(db))
     checks += _guarded("landing.delivered_after_period_end", lambda: freshness_check(db, period=period))
+    checks += _guarded("landing.files_within_quarantine_threshold", lambda: quarantine_checks(db))
     checks += _guarded(
         "reconciliation.tieout_explained",
         lambda: tieout_check(db, tenant_id=tenant_id, period=period, tolerance_cents=tolerance_cents),
