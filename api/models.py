@@ -3,6 +3,7 @@
 from api.audit.models import AuditLogEntry
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripePullCursor, StripeWebhookDelivery
 from api.idempotency.models import IdempotencyRecord
+from api.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.tenants.models import ApiKey, Tenant
@@ -11,6 +12,9 @@ __all__ = [
     "ApiKey",
     "AuditLogEntry",
     "IdempotencyRecord",
+    "Invoice",
+    "InvoiceAdjustment",
+    "InvoiceLine",
     "PeriodClose",
     "PeriodGateVerdict",
     "ReconciliationMismatch",

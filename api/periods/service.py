@@ -13,6 +13,7 @@ close that fails, even at the commit, leaves no finalised invoice for a period t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.audit.service import AuditContext, append_audit
 from api.core.staging import stage_files
+from api.invoices.service import record_close
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.periods.problems import EvidenceIncomplete, PeriodGateFailed, PeriodNotClosed
 from api.periods.states import PERIOD_CLOSE, PeriodStatus
@@ -69,6 +71,17 @@ def get_close(session: Session, *, tenant_id: str, period: str) -> PeriodClose |
 
 def get_verdict(session: Session, *, tenant_id: str, period: str) -> PeriodGateVerdict | None:
     return session.get(PeriodGateVerdict, (tenant_id, period))
+
+
+def closed_periods(session: Session, *, periods: Iterable[str] | None = None) -> set[tuple[str, str]]:
+    """(tenant_id, period) of every period that is closed now (a reopened period is open), optionally
+    only among `periods`: what the pipeline's publish functions ask before they touch a period."""
+    query = select(PeriodClose.tenant_id, PeriodClose.period).where(
+        PeriodClose.status == PeriodStatus.closed.value
+    )
+    if periods is not None:
+        query = query.where(PeriodClose.period.in_(sorted(set(periods))))
+    return {(tenant_id, period) for tenant_id, period in session.execute(query)}
 
 
 def _gate_failed(detail: str, failing: list[str], **extra: Any) -> PeriodGateFailed:
@@ -236,9 +249,13 @@ def close_period(
     )
     revision = 1 if record is None else record.revision + 1
     staged = stage_files(session, root=artifacts_dir, key=f"period-close-{tenant_id}-{period}-r{revision}")
-    # The drafts become the period's invoices: the first close finalizes them, for good (once committed).
-    files |= finalize_invoices(files, artifacts_dir=artifacts_dir, staging_dir=staged.directory,
-                               verdict_hash=verdict.verdict_hash, now=now)  # fmt: skip
+    # The drafts become the period's invoices: the first close finalizes them, for good (once committed),
+    # and the invoices table says so in this transaction (GET /ops/finance/invoices: status finalized).
+    finalized = finalize_invoices(files, artifacts_dir=artifacts_dir, staging_dir=staged.directory,
+                                  verdict_hash=verdict.verdict_hash, now=now)  # fmt: skip
+    files |= finalized
+    record_close(session, tenant_id=tenant_id, period=period, now=now,
+                 finalized=[json.loads(data) for data in finalized.values()])  # fmt: skip
     data, manifest_hash = build_bundle(
         files, tenant_id=tenant_id, period=period, verdict_hash=verdict.verdict_hash
     )

@@ -51,6 +51,8 @@ class ReconciliationMismatch(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The publish that brought this mismatch while its period was closed (set once, never cleared).
+    found_after_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ReconciliationTriage(Base):

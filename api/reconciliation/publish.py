@@ -10,33 +10,38 @@ Semantics (docs/DECISIONLOG.md):
   the publish that last *wrote* the row (insert, update, clear, reappear), `first_seen_at` the one that
   inserted it, and `last_seen_at` the last publish that wrote it while it was present.
 - The mart's `as_of` (the run's judgement instant) and any column we do not know are ignored.
+- Closed months stay honest: a mismatch that appears (inserted, or back after being cleared) for a tenant's
+  period that is closed now is marked `found_after_close_at = published_at`. The mark is set once and
+  never cleared by a later publish; it does not reopen the period (the queue shows and filters it).
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from api.core.migrate import database_at_head
+from api.core.published_rows import RowShape, typed_row, utc_instant
+from api.periods.service import closed_periods
 from api.reconciliation.models import ReconciliationMismatch
 from api.reconciliation.states import SEVERITY_RANK
 from settld.core import parse_period
 
 BATCH_SIZE = 1000
-REQUIRED_TEXT = (
-    "triage_key", "tenant_id", "period", "provider_id", "mismatch_type", "mismatch_key",
-    "source_type", "mismatch_code", "severity", "currency",
+MISMATCH_ROW = RowShape(
+    required_text=(
+        "triage_key", "tenant_id", "period", "provider_id", "mismatch_type", "mismatch_key",
+        "source_type", "mismatch_code", "severity", "currency",
+    ),
+    optional_text=("party_id", "operation_id", "operation_state", "actual_currency"),
+    required_int=("severity_rank", "operation_count"),
+    optional_int=("expected_amount_cents", "actual_amount_cents", "amount_delta_cents"),
 )  # fmt: skip
-OPTIONAL_TEXT = ("party_id", "operation_id", "operation_state", "actual_currency")
-REQUIRED_INT = ("severity_rank", "operation_count")
-OPTIONAL_INT = ("expected_amount_cents", "actual_amount_cents", "amount_delta_cents")
-MART_COLUMNS = REQUIRED_TEXT + OPTIONAL_TEXT + REQUIRED_INT + OPTIONAL_INT
+MART_COLUMNS = MISMATCH_ROW.columns
 
 
 @dataclass(frozen=True)
@@ -46,41 +51,12 @@ class PublishResult:
     unchanged: int
     cleared: int
     reappeared: int
-
-
-def _is_null(value: Any) -> bool:
-    # None, NaN, and pandas' NA / NaT (recognised by type name: the API does not import pandas).
-    if value is None or type(value).__name__ in ("NAType", "NaTType"):
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _as_int(value: Any, column: str, index: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        raise ValueError(f"row {index}: {column} must be an integer, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    as_float = float(value)  # type: ignore[arg-type]
-    if not as_float.is_integer():
-        raise ValueError(f"row {index}: {column} must be an integer, got {value!r}")
-    return int(as_float)
+    found_after_close: int = 0  # of the inserted and reappeared rows, those of a period closed now
 
 
 def normalise_row(row: Mapping[str, Any], index: int = 0) -> dict[str, Any]:
     """The mart columns of one row, typed; ValueError naming the row and column when it does not fit."""
-    clean: dict[str, Any] = {}
-    for column in MART_COLUMNS:
-        value = row.get(column)
-        if _is_null(value):
-            if column in REQUIRED_TEXT or column in REQUIRED_INT:
-                raise ValueError(f"row {index}: {column} is required")
-            clean[column] = None
-        elif column in REQUIRED_INT or column in OPTIONAL_INT:
-            clean[column] = _as_int(value, column, index)
-        elif isinstance(value, str):
-            clean[column] = value
-        else:
-            raise ValueError(f"row {index}: {column} must be text, got {value!r}")
+    clean = typed_row(row, MISMATCH_ROW, index)
     parse_period(clean["period"])
     if clean["severity"] not in SEVERITY_RANK:
         raise ValueError(f"row {index}: unknown severity {clean['severity']!r}")
@@ -109,9 +85,7 @@ def publish_mismatches(
     `periods`, when given, limits the snapshot: rows must belong to those periods, and only mismatches of
     those periods can be cleared (for a caller that publishes one partition at a time).
     """
-    if published_at.tzinfo is None:
-        raise ValueError("published_at must be timezone-aware (UTC)")
-    published_at = published_at.astimezone(UTC)
+    published_at = utc_instant(published_at)
     scope = None if periods is None else {parse_period(period) for period in periods}
     incoming: dict[tuple[str, str], dict[str, Any]] = {}
     for index, raw in enumerate(rows):
@@ -129,12 +103,21 @@ def publish_mismatches(
         if scope is not None:
             existing_query = existing_query.where(ReconciliationMismatch.period.in_(sorted(scope)))
         existing = {_key(vars(m)): m for m in session.scalars(existing_query)}
+        closed = closed_periods(session, periods=scope)
         inserts, updates = [], []
-        counts = dict.fromkeys(("inserted", "updated", "unchanged", "cleared", "reappeared"), 0)
+        counts = dict.fromkeys(
+            ("inserted", "updated", "unchanged", "cleared", "reappeared", "found_after_close"), 0
+        )
         for key in sorted(incoming):
             row, stored = incoming[key], existing.get(key)
+            # A finding that appears while its period is closed is marked, once, never unmarked.
+            appears_after_close = (row["tenant_id"], row["period"]) in closed and (
+                stored is None or stored.cleared_at is not None
+            )
+            counts["found_after_close"] += appears_after_close
             if stored is None:
-                stamps = {"first_seen_at": published_at, "last_seen_at": published_at}
+                stamps = {"first_seen_at": published_at, "last_seen_at": published_at,
+                          "found_after_close_at": published_at if appears_after_close else None}  # fmt: skip
                 inserts.append({**row, **stamps, "cleared_at": None, "published_at": published_at})
                 counts["inserted"] += 1
                 continue
@@ -143,9 +126,13 @@ def publish_mismatches(
                 counts["unchanged"] += 1
                 continue
             counts["reappeared" if stored.cleared_at is not None else "updated"] += 1
-            updates.append(
-                {**row, "cleared_at": None, "last_seen_at": published_at, "published_at": published_at}
+            found_after_close_at = stored.found_after_close_at or (
+                published_at if appears_after_close else None
             )
+            updates.append(
+                {**row, "cleared_at": None, "last_seen_at": published_at, "published_at": published_at,
+                 "found_after_close_at": found_after_close_at}
+            )  # fmt: skip
         for key in sorted(set(existing) - set(incoming)):
             if existing[key].cleared_at is None:
                 tenant_id, triage_key = key

@@ -56,6 +56,9 @@ def _conditions(tenant_id: str, query: QueueQuery) -> list[ColumnElement[bool]]:
         conditions.append(effective_severity == query.severity.value)
     if query.owner is not None:
         conditions.append(Triage.owner == query.owner)
+    if query.found_after_close is not None:
+        found = Mismatch.found_after_close_at.is_not(None)
+        conditions.append(found if query.found_after_close else ~found)
     return conditions
 
 

@@ -73,6 +73,7 @@ def get_queue(
             effective_severity=row.effective_severity,
             effective_severity_rank=row.effective_severity_rank,
             is_cleared=row.mismatch.cleared_at is not None,
+            is_found_after_close=row.mismatch.found_after_close_at is not None,
             triage=TriageSummary.model_validate(row.triage, from_attributes=True) if row.triage else None,
         )
         for row in rows

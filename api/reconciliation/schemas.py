@@ -138,6 +138,9 @@ class MismatchOut(BaseModel):
     last_seen_at: datetime
     cleared_at: datetime | None
     published_at: datetime
+    found_after_close_at: datetime | None = Field(
+        description="Set when a publish brought this mismatch while its period was closed; never cleared."
+    )
 
 
 class TriageDetailResponse(BaseModel):
@@ -154,6 +157,9 @@ class QueueItem(MismatchOut):
     effective_severity: str = Field(description="The triage override if any, else the published severity.")
     effective_severity_rank: int
     is_cleared: bool
+    is_found_after_close: bool = Field(
+        description="Found after its period was closed: the close did not see it (the period stays closed)."
+    )
     triage: TriageSummary | None
 
 
@@ -162,13 +168,17 @@ class QueueResponse(Page[QueueItem]):
 
 
 class QueueQuery(PageQuery):
-    period: Period | None = None
-    provider_id: Label | None = None
+    period: Period | None = Field(default=None, description="The mismatch's period, YYYY-MM.")
+    provider_id: Label | None = Field(default=None, description="The payout rail, or stripe for invoices.")
     mismatch_type: MismatchType | None = None
     severity: Severity | None = Field(default=None, description="Matches the effective severity.")
-    status: TriageStatus | None = None
-    owner: Owner | None = None
-    include_cleared: bool = False
+    status: TriageStatus | None = Field(default=None, description="The triage status (open when untriaged).")
+    owner: Owner | None = Field(default=None, description="The triage record's owner, exactly.")
+    include_cleared: bool = Field(default=False, description="Also mismatches gone from the latest publish.")
+    found_after_close: bool | None = Field(
+        default=None,
+        description="true: only mismatches found after their period closed; false: none of them.",
+    )
 
 
 class TriageListQuery(PageQuery):

@@ -99,6 +99,20 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def artifacts_dir(tmp_path: Path) -> Path:
+    return tmp_path / "artifacts"
+
+
+@pytest.fixture
+def closing_client(database_url: str, artifacts_dir: Path) -> Iterator[TestClient]:
+    """A client of an app whose period closes read drafts from and write files under `artifacts_dir`."""
+    with TestClient(
+        create_app(ApiSettings(database_url=database_url, artifacts_dir=artifacts_dir))
+    ) as client:
+        yield client
+
+
+@pytest.fixture
 def token(factory: Factory) -> str:
     """finance_read + finance_write + ops_read on tenant `acme`."""
     return factory.key("acme", *FINANCE_ALL)

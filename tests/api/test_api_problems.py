@@ -22,10 +22,11 @@ from api.core.states import StateMachine, TransitionIllegal
 from api.periods.models import PeriodClose
 from api.periods.states import PERIOD_CLOSE, PeriodStatus
 from api.reconciliation.states import TRIAGE, TriageStatus
-from tests.api.factories import Factory, auth, mismatch_row
+from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
 
 API = Path(__file__).resolve().parents[2] / "api"
-CHECK_REVISION = API / "migrations" / "versions" / "20261206_01_state_checks.py"
+REVISIONS = API / "migrations" / "versions"
+CHECK_REVISION = REVISIONS / "20261206_01_state_checks.py"
 TRIAGE_ROUTE = "/ops/finance/reconciliation/triage"
 
 
@@ -120,14 +121,21 @@ def model_checks() -> dict[tuple[str, str], str]:
     }
 
 
-def test_the_migrated_checks_are_the_models_checks() -> None:
-    """The revision writes its values out; when an enum changes, this fails until a new revision follows."""
-    spec = importlib.util.spec_from_file_location("state_checks", CHECK_REVISION)
+def _revision(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     revision = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(revision)
+    return revision
+
+
+def test_the_migrated_checks_are_the_models_checks() -> None:
+    """Each revision writes its values out (`CHECKS`); when an enum changes, this fails until a new
+    revision follows."""
+    render = _revision(CHECK_REVISION)._condition
     migrated = {
-        (table, column): revision._condition(column, values, nullable)
-        for table, column, values, nullable in revision.CHECKS
+        (table, column): render(column, values, nullable)
+        for path in sorted(REVISIONS.glob("*.py"))
+        for table, column, values, nullable in getattr(_revision(path), "CHECKS", ())
     }
     assert migrated == model_checks()
 
@@ -137,6 +145,7 @@ def test_a_status_outside_its_states_is_refused_by_the_database(
 ) -> None:
     row = mismatch_row("acme", "checked")
     factory.publish([row])
+    factory.publish_invoices(*invoice_rows("acme", "2026-09"))
     triaged = client.post(
         TRIAGE_ROUTE, json={"triage_key": row["triage_key"], "status": "acknowledged"}, headers=auth(token)
     )

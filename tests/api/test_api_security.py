@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.factories import Factory, auth, mismatch_row
+from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
 
 OTHER = mismatch_row("globex", "globex_payout", mismatch_type="missing_operation")
 MINE = mismatch_row("acme", "acme_payout")
@@ -27,6 +27,8 @@ ROUTES = [
     ("GET", "/ops/finance/periods/2026-10", None, ("finance_write", "ops_read", "ops_write")),
     ("POST", "/ops/finance/periods/2026-10/close", None, ("finance_read", "ops_write")),
     ("POST", "/ops/finance/periods/2026-10/reopen", {"reason": "late data"}, ("finance_read", "ops_write")),
+    ("GET", "/ops/finance/invoices", None, ("finance_write", "ops_read", "ops_write")),
+    ("GET", "/ops/finance/invoices/2026-10/USD", None, ("finance_write", "ops_read", "ops_write")),
 ]
 # Public: liveness, and the Stripe webhook (trusts only a valid Stripe-Signature; see its own tests).
 PUBLIC = {("GET", "/healthz"), ("POST", "/v1/webhooks/stripe")}
@@ -34,12 +36,14 @@ PUBLIC = {("GET", "/healthz"), ("POST", "/v1/webhooks/stripe")}
 AUTHORIZED_STATUS = {
     ("POST", "/ops/finance/periods/2026-10/close"): (409, "PERIOD_GATE_FAILED"),
     ("POST", "/ops/finance/periods/2026-10/reopen"): (404, "PERIOD_NOT_CLOSED"),
+    ("GET", "/ops/finance/invoices/2026-10/USD"): (404, "INVOICE_NOT_FOUND"),  # globex's, not acme's
 }
 
 
 @pytest.fixture
 def published(factory: Factory, client: TestClient) -> None:
     factory.publish([OTHER, MINE])
+    factory.publish_invoices(*invoice_rows("globex", "2026-10"))
     globex = factory.key("globex", "finance_read", "finance_write", "ops_read")
     response = client.post(
         TRIAGE,
@@ -57,7 +61,12 @@ def published(factory: Factory, client: TestClient) -> None:
 def test_the_table_covers_every_route(app: FastAPI) -> None:
     declared = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
     covered = {
-        (method, path.replace(MINE["triage_key"], "{triage_key}").replace("2026-10", "{period}"))
+        (
+            method,
+            path.replace(MINE["triage_key"], "{triage_key}")
+            .replace("2026-10", "{period}")
+            .replace("USD", "{currency}"),
+        )
         for method, path, *_ in ROUTES
     }
     assert declared == covered | PUBLIC
@@ -119,6 +128,8 @@ def test_another_tenants_records_are_invisible(client: TestClient, token: str, p
         ),
         client.get("/ops/audit", headers=auth(token)),
         client.get("/ops/audit", headers=auth(token), params={"target_id": OTHER["triage_key"]}),
+        client.get("/ops/finance/invoices", headers=auth(token)),
+        client.get("/ops/finance/invoices/2026-10/USD", headers=auth(token)),
     ]
     for response in responses:
         assert response.status_code in (200, 404), response.text
@@ -131,6 +142,7 @@ def test_another_tenants_records_are_invisible(client: TestClient, token: str, p
     assert [item["triage_key"] for item in responses[0].json()["items"]] == [MINE["triage_key"]]
     assert [item["triage_key"] for item in responses[1].json()["items"]] == [MINE["triage_key"]]
     assert responses[5].json()["count"] == 0
+    assert responses[6].json()["count"] == 0 and responses[7].json()["code"] == "INVOICE_NOT_FOUND"
 
 
 def test_a_write_attempt_leaves_the_other_tenants_record_untouched(
