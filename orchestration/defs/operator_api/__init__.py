@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.operator_api.assets import published_reconciliation_mismatches
+from orchestration.defs.operator_api.assets import published_invoices, published_reconciliation_mismatches
 
-defs = dg.Definitions(assets=[published_reconciliation_mismatches])
+defs = dg.Definitions(assets=[published_reconciliation_mismatches, published_invoices])

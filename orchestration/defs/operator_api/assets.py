@@ -1,37 +1,53 @@
-"""Publishes the reconciliation mismatches into the operator API's database, where operators triage them.
+"""Publishes what the operator API needs from the warehouse into its database: the reconciliation
+mismatches operators triage, and the invoice drafts they read (and the period close finalises).
 
 The API never reads the warehouse file (DuckDB allows one writer, and a pipeline may be writing it);
-it reads this published copy. Upsert by triage_key; a mismatch that no longer appears is marked cleared.
+it reads these published copies, written through the API's own publish functions.
 """
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import dagster as dg
 
+from api.invoices.publish import publish_invoices
 from api.reconciliation.publish import publish_mismatches
 from orchestration.as_of import run_as_of
 from orchestration.resources import OperatorApiResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
 
 MISMATCHES_MART = dg.AssetKey(["marts", "fct_reconciliation_mismatches"])
+INVOICE_MISMATCHES_MART = dg.AssetKey(["marts", "fct_billing_invoice_mismatches"])
+DRAFTS_MART = dg.AssetKey(["marts", "fct_invoice_drafts"])
+DRAFT_LINES_MART = dg.AssetKey(["marts", "fct_invoice_draft_lines"])
+
+
+def _published_at(context: dg.AssetExecutionContext) -> datetime:
+    return run_as_of(context).replace(tzinfo=UTC)  # the API stores aware UTC instants
+
+
+def _unpublished(context: dg.AssetExecutionContext, operator_api: OperatorApiResource) -> bool:
+    if operator_api.enabled:
+        return False
+    context.log.info("SETTLD_API_DATABASE_URL is not set: nothing to publish")
+    return True
 
 
 @dg.asset(
     key=["operator_api", "reconciliation_mismatches"],
     group_name="operator_api",
-    deps=[MISMATCHES_MART, dg.AssetKey(["marts", "fct_billing_invoice_mismatches"])],
+    deps=[MISMATCHES_MART, INVOICE_MISMATCHES_MART],
     tags=stage_tags(Stage.publish),
     kinds={"sqlalchemy"},
     description=(
         "marts.fct_reconciliation_mismatches published into the operator API's database (upsert by "
-        "triage_key; mismatches that disappeared are marked cleared, never deleted)."
+        "triage_key; mismatches that disappeared are marked cleared, never deleted; one that appears for a "
+        "closed period is marked found after the close)."
     ),
 )
 def published_reconciliation_mismatches(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, operator_api: OperatorApiResource
 ) -> dg.MaterializeResult:
-    if not operator_api.enabled:
-        context.log.info("SETTLD_API_DATABASE_URL is not set: nothing to publish")
+    if _unpublished(context, operator_api):
         return dg.MaterializeResult(metadata={"published": False})
     with warehouse.connect(read_only=True) as db:
         # Money-rail and billing mismatches share one queue: same columns, triage and gate.
@@ -41,8 +57,7 @@ def published_reconciliation_mismatches(
         )
     for row in rows:
         del row["as_of"]  # the run's, not the mismatch's
-    published_at = run_as_of(context).replace(tzinfo=UTC)  # the API stores aware UTC instants
-    result = publish_mismatches(operator_api.database_url, rows, published_at=published_at)
+    result = publish_mismatches(operator_api.database_url, rows, published_at=_published_at(context))
     return dg.MaterializeResult(
         metadata={
             "published": True,
@@ -52,5 +67,44 @@ def published_reconciliation_mismatches(
             "unchanged": result.unchanged,
             "cleared": result.cleared,
             "reappeared": result.reappeared,
+            "found_after_close": result.found_after_close,
+        }
+    )
+
+
+@dg.asset(
+    key=["operator_api", "invoices"],
+    group_name="operator_api",
+    deps=[DRAFTS_MART, DRAFT_LINES_MART],
+    tags=stage_tags(Stage.publish),
+    kinds={"sqlalchemy"},
+    description=(
+        "marts.fct_invoice_drafts and fct_invoice_draft_lines published into the operator API's database "
+        "(GET /ops/finance/invoices): drafts upserted by tenant, period and currency; a finalised invoice is "
+        "never rewritten, later usage of its month becomes an adjustment in the next open month."
+    ),
+)
+def published_invoices(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, operator_api: OperatorApiResource
+) -> dg.MaterializeResult:
+    if _unpublished(context, operator_api):
+        return dg.MaterializeResult(metadata={"published": False})
+    with warehouse.connect(read_only=True) as db:
+        drafts = db.query("select * from marts.fct_invoice_drafts order by tenant_id, period, currency")
+        lines = db.query(
+            "select * from marts.fct_invoice_draft_lines order by tenant_id, period, currency, line_code"
+        )
+    result = publish_invoices(operator_api.database_url, drafts, lines, published_at=_published_at(context))
+    return dg.MaterializeResult(
+        metadata={
+            "published": True,
+            "dagster/row_count": len(drafts),
+            "lines": len(lines),
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "removed": result.removed,
+            "finalized_kept": result.finalized_kept,
+            "adjustments_changed": result.adjustments_changed,
         }
     )
