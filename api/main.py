@@ -12,13 +12,14 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.core.database import Database
+from api.core.docs import install_offline_docs
 from api.core.errors import install_error_handlers
 from api.core.middleware import RequestIdMiddleware
 from api.core.migrate import assert_schema_at_head
 from api.core.settings import ApiSettings
 
 DESCRIPTION = """Operator API of the Settld finance data platform: triage of reconciliation mismatches and
-the audit log, period gate verdicts and period closes. Authenticate with `Authorization: Bearer sk_<keyId>.<secret>`; every write honours
+the audit log, period gate verdicts and period closes, invoices. Authenticate with `Authorization: Bearer sk_<keyId>.<secret>`; every write honours
 `Idempotency-Key`; errors are problem documents with a machine-readable `code`."""
 
 
@@ -33,10 +34,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         database.dispose()
 
-    app = FastAPI(title="Settld operator API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Settld operator API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # fmt: skip
     app.state.settings = settings
     app.state.database = database
     install_error_handlers(app)
+    install_offline_docs(app)  # /docs and /redoc from api/static/, not a CDN
     app.add_middleware(RequestIdMiddleware)
     for router in domain_routers():
         app.include_router(router)
