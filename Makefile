@@ -7,10 +7,13 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE :=
-LANDING ?= data/landing
-WAREHOUSE ?= warehouse/settld.duckdb
-# The operator API's database: `make demo` publishes the mismatch queue into it, `make api` serves it.
-API_DATABASE_URL ?= sqlite:///$(CURDIR)/warehouse/settld-api.sqlite3
+# No setting is decided here: the landing zone, the warehouse, the artifacts and the operator API's database
+# take their one default from settld/settings.py (data/landing, warehouse/settld.duckdb, artifacts/,
+# warehouse/settld-api.sqlite3: folders of SETTLD_HOME, the repository unless set), as every command does;
+# SETTLD_* variables in the environment override them for make and for the commands alike.
+SETTLD := $(VENV)/bin/settld
+# `make demo-postgres` keeps its own state (landing zone, artifacts, run log, Dagster home) under postgres/.
+POSTGRES_HOME := $(CURDIR)/postgres
 
 .PHONY: venv demo demo-postgres test test-fast lint format ui api bench clean
 
@@ -23,22 +26,23 @@ $(STAMP): requirements.lock pyproject.toml
 	uv pip install --quiet --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
-$(DAGSTER_HOME):
-	@mkdir -p $(DAGSTER_HOME) && printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+$(DAGSTER_HOME) $(POSTGRES_HOME)/.dagster_home:
+	@mkdir -p $@ && printf 'telemetry:\n  enabled: false\n' > $@/dagster.yaml
 
 demo: venv $(DAGSTER_HOME)
-	$(VENV)/bin/settld generate --out $(LANDING)
-	$(VENV)/bin/settld api migrate --database-url $(API_DATABASE_URL)
-	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
-	  $(VENV)/bin/settld run --as-of manifest
+	$(SETTLD) generate
+	$(SETTLD) api migrate
+	$(SETTLD) run --as-of manifest
 
 # The same demo on PostgreSQL: a throwaway server (devtools/postgres_server.py) holds the warehouse in
 # database `settld` and the operator API in its schema `operator_api`; it is deleted when the run ends.
+# Its landing zone, artifacts, run log and Dagster runs (tagged settld/warehouse=postgres) stay in postgres/.
 # With your own server, set SETTLD_WAREHOUSE_URL=postgresql://... and run `settld api migrate` then `settld run`.
-demo-postgres: venv $(DAGSTER_HOME)
-	$(VENV)/bin/settld generate --out $(LANDING)
-	SETTLD_LANDING_DIR=$(LANDING) $(PY) -m devtools.postgres_server \
-	  bash -c '$(VENV)/bin/settld api migrate && $(VENV)/bin/settld run --as-of manifest'
+demo-postgres: export SETTLD_HOME := $(POSTGRES_HOME)
+demo-postgres: export DAGSTER_HOME := $(POSTGRES_HOME)/.dagster_home
+demo-postgres: venv $(POSTGRES_HOME)/.dagster_home
+	$(SETTLD) generate
+	$(PY) -m devtools.postgres_server bash -c '$(SETTLD) api migrate && $(SETTLD) run --as-of manifest'
 
 test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q --ignore=tests/api/test_api_schemathesis.py
@@ -61,18 +65,19 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 ui: venv $(DAGSTER_HOME)
-	$(VENV)/bin/settld api migrate --database-url $(API_DATABASE_URL)
-	SETTLD_LANDING_DIR=$(LANDING) SETTLD_WAREHOUSE_URL=$(WAREHOUSE) SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) \
-	  env --default-signal=INT,TERM $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	$(SETTLD) api migrate
+	env --default-signal=INT,TERM $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 # `settld api migrate` is the deploy step: the API refuses to start on a database that is not at head.
 api: venv
-	$(VENV)/bin/settld api migrate --database-url $(API_DATABASE_URL)
-	SETTLD_API_DATABASE_URL=$(API_DATABASE_URL) env --default-signal=INT,TERM $(VENV)/bin/settld api serve
+	$(SETTLD) api migrate
+	env --default-signal=INT,TERM $(SETTLD) api serve
 
 bench: venv
-	$(VENV)/bin/settld bench --instructions $(or $(BENCH_INSTRUCTIONS),1000000) --out artifacts/bench/reconciliation.json
-	$(VENV)/bin/settld bench-api --out artifacts/bench/api.json
+	$(SETTLD) bench --instructions $(or $(BENCH_INSTRUCTIONS),1000000) --out artifacts/bench/reconciliation.json
+	$(SETTLD) bench-api --out artifacts/bench/api.json
 
+# Everything runs produce (the venv too): the next `make demo` starts from nothing, as on a fresh clone.
 clean:
-	rm -rf $(VENV) .dagster_home data warehouse dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .dagster_home* $(POSTGRES_HOME) data warehouse dbt_project/target dbt_project/logs
+	find artifacts -mindepth 1 -maxdepth 1 -not -name README.md -exec rm -rf {} +

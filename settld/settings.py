@@ -1,7 +1,11 @@
-"""One place that decides the environment: where the warehouse, landing zone and artifacts live.
+"""One place that decides the environment: where the warehouse, landing zone, artifacts and the operator
+API's database live, and every setting's one default.
 
-Everything (CLI, Dagster resources, dbt profile, tests) reads these settings instead of scattering
-`os.environ` look-ups. The dbt profile reads the variables `dbt_environment()` gives the dbt process.
+Everything (the CLI's commands, the make targets, the operator API's `ApiSettings`, Dagster resources, the
+dbt profile, tests) reads these settings instead of scattering `os.environ` look-ups or defaults of its
+own. The defaults are folders of `SETTLD_HOME` (the repository unless set): `warehouse/settld.duckdb`,
+`warehouse/settld-api.sqlite3`, `data/landing`, `artifacts/`; a variable set in the environment wins.
+The dbt profile reads the variables `dbt_environment()` gives the dbt process.
 """
 
 from __future__ import annotations
@@ -9,22 +13,39 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
+def home_defaults(home: Path) -> dict[str, Any]:
+    """The default of each location under `home` (SETTLD_HOME): the only place these paths are written."""
+    return {
+        "warehouse_url": str(home / "warehouse" / "settld.duckdb"),
+        "landing_dir": home / "data" / "landing",
+        "artifacts_dir": home / "artifacts",
+        "api_database_url": f"sqlite:///{home / 'warehouse' / 'settld-api.sqlite3'}",
+    }
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SETTLD_", extra="ignore")
 
-    warehouse_url: str = str(REPO_ROOT / "warehouse" / "settld.duckdb")
-    landing_dir: Path = REPO_ROOT / "data" / "landing"
-    artifacts_dir: Path = REPO_ROOT / "artifacts"
-    api_database_url: str | None = None
+    # The folder whose warehouse/, data/ and artifacts/ the location defaults are in (`SETTLD_HOME`):
+    # the repository, or another folder for a demo of its own (`make demo-postgres`, the README test).
+    home: Path = REPO_ROOT
+    # Each location below defaults to its place under `home` (`home_defaults`).
+    warehouse_url: str  # a DuckDB file path or a `postgresql://` URL
+    landing_dir: Path
+    artifacts_dir: Path
+    # The operator API's database: a SQLite file by default, `postgresql+psycopg://...` in production.
+    # Every command, the API and the pipeline use it; set to '' it is an error, never "no API".
+    api_database_url: str
     # How many reconciliation reports to keep per tenant, period and provider (newest by as-of time).
     reconciliation_retention: int = 5
     # Mirrors dbt's var `reconciliation_grace_days`; recorded in each report's parameters.
@@ -33,6 +54,16 @@ class Settings(BaseSettings):
     # (`SETTLD_QUALITY_RAW_CHECKS`). `settld bench` turns them off to time reconciliation alone; the period
     # gate always runs them on the period's rows.
     quality_raw_checks: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _locations_under_home(cls, data: Any) -> Any:
+        """Fill each location not given (argument or environment) with its default under `home`."""
+        if not isinstance(data, dict):
+            return data
+        home = Path(data.get("home") or REPO_ROOT).expanduser().resolve()
+        given = {name: value for name, value in data.items() if value is not None}
+        return {**home_defaults(home), **given, "home": home}
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,14 @@ def postgres_parts(url: str) -> dict[str, str]:
         "password": unquote(parts.password or ""),
         "database": parts.path.lstrip("/") or "postgres",
     }
+
+
+def display_url(url: str) -> str:
+    """A database URL for people and logs: a Postgres URL without its password; anything else as it is."""
+    if not is_postgres_url(url):
+        return url
+    parts = postgres_parts(url)
+    return f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['database']}"
 
 
 def same_postgres_database(first: str | None, second: str | None) -> bool:

@@ -7,16 +7,15 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from settld.settings import REPO_ROOT
-
-DEFAULT_DATABASE_PATH = REPO_ROOT / "warehouse" / "settld-api.sqlite3"
+from settld.settings import Settings
 
 
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SETTLD_API_", extra="ignore")
 
-    # `sqlite:///<path>` (default, a file under warehouse/) or `postgresql+psycopg://user:pw@host/db`.
-    database_url: str = f"sqlite:///{DEFAULT_DATABASE_PATH}"
+    # `sqlite:///<path>` or `postgresql+psycopg://user:pw@host/db`; the default is settld.settings' (the
+    # SQLite file under warehouse/ that every command and the pipeline use).
+    database_url: str = Field(default_factory=lambda: Settings().api_database_url)
     # How long a SQLite writer waits for the write lock before giving up (seconds).
     sqlite_busy_timeout: float = 30.0
     # Refuse to start unless the database is migrated to head (`settld api migrate` is the deploy step;
@@ -33,7 +32,7 @@ class ApiSettings(BaseSettings):
     stripe_webhook_tolerance: int = Field(default=300, ge=0)
     # Where reconciliation reports are read from and evidence bundles written (the pipeline's artifacts).
     artifacts_dir: Path = Field(
-        default=REPO_ROOT / "artifacts",
+        default_factory=lambda: Settings().artifacts_dir,
         validation_alias=AliasChoices("SETTLD_API_ARTIFACTS_DIR", "SETTLD_ARTIFACTS_DIR", "artifacts_dir"),
     )
 

@@ -31,6 +31,7 @@ INSTRUCTIONS_PER_SCALE = 60  # per tenant and period (devtools/sample_data/__ini
 REMOVED_FOLDERS = ("settlements", "stripe")  # the bench is about reconciliation
 # Settings the bench sets itself (others, e.g. memory limits, pass through to the processes it runs).
 OWN_SETTINGS = (
+    "SETTLD_HOME",
     "SETTLD_LANDING_DIR",
     "SETTLD_WAREHOUSE_URL",
     "SETTLD_ARTIFACTS_DIR",
@@ -157,8 +158,9 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
     env = {k: v for k, v in os.environ.items() if k not in OWN_SETTINGS}
     # The raw great-expectations suites are timed apart from reconciliation (pandas validation of every
     # raw row would dominate the run); the figures file says so.
-    env.update(DAGSTER_HOME=str(dagster_home), SETTLD_ARTIFACTS_DIR=str(work / "artifacts"),
-               SETTLD_QUALITY_RAW_CHECKS="false")  # fmt: skip
+    # SETTLD_HOME: the artifacts and the operator API's database (the run publishes into it) are the work
+    # folder's, never the repository's.
+    env.update(DAGSTER_HOME=str(dagster_home), SETTLD_HOME=str(work), SETTLD_QUALITY_RAW_CHECKS="false")  # fmt: skip
     figures: dict = {}
     try:
         console.print(f"Generating ~{instructions:,} payout instructions (scale {scale}) into {landing} ...")
@@ -202,6 +204,7 @@ def run_bench(console: Console, *, instructions: int, out: Path, keep: bool = Fa
         (work / "copy.duckdb").unlink(missing_ok=True)
         console.print(f"copy of the inputs: {copy['seconds']} s, peak {copy['peak_rss_mib']} MiB")
 
+        _step("settld api migrate", [_bin("settld"), "api", "migrate"], env=env, log=work / "migrate.log")
         started = time.time()
         run = _step(
             "settld run (and settld-run.log beside it)",

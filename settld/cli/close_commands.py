@@ -1,8 +1,10 @@
 """`settld gate`, `settld period close|reopen` and `settld evidence verify`: closing a month from the shell.
 
 `settld gate` evaluates each tenant's period (quality/gate.py), writes `artifacts/gates/<tenant>/<period>.json`,
-records the verdicts in the operator API's database when one is configured (the close endpoint trusts
-only a recorded verdict), prints a table and exits 1 when any verdict is red.
+records the verdicts in the operator API's database (the close trusts only a recorded verdict; it is the
+same database `settld period close` and the API use: settld.settings decides), prints a table (or
+`--json`) with every verdict's full path and exits 1 when any verdict is red. `settld triage` works a
+mismatch from the shell, under the same rules as the API's triage route.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from settld.cli.api_database import require_api_database
+from settld.cli.tables import print_json, print_table, table
 from settld.settings import Settings, warehouse_target
 
 console = Console()
@@ -39,9 +42,9 @@ def gate(
     data_docs: Annotated[
         bool, typer.Option(help="Write great-expectations Data Docs under artifacts/quality/data_docs/.")
     ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout, for scripts.")] = False,
 ) -> None:
-    """Evaluate the period gate for each tenant (warehouse from SETTLD_WAREHOUSE_URL); exit 1 when any is red."""
-    from api.core.settings import normalise_database_url
+    """Evaluate the period gate for each tenant, record the verdicts in the operator API; exit 1 when any is red."""
     from api.periods.verdicts import record_verdicts, triage_reader
     from quality.gate import evaluate, gate_tenants, write_verdict
     from settld.core import parse_period
@@ -52,8 +55,8 @@ def gate(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--period") from error
     settings = Settings()
-    api_url = normalise_database_url(settings.api_database_url) if settings.api_database_url else None
-    triage = triage_reader(api_url) if api_url else None
+    api_url = require_api_database(console, settings)  # the close trusts only a verdict recorded there
+    triage = triage_reader(api_url)
     try:
         with connect(warehouse_target(settings.warehouse_url), read_only=True) as db:
             tenants = sorted(set(tenant)) if tenant else gate_tenants(db)
@@ -63,36 +66,89 @@ def gate(
                 for t in tenants
             ]  # fmt: skip
     except WarehouseError as error:  # fail closed, with the reason
-        console.print(f"[red]{error.code}[/]: the gate cannot run: {error}")
+        console.print(f"[red]{error.code}[/]: the gate cannot run: {error}", soft_wrap=True)
         raise typer.Exit(2) from error
     if not verdicts:
         console.print(f"[red]No tenants to gate for {period}[/] (has `settld run` built the marts?)")
         raise typer.Exit(1)
-    for verdict in verdicts:
-        write_verdict(settings.artifacts_dir, verdict)
-    if api_url:
-        record_verdicts(api_url, verdicts)
-
-    table = Table(title=f"Period gate {period}")
-    for column in ("tenant", "verdict", "checks", "failing (blocking)", "warnings"):
-        table.add_column(column)
-    for verdict in verdicts:
-        ok = verdict["verdict"]["ok"]
-        table.add_row(
-            verdict["tenantId"],
-            "[green]ok[/]" if ok else "[red]RED[/]",
-            str(len(verdict["checks"])),
-            "\n".join(verdict["verdict"]["failingCheckIds"]) or "-",
-            "\n".join(verdict["verdict"]["warningCheckIds"]) or "-",
-        )
-    console.print(table)
-    console.print(f"Verdicts: {settings.artifacts_dir / 'gates'}/<tenant>/{period}.json")
-    if data_docs:
-        console.print(
-            f"Data Docs: {settings.artifacts_dir / 'quality' / 'data_docs'}/<tenant>/{period}/index.html"
-        )
-    if any(not verdict["verdict"]["ok"] for verdict in verdicts):
+    paths = [write_verdict(settings.artifacts_dir, verdict) for verdict in verdicts]
+    record_verdicts(api_url, verdicts)
+    docs = settings.artifacts_dir / "quality" / "data_docs"
+    summary = [
+        {"tenant_id": v["tenantId"], "period": period, "ok": v["verdict"]["ok"], "checks": len(v["checks"]),
+         "failing_check_ids": v["verdict"]["failingCheckIds"], "warning_check_ids": v["verdict"]["warningCheckIds"],
+         "verdict_file": str(path), "data_docs": str(docs / v["tenantId"] / period / "index.html") if data_docs else None}
+        for v, path in zip(verdicts, paths, strict=True)
+    ]  # fmt: skip
+    if as_json:
+        print_json(summary)
+    else:
+        _print_gate(period, summary)
+    if any(not row["ok"] for row in summary):
         raise typer.Exit(1)
+
+
+def _print_gate(period: str, summary: list[dict[str, Any]]) -> None:
+    shown = table(f"Period gate {period}", "tenant", "verdict", "checks", "failing (blocking)", "warnings")
+    for row in summary:
+        shown.add_row(row["tenant_id"], "[green]ok[/]" if row["ok"] else "[red]RED[/]", str(row["checks"]),
+                      "\n".join(row["failing_check_ids"]) or "-", "\n".join(row["warning_check_ids"]) or "-")  # fmt: skip
+    print_table(console, shown)
+    console.print("Verdicts (PeriodGateVerdict.v1; each check's details say why):")
+    for row in summary:
+        console.print(row["verdict_file"], soft_wrap=True, markup=False, highlight=False)
+    if summary[0]["data_docs"]:
+        console.print("Data Docs (great-expectations):")
+        for row in summary:
+            console.print(row["data_docs"], soft_wrap=True, markup=False, highlight=False)
+
+
+def triage(
+    triage_keys: Annotated[list[str], typer.Argument(help="Triage keys (`settld mismatches` lists them).")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant whose mismatches these are.")],
+    status: Annotated[
+        str | None, typer.Option(help="acknowledged, in_progress, resolved or dismissed.")
+    ] = None,
+    resolution: Annotated[
+        str | None, typer.Option(help="Why it is resolved or dismissed (required for those).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Who works it.")] = None,
+    notes: Annotated[str | None, typer.Option(help="A note kept in the triage log.")] = None,
+) -> None:
+    """Triage published mismatches from the shell, all in one transaction, under the rules of the API's
+    POST /ops/finance/reconciliation/triage (state machine, resolution required, triage log, audit log)."""
+    from pydantic import ValidationError
+
+    from api.core.errors import Problem
+    from api.core.migrate import database_at_head
+    from api.reconciliation.schemas import TriageUpsert
+    from api.reconciliation.service import upsert_triage
+    from api.tenants.dependencies import Principal
+
+    api_url = require_api_database(console, Settings())
+    given = {"status": status, "resolution": resolution, "owner": owner, "notes": notes}
+    fields = {name: value for name, value in given.items() if value is not None}
+    context = _close_context(tenant)
+    # The CLI acts with no API key: its changes carry no key id, like the CLI's closes.
+    principal = Principal(tenant_id=tenant, key_id=None, scopes=frozenset(), request_id=context.request_id)  # type: ignore[arg-type]
+    done = []
+    with database_at_head(api_url) as database, database.transaction() as session:
+        for key in triage_keys:
+            try:
+                request = TriageUpsert(triage_key=key, **fields)
+                outcome = upsert_triage(session, principal=principal, request=request, expected_revision=None)
+            except ValidationError as error:
+                raise typer.BadParameter(f"{key}: {error.errors()[0]['msg']}") from error
+            except Problem as error:
+                console.print(
+                    f"[red]{error.code}[/] {key}: {error.detail} (nothing was changed)", soft_wrap=True
+                )
+                raise typer.Exit(1) from error
+            done.append((key, outcome.triage.status, outcome.triage.revision, outcome.changed))
+    for key, state, revision, changed in done:
+        console.print(
+            f"{key}: {state} (revision {revision}{'' if changed else ', unchanged'})", soft_wrap=True
+        )
 
 
 def _close_context(tenant: str):
@@ -101,12 +157,16 @@ def _close_context(tenant: str):
     return AuditContext(tenant, None, f"cli-{uuid.uuid4().hex[:16]}")
 
 
-def _print_close(record: Any, changed: bool) -> None:
-    state = "closed" if record.status == "closed" else record.status
+def _print_close(record: Any, changed: bool, artifacts_dir: Path) -> None:
+    """The record, then the evidence bundle's full path alone on the last line (`| tail -n 1` gives it to
+    `settld evidence verify`)."""
     console.print(
-        f"{record.tenant_id} {record.period}: {state} (revision {record.revision}"
-        f"{'' if changed else ', unchanged'}); evidence {record.bundle_file} sha256 {record.bundle_sha256}"
+        f"{record.tenant_id} {record.period}: {record.status} (revision {record.revision}"
+        f"{'' if changed else ', unchanged'}); evidence bundle sha256 {record.bundle_sha256}:",
+        soft_wrap=True,
     )
+    if record.bundle_file:
+        typer.echo(str((artifacts_dir / record.bundle_file).resolve()))
 
 
 def _change_period(write: Callable[..., Any]) -> None:
@@ -118,13 +178,15 @@ def _change_period(write: Callable[..., Any]) -> None:
     from api.core.settings import ApiSettings
 
     settings = ApiSettings()
+    require_api_database(console, Settings())
     with database_at_head(settings.database_url) as database, database.transaction() as session:
         try:
             outcome = write(session, settings=settings, now=utc_now())
         except Problem as error:
-            console.print(f"[red]{error.code}[/]: {error.detail} {json.dumps(error.extra, default=str)}")
+            console.print(f"[red]{error.code}[/]: {error.detail} {json.dumps(error.extra, default=str)}",
+                          soft_wrap=True)  # fmt: skip
             raise typer.Exit(1) from error
-    _print_close(outcome.record, outcome.changed)
+    _print_close(outcome.record, outcome.changed, settings.artifacts_dir)
 
 
 @period_app.command("close")
@@ -173,9 +235,9 @@ def evidence_verify(
 
     result = verify_bundle(bundle)
     if result.ok:
-        console.print(f"[green]OK[/] {bundle}: {result.files} files match the manifest")
+        console.print(f"[green]OK[/] {bundle}: {result.files} files match the manifest", soft_wrap=True)
         return
-    console.print(f"[red]FAILED[/] {bundle}:")
+    console.print(f"[red]FAILED[/] {bundle}:", soft_wrap=True)
     for problem in result.problems:
-        console.print(f"  - {problem}")
+        console.print(f"  - {problem}", soft_wrap=True)
     raise typer.Exit(1)

@@ -23,7 +23,10 @@ def _periods(value: str) -> list[str]:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option(help="Directory to write the landing zone into.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory to write the landing zone into (default: SETTLD_LANDING_DIR)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 7,
     tenants: Annotated[int, typer.Option(min=1, help="Number of tenants.")] = 4,
     periods: Annotated[
@@ -45,9 +48,11 @@ def generate(
 
     if fmt not in ("mixed", "jsonl", "csv", "parquet"):
         raise typer.BadParameter("format must be one of mixed, jsonl, csv, parquet", param_hint="--format")
+    from settld.settings import Settings
+
     run_generate(
         console,
-        out,
+        out or Settings().landing_dir,
         seed=seed,
         tenants=tenants,
         periods=_periods(periods),
@@ -114,11 +119,21 @@ def bench_api(
 
 def _register_subcommands() -> None:
     from settld.cli.api_commands import api_app, keys_app
-    from settld.cli.close_commands import evidence_app, gate, period_app
+    from settld.cli.close_commands import evidence_app, gate, period_app, triage
+    from settld.cli.questions import invoices, mismatches
+    from settld.cli.run_record import dbt_command
 
     app.add_typer(api_app, name="api", help="Serve or migrate the operator API.")
     app.add_typer(keys_app, name="keys", help="Create, list and revoke API keys.")
+    app.command("mismatches")(mismatches)
+    app.command("invoices")(invoices)
+    app.command("triage")(triage)
     app.command("gate")(gate)
+    app.command(
+        "dbt",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )(dbt_command)
     app.add_typer(period_app, name="period", help="Close or reopen a tenant's period.")
     app.add_typer(evidence_app, name="evidence", help="Verify period-close evidence bundles.")
     from settld.cli.stripe_commands import smoke_app, stripe_app

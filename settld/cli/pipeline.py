@@ -1,4 +1,9 @@
-"""`settld run`: the daily run's jobs (orchestration/stages.py), in order, in-process; then a summary."""
+"""`settld run`: the daily run's jobs (orchestration/stages.py), in order, in-process; then a summary.
+
+Every stage runs, or the run stops and says what it needs: the operator API's database is checked before
+anything starts (`SETTLD_API_DATABASE_URL`, default the SQLite file under warehouse/; `settld api migrate`
+when it is not at head), and a stage left out says why in the stage list.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,19 @@ from pathlib import Path
 import dagster as dg
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from orchestration.as_of import AS_OF_TAG, parse_as_of
-from settld.settings import REPO_ROOT, Settings, WarehouseTarget, postgres_parts, warehouse_target
+from settld.cli.api_database import ApiDatabaseUnusable, usable_api_database
+from settld.cli.run_record import RECORD_FILE, record_run, run_folder, warehouse_display
+from settld.cli.summary import print_summary
+from settld.settings import Settings, WarehouseTarget, display_url, warehouse_target
 from settld.warehouse import connect as connect_warehouse
 
 # Dagster's console logger at WARNING: the progress bars and the summary are the CLI's output; every
 # event is still stored in the instance (and shown in the UI when DAGSTER_HOME is set).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Each run's tag naming its warehouse's kind (duckdb, postgres): runs of two demos tell apart in the UI.
+WAREHOUSE_TAG = "settld/warehouse"
 
 
 def _instance() -> dg.DagsterInstance:
@@ -84,16 +93,29 @@ def run_pipeline(
     from orchestration import daily_run_definitions, refresh_dbt_manifest
     from orchestration.stages import DAILY_RUN, Stage
 
+    if needing := [step.job_name for step in DAILY_RUN if step.needs_operator_api]:
+        try:
+            usable_api_database(settings)
+        except ApiDatabaseUnusable as error:
+            console.print(f"[red]Not run:[/] the stages {', '.join(needing)} write into the operator API's "
+                          f"database, which is not usable: {error}", soft_wrap=True)  # fmt: skip
+            return False
     with console.status("Parsing the dbt project ..."):
         refresh_dbt_manifest()
     definitions = daily_run_definitions(settings)
-    log_path = _run_log_path(target)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    folder = run_folder(settings, target)
+    log_path = folder / "settld-run.log"
+    folder.mkdir(parents=True, exist_ok=True)
+    stripe = "STRIPE_API_KEY set: pulled" if os.environ.get("STRIPE_API_KEY") else (
+        "STRIPE_API_KEY not set: landed event files only, no pull")  # fmt: skip
     console.print(
-        f"Landing zone: {settings.landing_dir}\nWarehouse:    {_display(target)}\n"
-        f"As of:        {as_of_moment.isoformat()}Z\nRun log:      {log_path}"
+        f"Landing zone: {settings.landing_dir}\nWarehouse:    {warehouse_display(target)}\n"
+        f"Operator API: {display_url(settings.api_database_url)}\nStripe:       {stripe}\n"
+        f"As of:        {as_of_moment.isoformat()}Z\nRun log:      {log_path}\n"
+        f"dbt vars:     {folder / RECORD_FILE} (`settld dbt` builds with them)",
+        soft_wrap=True,
     )
-    tags = {AS_OF_TAG: as_of_moment.isoformat() + "Z"}
+    tags = {AS_OF_TAG: as_of_moment.isoformat() + "Z", WAREHOUSE_TAG: target.kind}
     # dbt's own output is written to stdout by dagster-dbt: keep it in the run log, keep the terminal
     # for progress and the summary (the console is bound to the real stdout before the redirect).
     screen = Console(file=sys.stdout)
@@ -106,18 +128,23 @@ def run_pipeline(
         ) as progress,
     ):
         for step in DAILY_RUN:
-            description, stage_tags = step.description, dict(tags)
-            if step.needs_operator_api and not settings.api_database_url:
-                continue  # the operator API's stores need SETTLD_API_DATABASE_URL
+            description, stage_tags = f"{step.job_name}: {step.description}", dict(tags)
+            left_out = ""
             if step.stage is Stage.raw_quality and not settings.quality_raw_checks:
-                continue
-            if step.over_periods:
+                left_out = "left out: SETTLD_QUALITY_RAW_CHECKS is false"
+            elif step.over_periods:
                 periods = _report_periods(target)
                 if periods is None:
-                    continue
-                stage_tags["dagster/asset_partition_range_start"] = periods[0]
-                stage_tags["dagster/asset_partition_range_end"] = periods[1]
-                description = f"{description} {periods[0]}..{periods[1]}"
+                    left_out = "nothing to do: no period has reconciliation rows"
+                else:
+                    stage_tags["dagster/asset_partition_range_start"] = periods[0]
+                    stage_tags["dagster/asset_partition_range_end"] = periods[1]
+                    description = f"{description} {periods[0]}..{periods[1]}"
+            if left_out:
+                progress.add_task(f"{description} [yellow]{left_out}[/]", total=1, completed=1)
+                continue
+            if step.stage is Stage.transform:
+                record_run(settings, target, as_of=as_of_moment)
             task = progress.add_task(description, total=1)
             with contextlib.redirect_stdout(log):
                 result = definitions.resolve_job_def(step.job_name).execute_in_process(
@@ -133,78 +160,13 @@ def run_pipeline(
                 ok = False
                 for event in result.all_events:
                     if event.is_failure:
-                        screen.print(f"[red]{event.step_key}[/]: {event.message}")
+                        screen.print(f"[red]{event.step_key}[/]: {event.message}", soft_wrap=True)
                 break
     if not ok:
         tail = log_path.read_text().splitlines()[-25:]
-        console.print("[red]The run failed.[/] Last lines of the run log:\n" + "\n".join(tail))
+        console.print(
+            "[red]The run failed.[/] Last lines of the run log:\n" + "\n".join(tail), soft_wrap=True
+        )
         return False
-    print_summary(console, target)
+    print_summary(console, settings, target, periods=_report_periods(target))
     return ok
-
-
-def _display(target: WarehouseTarget) -> str:
-    """The warehouse for people: the DuckDB path, or the Postgres URL without its password."""
-    if target.kind == "duckdb":
-        return str(target.duckdb_path)
-    parts = postgres_parts(target.url)
-    return f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['database']}"
-
-
-def _run_log_path(target: WarehouseTarget) -> Path:
-    """Beside a DuckDB warehouse; under the repository's warehouse/ folder for Postgres."""
-    folder = target.duckdb_path.parent if target.kind == "duckdb" else REPO_ROOT / "warehouse"
-    return folder / "settld-run.log"
-
-
-def print_summary(console: Console, target: WarehouseTarget) -> None:
-    with connect_warehouse(target, read_only=True) as db:
-        loads = db.query(
-            """
-            select dataset, count(*) as files, sum(rows_in) as rows_in, sum(rows_loaded) as rows_loaded,
-                   sum(rows_quarantined) as rows_quarantined
-            from raw.load_files group by dataset order by dataset
-            """
-        )
-        table = Table(title="Raw layer (all loaded files)")
-        for column in ("dataset", "files", "rows in", "loaded", "quarantined"):
-            table.add_column(column, justify="left" if column == "dataset" else "right")
-        for row in loads:
-            dataset, *numbers = row.values()
-            table.add_row(dataset, *(f"{int(n):,}" for n in numbers))
-        console.print(table)
-
-        reasons = db.query(
-            "select dataset, reason_code, count(*) as row_count from raw.quarantine "
-            "group by dataset, reason_code order by dataset, reason_code"
-        )
-        if reasons:
-            table = Table(title="Quarantine (raw.quarantine) by reason")
-            for column in ("dataset", "reason", "rows"):
-                table.add_column(column, justify="right" if column == "rows" else "left")
-            for row in reasons:
-                table.add_row(row["dataset"], row["reason_code"], f"{row['row_count']:,}")
-            console.print(table)
-
-        marts = db.relations("marts")
-        if "fct_reconciliation_mismatches" in marts:
-            table = Table(title="Reconciliation mismatches (marts.fct_reconciliation_mismatches)")
-            for column in ("severity", "mismatch type", "mismatches", "tenants"):
-                table.add_column(column, justify="right" if column in ("mismatches", "tenants") else "left")
-            for row in db.query(
-                "select severity, mismatch_type, count(*) as mismatches, count(distinct tenant_id) as tenants "
-                "from marts.fct_reconciliation_mismatches group by severity, mismatch_type "
-                "order by min(severity_rank), mismatch_type"
-            ):
-                table.add_row(
-                    row["severity"], row["mismatch_type"], f"{row['mismatches']:,}", f"{row['tenants']:,}"
-                )
-            console.print(table)
-
-        table = Table(title="Marts")
-        table.add_column("model")
-        table.add_column("rows", justify="right")
-        for name in marts:
-            count = db.scalar(f'select count(*) from marts."{name}"')
-            table.add_row(f"marts.{name}", f"{count:,}")
-        console.print(table)

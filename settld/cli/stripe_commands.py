@@ -1,8 +1,9 @@
 """`settld stripe replay`: re-fetch a window of Stripe events and re-apply its dead letters (re-verified).
 
 Stripe access: `STRIPE_API_KEY` (a restricted key with read access to events), and `SETTLD_STRIPE_API_BASE`
-to point the official SDK at another host (the local emulator in tests). Without a key the pull is skipped
-and said so; dead letters are still replayed. The report is printed and written to
+to point the official SDK at another host (the local emulator in tests). Without a key the replay refuses
+to start (exit 2) unless `--dead-letters-only` says that only the stored dead letters are to be re-applied
+(the report then records the pull as skipped). The report is printed and written to
 `<artifacts>/stripe/replay-<from>-<to>.json`. Runbook: docs/runbooks/billing-webhook-replay.md.
 """
 
@@ -50,6 +51,12 @@ def replay(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
     ] = False,
+    dead_letters_only: Annotated[
+        bool,
+        typer.Option(
+            "--dead-letters-only", help="Only re-apply stored dead letters: no pull, no key needed."
+        ),
+    ] = False,
 ) -> None:
     """Insert the window's events Stripe lists but the warehouse lacks; re-apply its verified dead letters."""
     from api.billing.replay import ReplayReport, pull_window, replay_dead_letters
@@ -61,15 +68,25 @@ def replay(
     window_start, window_end = _instant(start, "--from"), _instant(end, "--to")
     if window_end <= window_start:
         raise typer.BadParameter("--to must be after --from", param_hint="--to")
+    client = None if dead_letters_only else stripe_client()
+    if client is None and not dead_letters_only:
+        console.print(
+            "[red]STRIPE_API_KEY is not set[/]: the replay re-fetches the window's events from Stripe and needs "
+            "a key with read access to events. Set STRIPE_API_KEY, or pass --dead-letters-only to re-apply only "
+            "the stored dead letters.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     settings = ApiSettings()
     report = ReplayReport(
         window={"from": window_start.isoformat(), "to": window_end.isoformat()}, dry_run=dry_run
     )
-    client = stripe_client()
     with database_at_head(settings.database_url) as database, database.transaction() as session:
         now = utc_now()
-        if client is None:
-            report.pulled["skipped"]["no_stripe_api_key"] += 1
+        if client is None:  # --dead-letters-only
+            report.pulled["skipped"][
+                "dead_letters_only" if os.environ.get("STRIPE_API_KEY") else "no_stripe_api_key"
+            ] += 1
         else:
             pull_window(session, client, start=window_start, end=window_end, now=now, report=report)
         replay_dead_letters(session, secret=settings.stripe_webhook_secret, start=window_start, end=window_end,
