@@ -118,7 +118,8 @@ def run_pipeline(
     tags = {AS_OF_TAG: as_of_moment.isoformat() + "Z", WAREHOUSE_TAG: target.kind}
     # dbt's own output is written to stdout by dagster-dbt: keep it in the run log, keep the terminal
     # for progress and the summary (the console is bound to the real stdout before the redirect).
-    screen = Console(file=sys.stdout)
+    # A pipe is not a terminal: wide enough there that no stage's line is cut.
+    screen = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     ok = True
     with (
         _instance() as instance,
