@@ -115,10 +115,14 @@ class _Session:
         )
 
     def build_data_docs(self) -> Path:
+        from quality.data_docs_offline import localise_site
+
         self.context.build_data_docs(site_names=[DATA_DOCS_SITE])
         index = self.data_docs_dir / "index.html" if self.data_docs_dir else None
         if index is None or not index.is_file():
             raise RuntimeError(f"GX built no Data Docs index in {self.data_docs_dir}")
+        # GX's pages load their CSS and JS from CDNs: point them at vendored copies, so they render offline.
+        localise_site(self.data_docs_dir)
         return index
 
 
