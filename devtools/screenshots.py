@@ -12,7 +12,6 @@ invoice drafts (what each tenant was invoiced).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +20,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from devtools.browser import launch_chromium
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026-10"
@@ -33,20 +34,12 @@ PAGES = {
     "period-gate": (f"/assets/gates/period_verdicts?view=partitions&partition={PERIOD}", "verdicts"),
     "invoices": (f"/assets/reports/invoice_drafts?view=partitions&partition={PERIOD}", "invoices"),
 }
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def chromium_path() -> str:
-    found = next((path for path in CHROMIUM_CANDIDATES if Path(path).exists()), shutil.which("chromium"))
-    if not found:
-        raise SystemExit("chromium is not installed (apt-get install chromium)")
-    return found
 
 
 def _wait_until_serving(base_url: str, process: subprocess.Popen, timeout: float = 90) -> None:
@@ -79,7 +72,7 @@ def take(out_dir: Path) -> list[Path]:
     try:
         _wait_until_serving(base_url, process)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+            browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             for name, (path, entry) in PAGES.items():
                 page.goto(base_url + path, wait_until="networkidle")

@@ -48,6 +48,25 @@ def _normalise(url: str) -> str:
     return normalise_database_url(url)
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's chromium through Playwright, one per worker (devtools/browser.py). Skipped where it is not
+    installed, unless SETTLD_REQUIRE_BROWSER=1 (CI), which makes the browser tests fail instead."""
+    from playwright.sync_api import sync_playwright
+
+    from devtools.browser import ChromiumMissing, launch_chromium
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = launch_chromium(playwright)
+        except ChromiumMissing as missing:
+            if os.environ.get("SETTLD_REQUIRE_BROWSER") == "1":
+                pytest.fail(f"SETTLD_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+            pytest.skip(str(missing))
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"

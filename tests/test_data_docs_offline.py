@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import great_expectations
 import pytest
 
+from devtools.browser import block_other_hosts
 from devtools.sample_data import generate_landing_zone
 from ingestion.loader import load_landing_zone
 from quality.data_docs_offline import STATIC_DIR, VENDORED, localise_site
@@ -140,46 +141,30 @@ def test_the_vendored_files_are_the_ones_gx_names() -> None:
         assert f"sha384-{b64encode(digest).decode()}" == integrity, url
 
 
-def _chromium(playwright):  # playwright is an optional dev dependency: no type to name
-    for executable in ("/usr/bin/chromium", shutil.which("chromium"), None):
-        try:
-            return playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        except Exception:  # not installed here: try the next one
-            continue
-    return None
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_pages_render_styled_in_chromium_with_no_network(site: Path, scheme: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_the_pages_render_styled_in_chromium_with_no_network(site: Path, scheme: str, browser) -> None:
     pages = [site / "index.html", *sorted(site.glob("validations/**/*.html"))[:1]]
-    elsewhere: list[str] = []
     failed: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = _chromium(playwright)
-        if browser is None:
-            pytest.skip("no Chromium for Playwright")
-        try:
-            tab = browser.new_page(color_scheme=scheme)
-            tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                      else (elsewhere.append(route.request.url), route.abort()))  # fmt: skip
-            tab.on("requestfailed", lambda request: failed.append(request.url))
-            for page in pages:
-                tab.goto(page.as_uri(), wait_until="load")
-                state = tab.evaluate("""() => ({
-                    navbar: getComputedStyle(document.querySelector('.navbar')).display,
-                    font: getComputedStyle(document.body).fontFamily,
-                    scripts: [typeof jQuery, typeof vega, typeof vegaEmbed,
-                              !!(window.jQuery && jQuery.fn.bootstrapTable), !!(window.jQuery && jQuery.fn.tooltip)],
-                    logo: document.querySelector('.navbar-brand img').naturalWidth,
-                })""")  # fmt: skip
-                assert state["navbar"] == "flex", page  # bootstrap.min.css: .navbar { display: flex }
-                assert state["font"].startswith("-apple-system"), page  # Bootstrap's font stack
-                assert state["scripts"] == ["function", "object", "function", True, True], page
-                assert state["logo"] > 0, page
-            tab.goto(pages[0].as_uri(), wait_until="load")
-            assert tab.locator(".bootstrap-table").count() >= 1  # bootstrap-table built the index's tables
-            assert tab.evaluate("document.fonts.check('900 16px \"Font Awesome 6 Free\"')")
-        finally:
-            browser.close()
+    tab = browser.new_page(color_scheme=scheme)
+    try:
+        elsewhere = block_other_hosts(tab, "file:")
+        tab.on("requestfailed", lambda request: failed.append(request.url))
+        for page in pages:
+            tab.goto(page.as_uri(), wait_until="load")
+            state = tab.evaluate("""() => ({
+                navbar: getComputedStyle(document.querySelector('.navbar')).display,
+                font: getComputedStyle(document.body).fontFamily,
+                scripts: [typeof jQuery, typeof vega, typeof vegaEmbed,
+                          !!(window.jQuery && jQuery.fn.bootstrapTable), !!(window.jQuery && jQuery.fn.tooltip)],
+                logo: document.querySelector('.navbar-brand img').naturalWidth,
+            })""")  # fmt: skip
+            assert state["navbar"] == "flex", page  # bootstrap.min.css: .navbar { display: flex }
+            assert state["font"].startswith("-apple-system"), page  # Bootstrap's font stack
+            assert state["scripts"] == ["function", "object", "function", True, True], page
+            assert state["logo"] > 0, page
+        tab.goto(pages[0].as_uri(), wait_until="load")
+        assert tab.locator(".bootstrap-table").count() >= 1  # bootstrap-table built the index's tables
+        assert tab.evaluate("document.fonts.check('900 16px \"Font Awesome 6 Free\"')")
+    finally:
+        tab.close()
     assert elsewhere == [] and failed == []
