@@ -1,11 +1,11 @@
 """/docs and /redoc work with no network: the pages name no external host, every file they load is served
 by the app with its content type (api/static/, versions and licences in its README.md), their
-Content-Security-Policy allows this origin only, and in a browser that can reach no other host they render."""
+Content-Security-Policy allows this origin only, and in a browser that can reach no other host they render
+(the session's `browser` fixture: Debian's chromium through Playwright, devtools/browser.py)."""
 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.core.migrate import migrate_database
+from devtools.browser import block_other_hosts
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url:\s*'([^']+)'""")
@@ -80,41 +81,18 @@ def test_the_vendored_files_carry_their_versions_and_licences() -> None:
     assert not (STATIC / "__init__.py").exists()  # not a domain package: api/main.py finds no router there
 
 
-def _launch(playwright):  # playwright is an optional dev dependency: no type to name
-    """Playwright's own Chromium if installed, else the system's; None when there is neither."""
-    candidates = [
-        None,
-        *filter(None, (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))),
-    ]
-    for executable in candidates:
-        try:
-            return playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        except Exception:  # not installed here: try the next one
-            continue
-    return None
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(("page", "rendered", "text"), [
-    ("/docs", ".swagger-ui .info .title", "Settld operator API"),
-    ("/redoc", "h1", "Settld operator API"),
-])  # fmt: skip
-def test_the_pages_render_when_no_other_host_is_reachable(live_server: str, page: str, rendered: str,
-                                                          text: str) -> None:  # fmt: skip
-    sync_api = pytest.importorskip("playwright.sync_api")
-    elsewhere: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = _launch(playwright)
-        if browser is None:
-            pytest.skip("no Chromium for Playwright")
-        try:
-            tab = browser.new_page()
-            tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_server)
-                      else (elsewhere.append(route.request.url), route.abort()))  # fmt: skip
-            tab.goto(live_server + page)
-            tab.wait_for_selector(rendered, timeout=30_000)
-            assert text in tab.inner_text(rendered)
-            assert tab.locator("[id^='operations-'], li[data-item-id]").count() >= 10  # the routes are listed
-        finally:
-            browser.close()
+@pytest.mark.parametrize(("page", "rendered"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")])
+def test_the_pages_render_when_no_other_host_is_reachable(
+    live_server: str, browser, page: str, rendered: str
+) -> None:
+    tab = browser.new_page()
+    try:
+        elsewhere = block_other_hosts(tab, live_server)
+        tab.goto(live_server + page)
+        tab.wait_for_selector(rendered, timeout=30_000)
+        assert "Settld operator API" in tab.inner_text(rendered)
+        assert tab.locator("[id^='operations-'], li[data-item-id]").count() >= 10  # the routes are listed
+    finally:
+        tab.close()
     assert elsewhere == []  # the Content-Security-Policy stops ReDoc's logo before it is even requested
