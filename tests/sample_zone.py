@@ -8,12 +8,13 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
 from ingestion.contracts import DATASETS
+from settld.core import next_period, period_bounds
 
 KERNEL_RAIL = ("settlements", "payout_instructions", "money_rail_operations")
 PERIODS = ("2026-08", "2026-09", "2026-10")
@@ -23,6 +24,8 @@ COMMON_REASONS = "invalid_integer invalid_enum missing_required invalid_timestam
 JSONL_REASONS = {*COMMON_REASONS, "invalid_json"}
 CSV_REASONS = {*COMMON_REASONS, "invalid_period", "malformed_row"}
 EVENT_KEYS = "id object api_version created data livemode pending_webhooks request type".split()  # noqa: SIM905
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+INVOICE_MISMATCH = "invoice_total_mismatch"
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -154,4 +157,123 @@ def reconcile(instructions: pl.DataFrame, operations: pl.DataFrame, last_period:
     return found
 
 
-# ------------------------------------------------------------------------------------------ fixtures
+# ------------------------------------------------------------------------------------- billing truth
+def month_of(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m")
+
+
+def stripe_events(root: Path, manifest: dict) -> list[dict]:
+    """Every landed Stripe event once (a second delivery of an event id is dropped)."""
+    events: dict[str, dict] = {}
+    for entry in manifest["datasets"]["stripe_events"]["files"]:
+        for line in (root / entry["path"]).read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            events.setdefault(event["id"], event)
+    return list(events.values())
+
+
+def stripe_invoices(events: list[dict]) -> dict[str, dict]:
+    """The newest state of each Stripe invoice, by invoice id."""
+    newest: dict[str, dict] = {}
+    for event in sorted(events, key=lambda e: (e["created"], e["id"])):
+        if event["data"]["object"]["object"] == "invoice":
+            newest[event["data"]["object"]["id"]] = event["data"]["object"]
+    return newest
+
+
+def stripe_totals(invoices: dict[str, dict]) -> dict[tuple[str, str, str], int]:
+    """Stripe's total of the issued invoices per (tenant, month of period_start, currency)."""
+    totals: dict[tuple[str, str, str], int] = defaultdict(int)
+    for invoice in invoices.values():
+        if invoice["status"] in ("open", "paid", "uncollectible"):
+            key = (
+                invoice["metadata"]["tenant_id"],
+                month_of(invoice["period_start"]),
+                invoice["currency"].upper(),
+            )
+            totals[key] += invoice["total"]
+    return dict(totals)
+
+
+def _seed(name: str) -> list[dict[str, str]]:
+    with (SEEDS / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def billed_plan(states: list[tuple[int, str]], before: str, month: str) -> str:
+    """The plan held for the longest part of `month` (a tie: the one held later). `states` are the
+    (instant, plan) of a tenant's subscription events in time order; `before` is held until the first."""
+    start, end = (int(bound.timestamp()) for bound in period_bounds(month))
+    held: dict[str, tuple[int, int]] = {}
+    for (since, plan), (until, _) in zip([(start, before), *states], [*states, (end, "")], strict=True):
+        since, until = max(since, start), min(until, end)
+        if until > since:
+            held[plan] = (held.get(plan, (0, 0))[0] + until - since, since)
+    return max(held, key=lambda plan: held[plan])
+
+
+def billing_drafts(
+    settlements: pl.DataFrame, events: list[dict], manifest: dict
+) -> dict[tuple, dict[str, int]]:
+    """Settld's invoice drafts of the generated months (docs/DECISIONLOG.md, "Billing"), recomputed from the
+    landed settlements and Stripe subscription events: (tenant, period, currency) -> {line code: cents}."""
+    catalog = {row["plan"]: row for row in _seed("billing_plan_catalog")}
+    configured = {row["tenant_id"]: row for row in _seed("billing_tenant_plans")}
+    states: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for event in sorted(events, key=lambda e: (e["created"], e["id"])):
+        if event["type"].startswith("customer.subscription."):
+            sub = event["data"]["object"]
+            ended = sub["status"] in ("canceled", "cancelled", "incomplete_expired", "ended", "terminated")
+            states[sub["metadata"]["tenant_id"]].append(
+                (event["created"], "free" if ended else sub["metadata"]["plan"])
+            )
+    resolved = settlements.filter(pl.col("status") != "locked").with_columns(
+        period=pl.col("resolved_at").str.slice(0, 7)
+    )
+    counts = resolved.group_by("tenant_id", "period").agg(
+        pl.len(), (pl.col("dispute_status") != "none").sum()
+    )
+    usage = {(tenant, period): (runs, cases) for tenant, period, runs, cases in counts.iter_rows()}
+    volumes = resolved.filter(pl.col("released_amount_cents") > 0).group_by("tenant_id", "period", "currency")
+    volume = {(t, p): (c, v) for t, p, c, v in volumes.agg(pl.col("released_amount_cents").sum()).iter_rows()}
+    drafts: dict[tuple, dict[str, int]] = defaultdict(dict)
+    months = [manifest["arguments"]["periods"][0]]
+    while months[-1] < manifest["arguments"]["periods"][-1]:
+        months.append(next_period(months[-1]))
+    for tenant in (t["tenant_id"] for t in manifest["tenants"]):
+        seed_row = configured.get(tenant, {})
+        for month in months:
+            name = billed_plan(states[tenant], seed_row.get("plan", "free"), month)
+            terms = {
+                k: int(seed_row.get(k) or v)
+                for k, v in catalog[name].items()
+                if k not in ("plan", "currency")
+            }
+            home = catalog[name]["currency"]
+            runs, cases = usage.get((tenant, month), (0, 0))
+            lines = (
+                {"SUBSCRIPTION_BASE": terms["subscription_cents"]} if terms["subscription_cents"] > 0 else {}
+            )
+            if runs > terms["included_verified_runs"]:
+                overage = (runs - terms["included_verified_runs"]) * terms["overage_milli_cents_per_run"]
+                lines["VERIFIED_RUN_OVERAGE"] = (overage + 500) // 1000
+            if cases:
+                lines["ARBITRATION_USAGE_FEE"] = cases * terms["arbitration_case_fee_cents"]
+            if lines or runs:
+                drafts[(tenant, month, home)] = lines
+            if (tenant, month) in volume:
+                currency, cents = volume[(tenant, month)]
+                drafts[(tenant, month, currency)]["SETTLED_VOLUME_FEE"] = (
+                    cents * terms["settled_volume_fee_bps"] // 10_000
+                )
+    return dict(drafts)
+
+
+def invoice_disagreements(drafts: dict[tuple, dict[str, int]], totals: dict[tuple, int]) -> set[tuple]:
+    """Stripe totals with no draft, or another total than the draft's subtotal, as injected.csv keys them."""
+    return {
+        (tenant, period, "stripe", INVOICE_MISMATCH, currency)
+        for (tenant, period, currency), total in totals.items()
+        if (tenant, period, currency) not in drafts
+        or sum(drafts[(tenant, period, currency)].values()) != total
+    }

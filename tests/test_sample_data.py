@@ -20,7 +20,7 @@ from ingestion.contracts import DATASETS, REASON_CODES
 from settld.core import canonical_hash, period_bounds
 from tests.sample_zone import (
     CSV_REASONS,
-    EVENT_KEYS,
+    INVOICE_MISMATCH,
     JSONL_REASONS,
     KERNEL_RAIL,
     PERIODS,
@@ -159,12 +159,14 @@ def test_malformed_rows_break_exactly_the_declared_rule(zone):
 
 def test_every_problem_is_injected_counted_and_exactly_what_a_reconciliation_finds(zone, tables):
     root, manifest = zone
-    truth = injected(root)
-    counts = Counter(truth["mismatch_type"].to_list())
-    assert set(counts) == set(MISMATCH_TYPES) | set(DECOY_TYPES)
-    assert manifest["injected"] == {t: counts[t] for t in MISMATCH_TYPES}
+    everything = injected(root)
+    counts = Counter(everything["mismatch_type"].to_list())
+    assert set(counts) == {*MISMATCH_TYPES, *DECOY_TYPES, INVOICE_MISMATCH}
+    assert manifest["injected"] == {t: counts[t] for t in (*MISMATCH_TYPES, INVOICE_MISMATCH)}
     assert manifest["decoys"] == {t: counts[t] for t in DECOY_TYPES}
-    assert manifest["injected_rows"] == truth.height
+    assert manifest["injected_rows"] == everything.height
+    assert everything.select("tenant_id", "period", "mismatch_type", "mismatch_key").is_unique().all()
+    truth = everything.filter(pl.col("mismatch_type") != INVOICE_MISMATCH)  # tests/test_sample_invoices.py
     instructions = manifest["datasets"]["payout_instructions"]["rows"]
     for kind in MISMATCH_TYPES:
         assert 0.004 <= counts[kind] / instructions <= 0.025, kind
@@ -172,6 +174,7 @@ def test_every_problem_is_injected_counted_and_exactly_what_a_reconciliation_fin
         kinds = set(truth.filter(pl.col("tenant_id") == tenant)["mismatch_type"])
         assert kinds == set(MISMATCH_TYPES) | set(DECOY_TYPES), tenant
     assert truth.select("mismatch_type", "mismatch_key").is_unique().all()
+    assert set(truth["provider_id"]) == {"stripe_connect", "wire_fedline", "usdc_circle"}
     assert truth.filter(pl.col("mismatch_type") == "stale_in_flight")["period"].max() < PERIODS[-1]
     assert set(truth.filter(pl.col("mismatch_type") == "decoy_in_flight_within_grace")["period"]) == {
         PERIODS[-1]
@@ -273,45 +276,6 @@ def test_operation_timestamps_follow_the_state_machine(zone, tables):
             assert op["initiated_at"] > created[op["payout_key"]]
             base = "mop_" + op["payout_key"]
             assert op["operation_id"] == base or re.fullmatch(re.escape(base) + r":r\d", op["operation_id"])
-
-
-def test_stripe_events_look_like_stripe(zone):
-    root, manifest = zone
-    events, lines = [], []
-    for entry in manifest["datasets"]["stripe_events"]["files"]:
-        text = (root / entry["path"]).read_text(encoding="utf-8").splitlines()
-        lines += [(entry["path"], i, line) for i, line in enumerate(text, 1)]
-        batch = [json.loads(line) for line in text]
-        assert [(e["created"], e["id"]) for e in batch] == sorted((e["created"], e["id"]) for e in batch)
-        events += batch
-    dup = manifest["stripe_duplicate"]
-    duplicated = [i for path, i, _ in lines if path == dup["file"] and json.loads(_)["id"] == dup["event_id"]]
-    assert duplicated == dup["rows"]
-    assert len({e["id"] for e in events}) == len(events) - 1
-    types = Counter(e["type"] for e in events)
-    assert types["customer.created"] == types["customer.subscription.created"] == 4
-    for kind in ("invoice.created", "invoice.finalized", "invoice.paid", "charge.succeeded"):
-        assert types[kind] >= 3 * 3, kind  # three paying tenants, three periods
-    assert types["customer.subscription.updated"] == 1 and types["customer.subscription.deleted"] == 1
-    assert types["payout.paid"] == 3
-    for e in events:
-        assert list(e) == EVENT_KEYS
-        assert e["id"].startswith("evt_") and len(e["id"]) == 28 and e["object"] == "event"
-        assert isinstance(e["created"], int) and e["api_version"] == "2024-06-20"
-        obj = e["data"]["object"]
-        assert ("previous_attributes" in e["data"]) == (e["type"] == "customer.subscription.updated")
-        if e["type"] == "payout.paid":
-            assert "customer" not in obj and obj["metadata"] == {}
-        else:
-            assert obj["metadata"]["tenant_id"].startswith("tnt_")
-        if obj["object"] in ("invoice", "charge"):
-            assert obj["currency"] == "usd" and obj["customer"].startswith("cus_")
-        if e["type"] == "customer.subscription.updated":
-            assert e["data"]["previous_attributes"]["metadata"] == {"plan": "builder"}
-            assert obj["metadata"]["plan"] == "growth"
-            assert obj["items"]["data"][0]["price"]["metadata"]["plan"] == "growth"
-        if e["type"] == "invoice.paid":
-            assert obj["amount_paid"] == obj["total"] in (9900, 59900) and obj["status"] == "paid"
 
 
 def test_parquet_and_csv_formats_hold_the_same_rows(zone, tables, tmp_path):

@@ -6,7 +6,8 @@ fmt="mixed", malformed=True)` writes, in the contracts of `ingestion.contracts`:
     settlements/settlements-<period>.<ext>
     payout_instructions/payout_instructions-<period>.<ext>
     money_rail_operations/operations-<provider>-<period>.<ext>   (stripe_connect, wire_fedline, usdc_circle)
-    stripe/events/events-<period>.jsonl
+    stripe/events/events-<month>.jsonl                            (each month from the first period to
+                                                                   the one after the last, billing it)
     injected.csv                                                  (every injected problem and decoy)
     manifest.json                                                 (canonical JSON + newline)
 
@@ -26,9 +27,20 @@ depend on the other chunks (adding tenants leaves existing tenants' rows unchang
 read; timestamps derive from the periods; rows are sorted by a unique key; the same arguments write
 byte-identical files. Operation and money timestamps all fall before the export cut-off `as_of`
 (manifest), 2 days after the last period ends.
+
+Billing. The Stripe invoices bill the invoice drafts the billing marts compute from the generated usage
+(drafts.py, stripe_invoices.py), except the invoice disagreements injected on purpose and listed in
+injected.csv (docs/DECISIONLOG.md, "Sample data").
 """
 
 from .generator import GENERATOR_VERSION, generate_landing_zone
 from .rails import DECOY_TYPES, MISMATCH_TYPES
+from .stripe_invoices import INVOICE_MISMATCH_TYPES
 
-__all__ = ["DECOY_TYPES", "GENERATOR_VERSION", "MISMATCH_TYPES", "generate_landing_zone"]
+__all__ = [
+    "DECOY_TYPES",
+    "GENERATOR_VERSION",
+    "INVOICE_MISMATCH_TYPES",
+    "MISMATCH_TYPES",
+    "generate_landing_zone",
+]

@@ -14,6 +14,7 @@ from ingestion.contracts import DATASETS
 from settld.core import canonical_json, file_sha256, parse_period
 
 from . import stripe_events
+from .drafts import Usage, chunk_usage
 from .kernel import (
     INSTRUCTION_COLUMNS,
     MAX_SETTLEMENTS_PER_SCALE,
@@ -24,10 +25,11 @@ from .kernel import (
 )
 from .rail_rows import injected_frame, operation_injections, operations_frame
 from .rails import DECOY_TYPES, MISMATCH_TYPES, Rails, build_operations
+from .stripe_invoices import INVOICE_MISMATCH_TYPES
 from .tenants import PROVIDERS, TS_FORMAT, Tenant, period_epochs, tenant_list
 from .writer import PART_ROWS, LandingWriter, prepare_output, split_parts
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 INJECTED_COLUMNS = ("tenant_id", "period", "provider_id", "mismatch_type", "mismatch_key", "note")
 EXPORT_DELAY_SECONDS = 2 * 86_400  # the export cut-off (`as_of`): 2 days after the last period ends
 Format = Literal["mixed", "jsonl", "csv", "parquet"]
@@ -62,6 +64,7 @@ class _Run:
         self.out, self.seed, self.scale, self.periods = out, seed, scale, periods
         self.writer, self.split = writer, split
         self.injected_counts: Counter[str] = Counter()
+        self.usage: dict[tuple[str, str], Usage] = {}  # billable usage per (tenant, period), for Stripe
         self.injected_handle = (out / "injected.csv").open("wb")
         self.injected_handle.write((",".join(INJECTED_COLUMNS) + "\n").encode())
 
@@ -71,6 +74,7 @@ class _Run:
         is_last = period_index == len(self.periods) - 1
         w = self.writer
         settlements = generate_settlements(t, period_index, period, self.seed, self.scale)
+        self.usage[(t.tenant_id, period)] = chunk_usage(settlements.columns, period)
         instructions = generate_instructions(t, period_index, period, self.seed, settlements)
         if self.split:
             for part, (lo, hi) in enumerate(split_parts(settlements.rows), start=1):
@@ -130,19 +134,30 @@ class _Run:
                 frame = pl.concat(buffers[provider])
                 self.writer.write("money_rail_operations", period, frame, provider=provider)
 
-    def stripe(self, tenants: list[Tenant]) -> dict[str, Any]:
-        events = stripe_events.build_events(self.seed, tenants, self.periods)
-        first = self.periods[0]
-        lines = {p: [stripe_events.event_line(e) for e in events[p]] for p in self.periods}
-        candidates = [i for i, e in enumerate(events[first]) if e["type"] == "invoice.paid"] or [0]
-        dup = candidates[0]
-        lines[first].insert(dup + 1, lines[first][dup])
-        for period in self.periods:
-            self.writer.write_lines("stripe_events", f"stripe/events/events-{period}.jsonl", lines[period])
+    def stripe(self, tenants: list[Tenant], as_of: int) -> dict[str, Any]:
+        """One file of events per month of their `created` (every period's, and the month after the last
+        one, when its invoices are billed before the cut-off); the invoice disagreements into injected.csv.
+        """
+        events, injected = stripe_events.build_events(self.seed, tenants, self.periods, self.usage)
+        late = [e["id"] for month in events.values() for e in month if e["created"] >= as_of]
+        if late:
+            raise AssertionError(f"Stripe events after the export cut-off: {late[:3]}")
+        months = sorted(set(self.periods) | set(events))
+        lines = {m: [stripe_events.event_line(e) for e in events.get(m, [])] for m in months}
+        paid = [
+            (m, i) for m in months for i, e in enumerate(events.get(m, [])) if e["type"] == "invoice.paid"
+        ]
+        month, dup = paid[0] if paid else (months[0], 0)
+        lines[month].insert(dup + 1, lines[month][dup])
+        for m in months:
+            self.writer.write_lines("stripe_events", f"stripe/events/events-{m}.jsonl", lines[m])
+        frame = pl.DataFrame(injected, schema=dict.fromkeys(INJECTED_COLUMNS, pl.String))
+        frame.write_csv(self.injected_handle, include_header=False, line_terminator="\n")
+        self.injected_counts.update(frame["mismatch_type"].to_list())
         return {
-            "file": f"stripe/events/events-{first}.jsonl",
-            "event_id": events[first][dup]["id"],
-            "event_type": events[first][dup]["type"],
+            "file": f"stripe/events/events-{month}.jsonl",
+            "event_id": events[month][dup]["id"],
+            "event_type": events[month][dup]["type"],
             "rows": [dup + 1, dup + 2],
         }
 
@@ -171,6 +186,7 @@ def generate_landing_zone(
     split = tenants * MAX_SETTLEMENTS_PER_SCALE * scale > PART_ROWS
     writer = LandingWriter(out, fmt, malformed, progress, first_period=periods[0])
     run = _Run(out, seed, scale, periods, writer, split)
+    as_of = period_epochs(periods[-1])[1] + EXPORT_DELAY_SECONDS
     try:
         for period_index, period in enumerate(periods):
             buffers: dict[Any, list[pl.DataFrame]] = {
@@ -180,12 +196,11 @@ def generate_landing_zone(
                 run.chunk(t, period_index, period, buffers)
             run.flush_period(period, buffers)
             del buffers
+        stripe_duplicate = run.stripe(tenant_objects, as_of)
     finally:
         run.injected_handle.close()
-    stripe_duplicate = run.stripe(tenant_objects)
     if progress:
         progress("injected.csv", sum(run.injected_counts.values()))
-    as_of = period_epochs(periods[-1])[1] + EXPORT_DELAY_SECONDS
     counts = run.injected_counts
     bad = sorted(writer.bad, key=lambda r: (r["file"], r["row"]))
     manifest = {
@@ -219,7 +234,7 @@ def generate_landing_zone(
             }
             for name in DATASETS
         },
-        "injected": {t: counts.get(t, 0) for t in MISMATCH_TYPES},
+        "injected": {t: counts.get(t, 0) for t in (*MISMATCH_TYPES, *INVOICE_MISMATCH_TYPES)},
         "decoys": {t: counts.get(t, 0) for t in DECOY_TYPES},
         "injected_file": "injected.csv",
         "injected_rows": sum(counts.values()),

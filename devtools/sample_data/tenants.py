@@ -13,7 +13,6 @@ from settld.core import period_bounds
 PROVIDERS: tuple[str, ...] = ("stripe_connect", "wire_fedline", "usdc_circle")
 PROVIDER_WEIGHTS: tuple[float, ...] = (0.55, 0.25, 0.20)
 CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP")
-PLAN_PRICES: dict[str, int] = {"free": 0, "builder": 9900, "growth": 59900, "enterprise": 0}
 
 # (slug, initial plan, currency, providers) of the named tenants; later tenants are `tnt_0007`, ...
 _NAMED: tuple[tuple[str, str, str, tuple[int, ...]], ...] = (
