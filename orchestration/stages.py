@@ -53,7 +53,7 @@ DAILY_RUN: tuple[StageJob, ...] = (
     StageJob(Stage.billing, "ingest_billing", "Stripe events and objects into the operator API", needs_operator_api=True),
     StageJob(Stage.transform, "build_warehouse", "dbt build: staging, marts and tests"),
     StageJob(Stage.report, "write_reports", "Reconciliation reports and invoice drafts", over_periods=True),
-    StageJob(Stage.publish, "publish_to_operator_api", "Publish mismatches to the operator API", needs_operator_api=True),
+    StageJob(Stage.publish, "publish_to_operator_api", "Publish mismatches and invoice drafts to the operator API", needs_operator_api=True),
     StageJob(Stage.gate, "evaluate_period_gate", "Period gate verdicts", over_periods=True),
 )  # fmt: skip
 
