@@ -202,6 +202,39 @@ REASON_CODES = (
     "invalid_boolean",
 )
 
+# What became of a landing file, in the ledger `raw.load_files` (column `status`): its rows are in raw,
+# or none of them are and `reason` says why (docs/DECISIONLOG.md, "Landing files and the raw layer").
+FILE_STATUSES = ("loaded", "rejected", "duplicate")
+
+# Reason codes of a file that is not loaded (column `reason`; `reason_detail` says where and what). A
+# structural fault of the file rejects the file as a whole: its rows are not quarantined one by one.
+FILE_REASON_CODES = (
+    "unreadable_parquet",  # a .parquet file that cannot be read: truncated, 0 bytes, a damaged page
+    "invalid_encoding",  # a text file that is not UTF-8 (or holds NUL bytes): byte offset and line named
+    "wrong_format",  # the content does not match the extension (a Parquet file named .csv, ...)
+    "malformed_header",  # a CSV header with an empty, repeated or reserved column name
+    "malformed_csv",  # CSV text the csv reader cannot split (a stray carriage return, a huge field)
+    "missing_required_column",  # the file lacks a column its contract requires
+    "duplicate_file",  # the same content (sha256) is already loaded under another name: status duplicate
+    "row_count_mismatch",  # records read != rows loaded + quarantined: nothing is written (a loader fault)
+    "unstorable_value",  # the warehouse refused a value of the file (Postgres: a NUL character, ...)
+    "unreadable_file",  # any other failure to read the file; the detail holds the error
+)
+
+# A loaded text file with no data rows (0 bytes, blank lines or a header only) is legal but shown.
+FILE_WARNING_NO_DATA_ROWS = "no_data_rows"
+
+
+class FileRejected(Exception):
+    """A landing file cannot be loaded: `code` is one of FILE_REASON_CODES, `detail` says where and what."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        if code not in FILE_REASON_CODES:
+            raise ValueError(f"unknown file reason code: {code}")
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
 
 def raw_table_columns(dataset: Dataset) -> list[tuple[str, str]]:
     columns = [(c.name, c.sql_type) for c in dataset.columns]
@@ -239,3 +272,21 @@ create table if not exists raw.load_files (
     loaded_at timestamp not null,
     primary key (dataset, source_file)
 )"""
+# Ledger columns added after the table's first version: `ensure_raw_schema` adds them to every warehouse,
+# new or existing, the way it adds a contract's new columns (rows loaded before them were all loaded).
+LOAD_FILES_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("status", "varchar default 'loaded'"),
+    ("reason", "varchar"),
+    ("reason_detail", "varchar"),
+)
+LOAD_FILES_COLUMNS: tuple[str, ...] = (
+    "dataset",
+    "source_file",
+    "file_sha256",
+    "file_format",
+    "rows_in",
+    "rows_loaded",
+    "rows_quarantined",
+    "loaded_at",
+    *(name for name, _ in LOAD_FILES_ADDED_COLUMNS),
+)

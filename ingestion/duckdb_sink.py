@@ -1,12 +1,14 @@
-"""Writes checked landing files into a DuckDB warehouse: raw tables, quarantine and the file registry.
+"""Writes checked landing files into a DuckDB warehouse: raw tables, quarantine and the file ledger.
 
 A file is identified by its path relative to the landing directory. Its rows are replaced as a unit in
-one transaction, so a reload of the same path either changes nothing (same sha256: skipped) or swaps
-the rows it carried for the new ones.
+one transaction with its ledger row, so a reload of the same path either changes nothing (same sha256:
+skipped) or swaps the rows it carried for the new ones; a file that is not loaded leaves none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,111 +16,111 @@ import duckdb
 
 from ingestion.contracts import (
     DATASETS,
+    LOAD_FILES_ADDED_COLUMNS,
     LOAD_FILES_DDL,
     QUARANTINE_DDL,
     Dataset,
     raw_table_columns,
     raw_table_ddl,
 )
+from ingestion.intake import CHECKED_ROWS
+from ingestion.ledger import (
+    LedgerEntry,
+    check_balance,
+    delete_file_rows,
+    forget_file,
+    read_ledger,
+    write_entry,
+)
 from ingestion.validation import quote
 
 
+def _add_missing_columns(con: Any, table: str, columns: list[tuple[str, str]], placeholder: str) -> None:
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            f"and table_name = {placeholder}",
+            [table],
+        ).fetchall()
+    }
+    for name, sql_type in columns:
+        if name not in existing:
+            con.execute(f"alter table raw.{table} add column {quote(name)} {sql_type}")
+
+
 def ensure_raw_schema(con: Any, placeholder: str = "?") -> None:
-    """Create the raw schema and tables; add columns a newer contract introduced (never drop any).
+    """Create the raw schema and tables; add columns a newer contract or ledger introduced (never drop any).
 
     `con` is a DuckDB connection, or a psycopg one with `placeholder="%s"` (ingestion.postgres_sink):
     both take `execute(sql, params)` and the DDL is the same on both engines."""
     con.execute("create schema if not exists raw")
     for dataset in DATASETS.values():
         con.execute(raw_table_ddl(dataset))
-        existing = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw' "
-                f"and table_name = {placeholder}",
-                [dataset.name],
-            ).fetchall()
-        }
-        for name, sql_type in raw_table_columns(dataset):
-            if name not in existing:
-                con.execute(f"alter table raw.{dataset.name} add column {quote(name)} {sql_type}")
+        _add_missing_columns(con, dataset.name, raw_table_columns(dataset), placeholder)
     con.execute(QUARANTINE_DDL)
     con.execute(LOAD_FILES_DDL)
+    _add_missing_columns(con, "load_files", list(LOAD_FILES_ADDED_COLUMNS), placeholder)
 
 
-def registered_sha256(con: duckdb.DuckDBPyConnection, dataset: str, source_file: str) -> str | None:
-    row = con.execute(
-        "select file_sha256 from raw.load_files where dataset = ? and source_file = ?", [dataset, source_file]
-    ).fetchone()
-    return row[0] if row else None
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
 
 
 def replace_file_rows(
     con: duckdb.DuckDBPyConnection,
     *,
     dataset: Dataset,
-    checked_relation: str,
-    source_file: str,
-    file_sha256: str,
-    file_format: str,
+    entry: LedgerEntry,
     loaded_at: datetime,
-) -> tuple[int, int, dict[str, int]]:
-    """Swap the rows `source_file` carried for the checked ones.
+) -> LedgerEntry:
+    """Swap the rows `entry.source_file` carried for the checked ones (the temp table `checked_rows`,
+    ingestion.intake) and write its ledger row, in one transaction.
 
-    `checked_relation` is the check's query (ingestion.validation). It runs once, into a temp table
-    that feeds both `raw.<dataset>` and `raw.quarantine` and gives the counts in one aggregate (running
-    it twice, once per destination, costs more than the temp table: the checks dominate).
-    Returns (rows loaded, rows quarantined, quarantined rows by reason code).
+    The rows written are counted by the inserts themselves; unless they add up to `entry.rows_in` (the
+    records read), the transaction is rolled back and FileRejected(row_count_mismatch) raised.
+    Inserting from the temp table, committed before the transaction, is faster than from one the same
+    transaction created (measured: the raw insert of a 400k-row file takes about twice as long).
     """
     contract_columns = [quote(c.name) for c in dataset.columns]
     if dataset.keep_payload:
         contract_columns.append("_raw_payload")
     target_columns = [quote(name) for name, _ in raw_table_columns(dataset)]
-    params = [source_file, file_sha256, loaded_at]
-    # Built before the transaction: inserting from a committed temp table is faster than from one the
-    # same transaction created (measured: the raw insert of a 400k-row file takes about twice as long).
-    con.execute(f"create or replace temp table checked_rows as {checked_relation}")
-    con.execute("begin transaction")
-    try:
-        con.execute(f"delete from raw.{dataset.name} where _source_file = ?", [source_file])
-        con.execute(
-            "delete from raw.quarantine where dataset = ? and source_file = ?", [dataset.name, source_file]
-        )
+    params = [entry.source_file, entry.file_sha256, loaded_at]
+    with _transaction(con):
+        delete_file_rows(con, dataset.name, entry.source_file)
         # The check scans its source in record order and inserts preserve that order: no sort needed.
-        con.execute(
+        (loaded,) = con.execute(
             f"insert into raw.{dataset.name} ({', '.join(target_columns)}) "
             f"select {', '.join(contract_columns)}, ?, _source_row, ?, ? "
-            "from checked_rows where _reject_code is null",
+            f"from {CHECKED_ROWS} where _reject_code is null",
             params,
-        )
-        con.execute(
+        ).fetchone()
+        (quarantined,) = con.execute(
             "insert into raw.quarantine select ?, ?, ?, _source_row, _reject_code, _reject_column, _raw_payload, ? "
-            "from checked_rows where _reject_code is not null order by _source_row",
+            f"from {CHECKED_ROWS} where _reject_code is not null order by _source_row",
             [dataset.name, *params],
-        )
-        counts = dict(con.execute("select _reject_code, count(*) from checked_rows group by 1").fetchall())
-        loaded = counts.pop(None, 0)
-        quarantined = sum(counts.values())
-        con.execute(
-            "insert or replace into raw.load_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                dataset.name,
-                source_file,
-                file_sha256,
-                file_format,
-                loaded + quarantined,
-                loaded,
-                quarantined,
-                loaded_at,
-            ],
-        )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.execute("drop table if exists checked_rows")
-    return loaded, quarantined, counts
+        ).fetchone()
+        check_balance(entry.rows_in, loaded, quarantined)
+        entry = LedgerEntry(**{**entry.__dict__, "rows_loaded": loaded, "rows_quarantined": quarantined})
+        write_entry(con, dataset.name, entry, loaded_at)
+    return entry
+
+
+def record_unloaded_file(
+    con: duckdb.DuckDBPyConnection, dataset: str, entry: LedgerEntry, loaded_at: datetime
+) -> None:
+    """A file that is not loaded: remove any rows its path carried and write why, in one transaction."""
+    with _transaction(con):
+        delete_file_rows(con, dataset, entry.source_file)
+        write_entry(con, dataset, entry, loaded_at)
 
 
 class DuckDBSink:
@@ -129,15 +131,25 @@ class DuckDBSink:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.validation = con  # where ingestion.validation's queries run
+        self._schema_ready = False
 
     def ensure_raw_schema(self) -> None:
-        ensure_raw_schema(self.con)
+        """Once per sink: every dataset's load asks for it."""
+        if not self._schema_ready:
+            ensure_raw_schema(self.con)
+            self._schema_ready = True
 
-    def registered_sha256(self, dataset: str, source_file: str) -> str | None:
-        return registered_sha256(self.con, dataset, source_file)
+    def ledger(self, dataset: str) -> dict[str, LedgerEntry]:
+        return read_ledger(self.con, dataset)
 
-    def replace_file_rows(self, **kwargs) -> tuple[int, int, dict[str, int]]:
+    def replace_file_rows(self, **kwargs: Any) -> LedgerEntry:
         return replace_file_rows(self.con, **kwargs)
+
+    def record_unloaded_file(self, dataset: str, entry: LedgerEntry, loaded_at: datetime) -> None:
+        record_unloaded_file(self.con, dataset, entry, loaded_at)
+
+    def forget_file(self, dataset: str, source_file: str) -> None:
+        forget_file(self.con, dataset, source_file)
 
     def table_rows(self, dataset: str) -> int:
         return self.con.execute(f"select count(*) from raw.{dataset}").fetchone()[0]

@@ -1,11 +1,12 @@
-"""Writes checked landing files into a Postgres warehouse with bulk COPY: raw tables, quarantine, registry.
+"""Writes checked landing files into a Postgres warehouse with bulk COPY: raw tables, quarantine, ledger.
 
 The contract check is the same DuckDB query as for a DuckDB warehouse (ingestion.validation), run in an
 in-memory DuckDB beside the load. Its rows are written to CSV by DuckDB and streamed into Postgres with
 `COPY ... FROM STDIN (FORMAT csv)` inside one transaction per file, which also deletes the rows the file
-carried before and upserts its registry row: a reload of a path changes nothing (same sha256: skipped) or
+carried before and upserts its ledger row: a reload of a path changes nothing (same sha256: skipped) or
 swaps its rows, exactly as on DuckDB. In CSV an unquoted empty field is NULL and `""` an empty string, on
-both sides, so nulls survive the trip.
+both sides, so nulls survive the trip. A value Postgres refuses (a NUL character in a Parquet string) rolls
+the file back and rejects it as `unstorable_value`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
 
-from ingestion.contracts import (
-    Dataset,
-    raw_table_columns,
-)
+from ingestion.contracts import Dataset, FileRejected, raw_table_columns
 from ingestion.duckdb_sink import ensure_raw_schema
+from ingestion.intake import CHECKED_ROWS
+from ingestion.ledger import (
+    LedgerEntry,
+    check_balance,
+    delete_file_rows,
+    forget_file,
+    read_ledger,
+    write_entry,
+)
 from ingestion.validation import literal, quote
 from settld.warehouse import bound_duckdb_memory
 
@@ -32,10 +40,12 @@ def _timestamp_literal(moment: datetime) -> str:
     return f"timestamp '{moment.isoformat(sep=' ')}'"
 
 
-def _stream(cursor: Any, statement: str, path: Path) -> None:
+def _stream(cursor: Any, statement: str, path: Path) -> int:
+    """COPY the CSV file at `path`; the number of rows Postgres wrote."""
     with cursor.copy(statement) as copy, path.open("rb") as handle:
         while chunk := handle.read(COPY_CHUNK_BYTES):
             copy.write(chunk)
+    return cursor.rowcount
 
 
 class PostgresSink:
@@ -48,86 +58,70 @@ class PostgresSink:
         self._spill = tempfile.TemporaryDirectory(prefix="settld-load-")
         self.validation = bound_duckdb_memory(duckdb.connect())
         self.validation.execute("set temp_directory = ?", [self._spill.name])
+        self._schema_ready = False
 
     def close(self) -> None:
         self.validation.close()
         self._spill.cleanup()
 
     def ensure_raw_schema(self) -> None:
-        """Create the raw schema and tables; add columns a newer contract introduced (never drop any)."""
-        with self.connection.transaction():
-            ensure_raw_schema(self.connection, placeholder="%s")
+        """Create the raw schema and tables; add columns a newer contract or ledger introduced (never drop
+        any). Once per sink: every dataset's load asks for it."""
+        if not self._schema_ready:
+            with self.connection.transaction():
+                ensure_raw_schema(self.connection, placeholder="%s")
+            self._schema_ready = True
 
-    def registered_sha256(self, dataset: str, source_file: str) -> str | None:
-        row = self.connection.execute(
-            "select file_sha256 from raw.load_files where dataset = %s and source_file = %s",
-            [dataset, source_file],
-        ).fetchone()
-        return row[0] if row else None
+    def ledger(self, dataset: str) -> dict[str, LedgerEntry]:
+        return read_ledger(self.connection, dataset, "%s")
 
     def table_rows(self, dataset: str) -> int:
         return self.connection.execute(f"select count(*) from raw.{dataset}").fetchone()[0]
 
-    def replace_file_rows(
-        self,
-        *,
-        dataset: Dataset,
-        checked_relation: str,
-        source_file: str,
-        file_sha256: str,
-        file_format: str,
-        loaded_at: datetime,
-    ) -> tuple[int, int, dict[str, int]]:
-        """Swap the rows `source_file` carried for the checked ones (see ingestion.duckdb_sink)."""
+    def forget_file(self, dataset: str, source_file: str) -> None:
+        forget_file(self.connection, dataset, source_file, "%s")
+
+    def record_unloaded_file(self, dataset: str, entry: LedgerEntry, loaded_at: datetime) -> None:
+        """A file that is not loaded: remove any rows its path carried and write why, in one transaction."""
+        with self.connection.transaction(), self.connection.cursor() as cursor:
+            delete_file_rows(cursor, dataset, entry.source_file, "%s")
+            write_entry(cursor, dataset, entry, loaded_at, "%s")
+
+    def replace_file_rows(self, *, dataset: Dataset, entry: LedgerEntry, loaded_at: datetime) -> LedgerEntry:
+        """Swap the rows the file carried for the checked ones (see ingestion.duckdb_sink): the rows COPY
+        wrote must add up to the records read, or the transaction rolls back (row_count_mismatch)."""
         contract_columns = [quote(c.name) for c in dataset.columns]
         if dataset.keep_payload:
             contract_columns.append("_raw_payload")
         target_columns = ", ".join(quote(name) for name, _ in raw_table_columns(dataset))
-        file_values = (
-            f"{literal(source_file)}, _source_row, {literal(file_sha256)}, {_timestamp_literal(loaded_at)}"
-        )
-        checks = self.validation
-        checks.execute(f"create or replace temp table checked_rows as {checked_relation}")
-        try:
-            counts = dict(
-                checks.execute("select _reject_code, count(*) from checked_rows group by 1").fetchall()
+        source_file, sha = literal(entry.source_file), literal(entry.file_sha256)
+        moment = _timestamp_literal(loaded_at)
+        with tempfile.TemporaryDirectory(prefix="settld-copy-") as scratch:
+            rows_csv, quarantine_csv = Path(scratch) / "rows.csv", Path(scratch) / "quarantine.csv"
+            self.validation.execute(
+                f"copy (select {', '.join(contract_columns)}, {source_file}, _source_row, {sha}, {moment} "
+                f"from {CHECKED_ROWS} where _reject_code is null order by _source_row) "
+                f"to {literal(str(rows_csv))} (format csv, header false)"
             )
-            loaded = counts.pop(None, 0)
-            quarantined = sum(counts.values())
-            with tempfile.TemporaryDirectory(prefix="settld-copy-") as scratch:
-                rows_csv, quarantine_csv = Path(scratch) / "rows.csv", Path(scratch) / "quarantine.csv"
-                checks.execute(
-                    f"copy (select {', '.join(contract_columns)}, {file_values} from checked_rows "
-                    f"where _reject_code is null order by _source_row) "
-                    f"to {literal(str(rows_csv))} (format csv, header false)"
-                )
-                checks.execute(
-                    f"copy (select {literal(dataset.name)}, {literal(source_file)}, {literal(file_sha256)}, "
-                    f"_source_row, _reject_code, _reject_column, _raw_payload, {_timestamp_literal(loaded_at)} "
-                    f"from checked_rows where _reject_code is not null order by _source_row) "
-                    f"to {literal(str(quarantine_csv))} (format csv, header false)"
-                )
+            self.validation.execute(
+                f"copy (select {literal(dataset.name)}, {source_file}, {sha}, _source_row, _reject_code, "
+                f"_reject_column, _raw_payload, {moment} from {CHECKED_ROWS} where _reject_code is not null "
+                f"order by _source_row) to {literal(str(quarantine_csv))} (format csv, header false)"
+            )
+            try:
                 with self.connection.transaction(), self.connection.cursor() as cursor:
-                    cursor.execute(f"delete from raw.{dataset.name} where _source_file = %s", [source_file])
-                    cursor.execute(
-                        "delete from raw.quarantine where dataset = %s and source_file = %s",
-                        [dataset.name, source_file],
+                    delete_file_rows(cursor, dataset.name, entry.source_file, "%s")
+                    columns = f"raw.{dataset.name} ({target_columns})"
+                    loaded = _stream(cursor, f"copy {columns} from stdin (format csv)", rows_csv)
+                    quarantined = _stream(
+                        cursor, "copy raw.quarantine from stdin (format csv)", quarantine_csv
                     )
-                    _stream(
-                        cursor,
-                        f"copy raw.{dataset.name} ({target_columns}) from stdin (format csv)",
-                        rows_csv,
+                    check_balance(entry.rows_in, loaded, quarantined)
+                    entry = LedgerEntry(
+                        **{**entry.__dict__, "rows_loaded": loaded, "rows_quarantined": quarantined}
                     )
-                    _stream(cursor, "copy raw.quarantine from stdin (format csv)", quarantine_csv)
-                    cursor.execute(
-                        "insert into raw.load_files values (%s, %s, %s, %s, %s, %s, %s, %s) "
-                        "on conflict (dataset, source_file) do update set file_sha256 = excluded.file_sha256, "
-                        "file_format = excluded.file_format, rows_in = excluded.rows_in, "
-                        "rows_loaded = excluded.rows_loaded, rows_quarantined = excluded.rows_quarantined, "
-                        "loaded_at = excluded.loaded_at",
-                        [dataset.name, source_file, file_sha256, file_format, loaded + quarantined, loaded,
-                         quarantined, loaded_at],
-                    )  # fmt: skip
-        finally:
-            checks.execute("drop table if exists checked_rows")
-        return loaded, quarantined, counts
+                    write_entry(cursor, dataset.name, entry, loaded_at, "%s")
+            except psycopg.errors.DataError as error:
+                first_line = (str(error).strip().splitlines() or [""])[0]
+                raise FileRejected("unstorable_value", f"Postgres refused a value: {first_line}") from error
+        return entry

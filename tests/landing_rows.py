@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from ingestion.contracts import DATASETS
@@ -102,3 +103,46 @@ def write_parquet(path: Path, rows: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(rows).write_parquet(path)
     return path
+
+
+def write_good_zone(root: Path) -> list[Path]:
+    """A small landing zone in every format, with non-ASCII text in each text file: the files the
+    property-based loader test damages. Returns the files written."""
+    settlements = [
+        {**SETTLEMENT, "settlement_id": f"setl_{n}", "policy_id": f"pol_été_{n}"} for n in range(1, 5)
+    ]
+    instructions = [
+        {**INSTRUCTION, "payout_key": f"key_{n}", "destination_ref": f"Zoë-{n}"} for n in range(1, 5)
+    ]
+    operations = [{**OPERATION, "operation_id": f"mop_{n}", "provider_ref": f"réf_{n}"} for n in range(1, 5)]
+    events = [{**STRIPE_EVENT, "id": f"evt_{n}", "account": "acct_ñ"} for n in range(1, 4)]
+    return [
+        write_jsonl(root / "settlements/s-2026-09.jsonl", settlements),
+        write_csv(root / "payout_instructions/p-2026-09.csv", instructions, "payout_instructions"),
+        write_csv(root / "money_rail_operations/o-wire-2026-09.csv", operations[:2], "money_rail_operations"),
+        write_parquet(root / "money_rail_operations/o-usdc-2026-09.parquet", operations[2:]),
+        write_jsonl(root / "stripe/events/e-2026-09.jsonl", events),
+    ]
+
+
+def raw_tables(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every raw table's rows (the ledger too), sorted, without the load instant."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {
+            name: con.execute(f"select * exclude (_loaded_at) from raw.{name} order by all").fetchall()
+            for name in DATASETS
+        }
+        for name in ("quarantine", "load_files"):
+            tables[name] = con.execute(
+                f"select * exclude (loaded_at) from raw.{name} order by all"
+            ).fetchall()
+    return tables
+
+
+def ledger(warehouse: Path) -> dict[str, tuple]:
+    """source_file -> (status, reason, rows_in, rows_loaded, rows_quarantined) of raw.load_files."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select source_file, status, reason, rows_in, rows_loaded, rows_quarantined from raw.load_files"
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}

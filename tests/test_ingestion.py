@@ -138,14 +138,22 @@ def test_malformed_csv_rows_are_quarantined(landing: Path, warehouse_path: Path)
     ]
 
 
-def test_csv_missing_a_required_column_quarantines_every_row(landing: Path, warehouse_path: Path) -> None:
+def test_csv_missing_a_required_column_is_rejected_not_quarantined_row_by_row(
+    landing: Path, warehouse_path: Path
+) -> None:
     path = landing / "payout_instructions/p.csv"
     path.parent.mkdir(parents=True)
     path.write_text("tenant_id,payout_key\ntnt_a,k1\ntnt_a,k2\n")
-    load_landing_zone(warehouse_path, landing, ["payout_instructions"])
-    assert quarantine(warehouse_path, "payout_instructions") == [
-        (1, "missing_column", "party_id"),
-        (2, "missing_column", "party_id"),
+    summary = load_landing_zone(warehouse_path, landing, ["payout_instructions"])["payout_instructions"]
+    assert quarantine(warehouse_path, "payout_instructions") == []
+    assert [(f.status, f.reason) for f in summary.files] == [("rejected", "missing_required_column")]
+    assert query(warehouse_path, "select status, reason, reason_detail from raw.load_files") == [
+        (
+            "rejected",
+            "missing_required_column",
+            "no column party_id, party_role, period, amount_cents, currency, provider_id, created_at; "
+            "its 2 data rows are not loaded",
+        )
     ]
 
 

@@ -1,15 +1,19 @@
 """Raw-layer assets: one multi-asset loads the landing zone into `raw.*` through `ingestion.loader`.
 
 The asset keys (`raw/<table>`) are the keys dbt's sources map to, so the UI shows one lineage graph
-from landing file to mart. Quarantine and the file registry are produced by the same load.
+from landing file to mart. Quarantine and the file ledger are produced by the same load. Each dataset's
+metadata names its rejected, duplicate and empty files and its quarantine rate against the contract's
+threshold (ingestion.health); its `rows_balance` check fails when a file was rejected.
 """
 
 import dagster as dg
 
 from ingestion.contracts import DATASETS
-from ingestion.loader import load_dataset, open_sink
+from ingestion.health import DatasetHealth, landing_health
+from ingestion.loader import DatasetSummary, load_dataset, open_sink
 from orchestration.resources import LandingZoneResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
+from settld.warehouse import Warehouse
 
 GROUP = "landing"
 DATASET_KEYS = {name: dg.AssetKey(["raw", name]) for name in DATASETS}
@@ -38,7 +42,8 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
                 "rows_balance",
                 asset=key,
                 blocking=True,
-                description="Every row read is either loaded or quarantined: nothing is dropped.",
+                description="Nothing is dropped: every landing file is loaded (none rejected) and every "
+                "row read is either loaded or quarantined.",
             )
         )
         specs.append(
@@ -69,7 +74,8 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             tags=stage_tags(Stage.load),
             kinds={"duckdb"},
             skippable=True,
-            description="Registry of loaded landing files with their sha256: makes reloads idempotent.",
+            description="Ledger of landing files: sha256, status (loaded, rejected, duplicate), reason and "
+            "row counts per file; makes reloads idempotent.",
         ),
     ],
     check_specs=_check_specs(),
@@ -79,46 +85,74 @@ def landing_zone(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZoneResource
 ):
     selected = [name for name, key in DATASET_KEYS.items() if key in context.selected_asset_keys]
+    summaries = {}
     with open_sink(warehouse.target) as sink:
         for name in selected:
-            summary = load_dataset(sink, landing.directory, DATASETS[name])
-            context.log.info(f"{name}: {summary.as_metadata()}")
-            metadata = summary.as_metadata()
-            yield dg.MaterializeResult(
-                asset_key=DATASET_KEYS[name],
-                metadata={**metadata, "dagster/row_count": summary.table_rows},
-            )
-            yield dg.AssetCheckResult(
-                asset_key=DATASET_KEYS[name],
-                check_name="rows_balance",
-                passed=summary.balanced,
-                metadata={k: metadata[k] for k in ("rows_in", "rows_loaded", "rows_quarantined")},
-            )
+            summaries[name] = load_dataset(sink, landing.directory, DATASETS[name])
+            context.log.info(f"{name}: {summaries[name].as_metadata()}")
+            for line in summaries[name].warnings:
+                context.log.warning(f"{name}: {line}")
     with warehouse.connect(read_only=True) as db:
-        for name in selected:
-            in_quarantine = db.scalar("select count(*) from raw.quarantine where dataset = ?", [name])
-            yield dg.AssetCheckResult(
-                asset_key=DATASET_KEYS[name],
-                check_name="no_quarantined_rows",
-                passed=in_quarantine == 0,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"rows_in_quarantine": in_quarantine},
-            )
-        reasons = [
-            (row["dataset"], row["reason_code"], row["row_count"])
-            for row in db.query(
-                "select dataset, reason_code, count(*) as row_count from raw.quarantine "
-                "group by dataset, reason_code order by dataset, reason_code"
-            )
-        ]
-        files = db.scalar("select count(*) from raw.load_files")
+        yield from _dataset_results(context, summaries, landing_health(db, selected))
+        yield from _quarantine_results(context, db, selected)
+
+
+def _dataset_results(
+    context: dg.AssetExecutionContext, summaries: dict[str, DatasetSummary], health: dict[str, DatasetHealth]
+):
+    """Per dataset: this load's figures with the raw layer's health, and the check that nothing is dropped."""
+    for name, summary in summaries.items():
+        verdict = health[name]
+        for line in verdict.problems:
+            context.log.error(line)
+        metadata = {**summary.as_metadata(), **verdict.as_metadata()}
+        yield dg.MaterializeResult(
+            asset_key=DATASET_KEYS[name],
+            metadata={**metadata, "dagster/row_count": summary.table_rows},
+        )
+        yield dg.AssetCheckResult(
+            asset_key=DATASET_KEYS[name],
+            check_name="rows_balance",
+            passed=summary.balanced and not verdict.rejected and not verdict.unbalanced,
+            metadata={
+                **{k: metadata[k] for k in ("rows_in", "rows_loaded", "rows_quarantined")},
+                "rejected_files": {f.source_file: f"{f.reason}: {f.reason_detail}" for f in verdict.rejected},
+            },
+        )
+
+
+def _quarantine_results(context: dg.AssetExecutionContext, db: Warehouse, selected: list[str]):
+    for name in selected:
+        in_quarantine = db.scalar("select count(*) from raw.quarantine where dataset = ?", [name])
+        yield dg.AssetCheckResult(
+            asset_key=DATASET_KEYS[name],
+            check_name="no_quarantined_rows",
+            passed=in_quarantine == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows_in_quarantine": in_quarantine},
+        )
     if QUARANTINE_KEY in context.selected_asset_keys:
+        reasons = db.query(
+            "select dataset, reason_code, count(*) as row_count from raw.quarantine "
+            "group by dataset, reason_code order by dataset, reason_code"
+        )
         yield dg.MaterializeResult(
             asset_key=QUARANTINE_KEY,
             metadata={
-                "dagster/row_count": sum(r[2] for r in reasons),
-                "by_dataset_and_reason": {f"{d}/{r}": n for d, r, n in reasons},
+                "dagster/row_count": sum(r["row_count"] for r in reasons),
+                "by_dataset_and_reason": {
+                    f"{r['dataset']}/{r['reason_code']}": r["row_count"] for r in reasons
+                },
             },
         )
     if LOAD_FILES_KEY in context.selected_asset_keys:
-        yield dg.MaterializeResult(asset_key=LOAD_FILES_KEY, metadata={"dagster/row_count": files})
+        statuses = db.query(
+            "select status, count(*) as files from raw.load_files group by status order by status"
+        )
+        yield dg.MaterializeResult(
+            asset_key=LOAD_FILES_KEY,
+            metadata={
+                "dagster/row_count": sum(r["files"] for r in statuses),
+                "files_by_status": {r["status"]: r["files"] for r in statuses},
+            },
+        )
