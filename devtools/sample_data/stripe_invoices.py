@@ -184,10 +184,11 @@ def bill_drafts(
                 created = end + BILL_DELAY + (t.index % 600) * 60 + k * 300
                 active = b.ended.get(t.tenant_id, created + 1) > created
                 cycle = active and currency == plan.currency and lines[0].code == "SUBSCRIPTION_BASE"
+                # the tenant's invoice of the month (the id it always had); another currency's is its own
                 suffix = "" if currency == plan.currency else f"-{currency}"
                 invoice = Invoice(
                     tenant=t,
-                    invoice_id=stripe_id("in", b.seed, t.tenant_id, month, currency),
+                    invoice_id=stripe_id("in", b.seed, t.tenant_id, month, *([currency] if suffix else [])),
                     currency=currency,
                     created=created,
                     reason="subscription_cycle" if cycle else "manual",
