@@ -190,7 +190,7 @@ REASON_CODES = (
     "invalid_json",  # the line is not JSON
     "not_an_object",  # the JSON value is not an object
     "malformed_row",  # a CSV row with a different number of fields than the header
-    "missing_column",  # the file lacks a column the contract requires
+    "missing_column",  # the check's own rule; the loader rejects such a file (missing_required_column)
     "missing_required",  # a required value is null or empty
     "invalid_type",  # an object or array where a scalar belongs
     "invalid_integer",  # not a whole number (12.5, "abc", 1e3)
@@ -217,7 +217,7 @@ FILE_REASON_CODES = (
     "missing_required_column",  # the file lacks a column its contract requires
     "duplicate_file",  # the same content (sha256) is already loaded under another name: status duplicate
     "row_count_mismatch",  # records read != rows loaded + quarantined: nothing is written (a loader fault)
-    "unstorable_value",  # the warehouse refused a value of the file (Postgres: a NUL character, ...)
+    "unstorable_value",  # a value no warehouse text can hold (a NUL character in a Parquet string)
     "unreadable_file",  # any other failure to read the file; the detail holds the error
 )
 

@@ -22,7 +22,7 @@ from ingestion.readers import (
     parquet_source,
     read_landing_file,
 )
-from ingestion.validation import checked_relation_sql
+from ingestion.validation import checked_relation_sql, quote
 
 CHECKED_ROWS = "checked_rows"
 _SOURCE_ROWS = "source_rows"
@@ -39,17 +39,18 @@ def check_file(con: Any, dataset: Dataset, landing_file: LandingFile) -> Checked
     """Read and check `landing_file` into `checked_rows` on `con` (a DuckDB connection)."""
     try:
         return _check(con, dataset, landing_file)
-    except FileRejected:
-        release(con)
-        raise
-    except MemoryError:
+    except (FileRejected, MemoryError):
         release(con)
         raise
     except Exception as error:  # a bad file must not stop the files after it: refuse it, say why
         release(con)
         code = "unreadable_parquet" if landing_file.file_format == "parquet" else "unreadable_file"
-        first_line = (str(error).strip().splitlines() or [""])[0]
-        raise FileRejected(code, f"{type(error).__name__}: {first_line}") from error
+        raise FileRejected(code, f"{type(error).__name__}: {first_line(error)}") from error
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an error's message (DuckDB and Postgres add context lines below it)."""
+    return (str(error).strip().splitlines() or [""])[0]
 
 
 def release(con: Any) -> None:
@@ -89,4 +90,20 @@ def _check(con: Any, dataset: Dataset, landing_file: LandingFile) -> CheckedFile
             )
     sql = checked_relation_sql(dataset, fmt, present, source=relation, column_types=types)
     con.execute(f"create or replace temp table {CHECKED_ROWS} as {sql}")
+    if fmt == "parquet":  # text readers refuse NUL bytes already
+        _refuse_nul_characters(con)
     return CheckedFile(rows_in, FILE_WARNING_NO_DATA_ROWS if rows_in == 0 else None)
+
+
+def _refuse_nul_characters(con: Any) -> None:
+    """Postgres text cannot hold a NUL character: refuse it on every engine alike, naming the row."""
+    described = con.execute(f"describe {CHECKED_ROWS}").fetchall()
+    text_columns = [quote(row[0]) for row in described if row[1] == "VARCHAR"]
+    if not text_columns:
+        return
+    condition = " or ".join(f"contains({column}, chr(0))" for column in text_columns)
+    row = con.execute(
+        f"select _source_row from {CHECKED_ROWS} where {condition} order by _source_row limit 1"
+    ).fetchone()
+    if row is not None:
+        raise FileRejected("unstorable_value", f"a NUL character in a text value of row {row[0]}")

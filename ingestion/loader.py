@@ -140,17 +140,15 @@ class _Ledger:
     def loaded_copy(self, sha: str, source_file: str) -> str | None:
         """Another file already loaded with this content and at least one record (files without records
         are alike by nature: they are never duplicates)."""
-        return next(
-            (
-                e.source_file
-                for e in sorted(self.entries.values(), key=lambda e: e.source_file)
-                if e.status == "loaded"
-                and e.file_sha256 == sha
-                and e.rows_in > 0
-                and e.source_file != source_file
-            ),
-            None,
+        copies = (
+            e.source_file
+            for e in self.entries.values()
+            if e.status == "loaded"
+            and e.file_sha256 == sha
+            and e.rows_in > 0
+            and e.source_file != source_file
         )
+        return min(copies, default=None)
 
 
 def _not_loaded(

@@ -21,7 +21,7 @@ import psycopg
 
 from ingestion.contracts import Dataset, FileRejected, raw_table_columns
 from ingestion.duckdb_sink import ensure_raw_schema
-from ingestion.intake import CHECKED_ROWS
+from ingestion.intake import CHECKED_ROWS, first_line
 from ingestion.ledger import (
     LedgerEntry,
     check_balance,
@@ -122,6 +122,6 @@ class PostgresSink:
                     )
                     write_entry(cursor, dataset.name, entry, loaded_at, "%s")
             except psycopg.errors.DataError as error:
-                first_line = (str(error).strip().splitlines() or [""])[0]
-                raise FileRejected("unstorable_value", f"Postgres refused a value: {first_line}") from error
+                detail = f"Postgres refused a value: {first_line(error)}"
+                raise FileRejected("unstorable_value", detail) from error
         return entry

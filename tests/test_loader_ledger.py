@@ -24,6 +24,7 @@ from tests.landing_rows import (
     raw_tables,
     write_csv,
     write_jsonl,
+    write_parquet,
 )
 
 SETTLEMENTS = "settlements/s.jsonl"
@@ -156,6 +157,18 @@ def test_structural_faults_of_a_csv_reject_the_file(
     (result,) = load_landing_zone(warehouse_path, landing)["payout_instructions"].files
     assert (result.status, result.reason) == ("rejected", reason)
     assert result.detail.startswith(detail)
+
+
+def test_a_nul_character_in_a_parquet_string_is_refused_on_every_engine(
+    landing: Path, warehouse_path: Path
+) -> None:
+    write_parquet(
+        landing / "money_rail_operations/o.parquet", [OPERATION, {**OPERATION, "provider_ref": "a\x00"}]
+    )
+    (result,) = load_landing_zone(warehouse_path, landing)["money_rail_operations"].files
+    assert result.describe() == (
+        "money_rail_operations/o.parquet: rejected (unstorable_value): a NUL character in a text value of row 2"
+    )
 
 
 def test_rows_in_is_counted_from_the_file_so_a_lost_row_is_caught(
