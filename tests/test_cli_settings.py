@@ -99,7 +99,7 @@ def test_stripe_replay_without_a_key_exits_non_zero_and_says_why(home: Path) -> 
 def test_run_with_an_api_database_runs_every_stage_and_lists_what_it_published(pipeline_run: dict) -> None:
     output = pipeline_run["first"].output
     for job in STAGE_JOBS:
-        assert re.search(rf"^{job}: .* done\b", output, re.MULTILINE), (job, output)
+        assert re.search(rf"^\s*{job}: .* done\b", output, re.MULTILINE), (job, output)
     assert (
         "marts.fct_reconciliation_mismatches" in output and "marts.fct_billing_invoice_mismatches" in output
     )
