@@ -115,8 +115,10 @@ def triage(
     owner: Annotated[str | None, typer.Option(help="Who works it.")] = None,
     notes: Annotated[str | None, typer.Option(help="A note kept in the triage log.")] = None,
 ) -> None:
-    """Triage published mismatches from the shell, all in one transaction, under the rules of the API's
-    POST /ops/finance/reconciliation/triage (state machine, resolution required, triage log, audit log)."""
+    """Triage published mismatches from the shell, in one transaction, by the API's triage rules.
+
+    The rules of POST /ops/finance/reconciliation/triage: the state machine, a resolution to resolve or
+    dismiss, the triage log and the audit log; a refusal changes nothing."""
     from pydantic import ValidationError
 
     from api.core.errors import Problem

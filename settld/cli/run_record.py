@@ -100,9 +100,10 @@ def _split_vars(args: list[str]) -> tuple[list[str], dict[str, Any]]:
 
 
 def dbt_command(ctx: typer.Context) -> None:
-    """Run dbt on the project as the last `settld run` did (same target, profile and vars: as-of, grace
-    days, the operator API's tables); arguments pass through, e.g. `settld dbt build --select marts`.
-    `--vars` given here override the recorded ones."""
+    """Run dbt with the target, profile and vars of the last `settld run` (e.g. `settld dbt build`).
+
+    The vars: the as-of instant, the grace days and where the operator API's tables are. Every argument
+    passes through to dbt; `--vars` given here override the recorded ones."""
     args = list(ctx.args)
     if not args:
         console.print(
