@@ -60,13 +60,9 @@ class ArtifactsResource(dg.ConfigurableResource):
 
 
 class OperatorApiResource(dg.ConfigurableResource):
-    """The operator API's database (`SETTLD_API_DATABASE_URL`); empty when no API is configured."""
+    """The operator API's database (`SETTLD_API_DATABASE_URL`; settld.settings gives its default)."""
 
-    database_url: str = ""
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.database_url)
+    database_url: str
 
 
 class StripeResource(dg.ConfigurableResource):
@@ -133,7 +129,7 @@ def build_resources(settings: Settings) -> dict:
         ),
         "landing": LandingZoneResource(path=str(settings.landing_dir)),
         "operator_api": OperatorApiResource(
-            database_url=_from_environment("SETTLD_API_DATABASE_URL", settings.api_database_url or "")
+            database_url=_from_environment("SETTLD_API_DATABASE_URL", settings.api_database_url)
         ),
         "dbt": dbt_resource(target),
         "stripe": StripeResource(

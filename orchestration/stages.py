@@ -43,7 +43,7 @@ class StageJob:
     description: str
     # Runs over the range of periods with data (a partition range) rather than once.
     over_periods: bool = False
-    # Writes into the operator API's database: skipped when SETTLD_API_DATABASE_URL is unset.
+    # Reads or writes the operator API's database: `settld run` checks it is usable before any stage.
     needs_operator_api: bool = False
 
 
@@ -54,7 +54,7 @@ DAILY_RUN: tuple[StageJob, ...] = (
     StageJob(Stage.transform, "build_warehouse", "dbt build: staging, marts and tests"),
     StageJob(Stage.report, "write_reports", "Reconciliation reports and invoice drafts", over_periods=True),
     StageJob(Stage.publish, "publish_to_operator_api", "Publish mismatches and invoice drafts to the operator API", needs_operator_api=True),
-    StageJob(Stage.gate, "evaluate_period_gate", "Period gate verdicts", over_periods=True),
+    StageJob(Stage.gate, "evaluate_period_gate", "Period gate verdicts and closes", over_periods=True, needs_operator_api=True),
 )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from devtools.postgres_server import PostgresNotInstalled, find_bindir, running_
 from tests.warehouse_snapshots import snapshot_files, snapshot_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Every default location (warehouse, landing zone, artifacts, the API's database) under a folder of the
+# suite's own, so a test that forgets a setting never touches the repository's demo state.
+os.environ.setdefault("SETTLD_HOME", tempfile.mkdtemp(prefix="settld-test-home-"))
 THROWAWAY_DOMAINS = REPO_ROOT / "tests" / "throwaway_domains" / "orchestration"
 
 

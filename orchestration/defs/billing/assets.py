@@ -34,9 +34,6 @@ def stripe_events_pull(
     from api.billing.pull import pull_events
     from api.core.migrate import assert_schema_at_head
 
-    if not operator_api.enabled:
-        context.log.info("SETTLD_API_DATABASE_URL is not set: no event store to fill")
-        return dg.MaterializeResult(metadata={"stored": False, "missing_setting": "SETTLD_API_DATABASE_URL"})
     assert_schema_at_head(operator_api.database_url)  # API_SCHEMA_OUTDATED: run `settld api migrate`
     with warehouse.connect(read_only=True) as db:
         landed = import_landed_events(operator_api.database_url, db.query(LANDED_EVENTS_SQL))
@@ -70,10 +67,9 @@ def stripe_objects_pull(
     from api.billing.listings import pull_objects
     from api.core.migrate import assert_schema_at_head
 
-    if not operator_api.enabled or not stripe.api_key:
-        missing = "SETTLD_API_DATABASE_URL" if not operator_api.enabled else "STRIPE_API_KEY"
-        context.log.info(f"{missing} is not set: only the objects carried by stored events are known")
-        return dg.MaterializeResult(metadata={"pulled": False, "missing_setting": missing})
+    if not stripe.api_key:
+        context.log.info("STRIPE_API_KEY is not set: only the objects carried by stored events are known")
+        return dg.MaterializeResult(metadata={"pulled": False, "missing_setting": "STRIPE_API_KEY"})
     assert_schema_at_head(operator_api.database_url)  # API_SCHEMA_OUTDATED: run `settld api migrate`
     counts, listed = pull_objects(operator_api.database_url, stripe.client(), account=stripe.account)
     context.log.info(f"Stripe objects listed: {listed}; stored: {counts.as_metadata()}")

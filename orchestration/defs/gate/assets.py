@@ -67,7 +67,7 @@ def period_gate_verdicts(
 ):
     from api.periods.verdicts import record_verdicts, triage_reader
 
-    triage = triage_reader(operator_api.database_url) if operator_api.enabled else None
+    triage = triage_reader(operator_api.database_url)
     with warehouse.connect(read_only=True) as db:
         tenants = gate_tenants(db)
         verdicts = [
@@ -77,8 +77,7 @@ def period_gate_verdicts(
         ]
     for verdict in verdicts:
         write_verdict(artifacts.directory, verdict)
-    if operator_api.enabled:
-        record_verdicts(operator_api.database_url, verdicts)
+    record_verdicts(operator_api.database_url, verdicts)
     for period in context.partition_keys:
         own = [verdict for verdict in verdicts if verdict["period"] == period]
         context.add_asset_metadata(
@@ -88,7 +87,7 @@ def period_gate_verdicts(
         )  # fmt: skip
     red = sorted(f"{v['tenantId']} {v['period']}" for v in verdicts if not v["verdict"]["ok"])
     context.log.info(f"{len(verdicts) - len(red)} of {len(verdicts)} tenant periods are ready to close")
-    yield dg.MaterializeResult(metadata={"recorded_in_operator_api": operator_api.enabled})
+    yield dg.MaterializeResult(metadata={"tenant_periods": len(verdicts)})
     yield dg.AssetCheckResult(
         check_name=READY_CHECK,
         passed=not red,
@@ -133,10 +132,6 @@ def period_closes(
 ):
     from api.periods.verdicts import period_closes as read_closes
 
-    if not operator_api.enabled:
-        raise dg.Failure(
-            description="SETTLD_API_DATABASE_URL is not set: the closes live in the operator API"
-        )
     closes = read_closes(operator_api.database_url, periods=list(context.partition_keys))
     problems: dict[tuple[str, str], str] = {}
     for close in closes:

@@ -25,13 +25,6 @@ def _published_at(context: dg.AssetExecutionContext) -> datetime:
     return run_as_of(context).replace(tzinfo=UTC)  # the API stores aware UTC instants
 
 
-def _unpublished(context: dg.AssetExecutionContext, operator_api: OperatorApiResource) -> bool:
-    if operator_api.enabled:
-        return False
-    context.log.info("SETTLD_API_DATABASE_URL is not set: nothing to publish")
-    return True
-
-
 @dg.asset(
     key=["operator_api", "reconciliation_mismatches"],
     group_name="operator_api",
@@ -47,8 +40,6 @@ def _unpublished(context: dg.AssetExecutionContext, operator_api: OperatorApiRes
 def published_reconciliation_mismatches(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, operator_api: OperatorApiResource
 ) -> dg.MaterializeResult:
-    if _unpublished(context, operator_api):
-        return dg.MaterializeResult(metadata={"published": False})
     with warehouse.connect(read_only=True) as db:
         # Money-rail and billing mismatches share one queue: same columns, triage and gate.
         rows = db.query(
@@ -60,7 +51,6 @@ def published_reconciliation_mismatches(
     result = publish_mismatches(operator_api.database_url, rows, published_at=_published_at(context))
     return dg.MaterializeResult(
         metadata={
-            "published": True,
             "dagster/row_count": len(rows),
             "inserted": result.inserted,
             "updated": result.updated,
@@ -87,8 +77,6 @@ def published_reconciliation_mismatches(
 def published_invoices(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, operator_api: OperatorApiResource
 ) -> dg.MaterializeResult:
-    if _unpublished(context, operator_api):
-        return dg.MaterializeResult(metadata={"published": False})
     with warehouse.connect(read_only=True) as db:
         drafts = db.query("select * from marts.fct_invoice_drafts order by tenant_id, period, currency")
         lines = db.query(
@@ -97,7 +85,6 @@ def published_invoices(
     result = publish_invoices(operator_api.database_url, drafts, lines, published_at=_published_at(context))
     return dg.MaterializeResult(
         metadata={
-            "published": True,
             "dagster/row_count": len(drafts),
             "lines": len(lines),
             "inserted": result.inserted,

@@ -70,9 +70,8 @@ def settld_dbt_models(
     warehouse: WarehouseResource,
     operator_api: OperatorApiResource,
 ):
-    if operator_api.enabled:
-        # dbt reads the API's tables: refuse one not migrated to head (`settld api migrate` is the deploy step).
-        assert_schema_at_head(operator_api.database_url)
+    # dbt reads the API's tables: refuse one not migrated to head (`settld api migrate` is the deploy step).
+    assert_schema_at_head(operator_api.database_url)
     as_of = run_as_of(context)
     variables = dbt_vars(
         as_of=dbt_timestamp(as_of),
@@ -80,9 +79,7 @@ def settld_dbt_models(
         api_database_url=operator_api.database_url,
         warehouse_url=warehouse.url,
     )
-    if operator_api.enabled and not (
-        variables["operator_api_sqlite_path"] or variables["operator_api_schema"]
-    ):
+    if not (variables["operator_api_sqlite_path"] or variables["operator_api_schema"]):
         context.log.warning(
             "the operator API's database cannot be read by dbt from this warehouse (DuckDB reads a SQLite "
             "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"
