@@ -19,8 +19,12 @@ from string import Template
 import duckdb
 
 from ingestion.validation import literal
+from settld.vocabulary import MONEY_RAIL_MISMATCH_TYPES
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
+# The answer key's rows the floor and the mart are compared with: injected.csv without decoys and
+# without the billing types (invoice disagreements are not money-rail mismatches).
+MONEY_RAIL_TYPES_SQL = ", ".join(literal(name) for name in MONEY_RAIL_MISMATCH_TYPES)
 
 
 def floor_sql(landing: Path, as_of: str) -> str:

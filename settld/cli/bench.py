@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 
+from devtools.bench.floor import MONEY_RAIL_TYPES_SQL
 from devtools.bench.measure import measure
 
 TENANTS = 3
@@ -68,15 +69,15 @@ BOUNDED_FLOOR_PAIRS = (("floor", "floor_bounded"), ("floor_bounded", "floor"))
 
 
 def _mismatch_sets(con: duckdb.DuckDBPyConnection, work: Path, landing: Path) -> dict:
-    """Compare the mart, the floor (also under the memory limit) and the answer key (injected.csv without
-    decoys) as sets."""
+    """Compare the mart, the floor (also under the memory limit) and the answer key (injected.csv's
+    money-rail rows: no decoys, no invoice disagreements) as sets."""
     con.execute(f"attach '{work / 'warehouse.duckdb'}' as warehouse (read_only)")
     sources = {
         "settld_run": f"select distinct {MISMATCH_COLUMNS} from warehouse.marts.fct_reconciliation_mismatches",
         "floor": f"select distinct {MISMATCH_COLUMNS} from read_parquet('{work / 'floor.parquet'}')",
         "floor_bounded": f"select distinct {MISMATCH_COLUMNS} from read_parquet('{work / 'floor-bounded.parquet'}')",
         "injected": f"select distinct {MISMATCH_COLUMNS} from read_csv('{landing / 'injected.csv'}', "
-        "all_varchar = true) where mismatch_type not like 'decoy_%'",
+        f"all_varchar = true) where mismatch_type in ({MONEY_RAIL_TYPES_SQL})",  # no decoys, no invoices
     }
     for name, sql in sources.items():
         con.execute(f"create temp table {name} as {sql}")
