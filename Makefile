@@ -15,7 +15,7 @@ SETTLD := $(VENV)/bin/settld
 # `make demo-postgres` keeps its own state (landing zone, artifacts, run log, Dagster home) under postgres/.
 POSTGRES_HOME := $(CURDIR)/postgres
 
-.PHONY: venv demo demo-postgres test test-fast lint format ui api bench clean
+.PHONY: screenshots test-drills venv demo demo-postgres test test-fast lint format ui api bench clean
 
 venv: $(STAMP)
 
@@ -45,7 +45,7 @@ demo-postgres: venv $(POSTGRES_HOME)/.dagster_home
 	$(PY) -m devtools.postgres_server bash -c '$(SETTLD) api migrate && $(SETTLD) run --as-of manifest'
 
 test: venv
-	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q --ignore=tests/api/test_api_schemathesis.py
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not drill" --ignore=tests/api/test_api_schemathesis.py
 	@# schemathesis generates one test per API operation under a single test id, which xdist collapses:
 	@# run it in one process so every operation is fuzzed.
 	env -u DAGSTER_HOME $(PY) -m pytest -q tests/api/test_api_schemathesis.py
@@ -54,6 +54,10 @@ test: venv
 # still runs it all.
 test-fast: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow" --ignore=tests/api/test_api_schemathesis.py
+
+# The slow drills (each rebuilds dbt on the pipeline's data): CI runs them after make test.
+test-drills: venv
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m drill
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -81,3 +85,7 @@ bench: venv
 clean:
 	rm -rf $(VENV) .dagster_home* $(POSTGRES_HOME) data warehouse dbt_project/target dbt_project/logs
 	find artifacts -mindepth 1 -maxdepth 1 -not -name README.md -exec rm -rf {} +
+
+# The Dagster UI's answers as PNGs in docs/screenshots/ (after `make demo`; needs Debian's chromium).
+screenshots: venv
+	$(PY) -m devtools.screenshots docs/screenshots

@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
+@pytest.mark.drill
 @pytest.mark.xdist_group("pipeline")
 def test_dbt_build_after_a_run_leaves_the_warehouse_identical(pipeline_run: dict, tmp_path: Path) -> None:
     record = json.loads((pipeline_run["root"] / RECORD_FILE).read_text())

@@ -104,6 +104,7 @@ def test_drafts_are_content_addressed_finalized_once_and_late_usage_is_an_adjust
 
 
 @pytest.mark.slow
+@pytest.mark.drill
 @pytest.mark.xdist_group("pipeline")
 def test_changing_one_settlement_changes_exactly_the_digests_of_the_lines_it_feeds(
     pipeline_run: dict, tmp_path: Path

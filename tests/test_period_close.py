@@ -231,6 +231,7 @@ def test_a_failing_expectation_turns_the_gate_red_with_its_check_id(
     assert check["details"]["unexpectedCount"] == 1
 
 
+@pytest.mark.drill
 def test_a_failing_dbt_invariant_turns_the_gate_red_with_the_test_id(
     pipeline_run: dict, tmp_path: Path
 ) -> None:
