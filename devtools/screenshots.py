@@ -83,12 +83,17 @@ def take(out_dir: Path) -> list[Path]:
                 page.screenshot(path=str(out_dir / f"{name}.png"), full_page=True)
                 written.append(out_dir / f"{name}.png")
                 # The Markdown table itself, opened from its metadata row.
-                row = page.locator("tr", has_text=entry)
-                row.get_by_text("Show Markdown").first.click()
-                page.wait_for_timeout(800)
-                page.get_by_role("dialog").first.screenshot(path=str(out_dir / f"{name}-table.png"))
+                # The Markdown table itself: inline when short, else behind "Show Markdown" in a dialog.
+                row = page.locator("tr", has_text=entry).first
+                link = row.get_by_text("Show Markdown")
+                if link.count():
+                    link.first.click()
+                    page.wait_for_timeout(800)
+                    page.get_by_role("dialog").first.screenshot(path=str(out_dir / f"{name}-table.png"))
+                    page.keyboard.press("Escape")
+                else:
+                    row.screenshot(path=str(out_dir / f"{name}-table.png"))
                 written.append(out_dir / f"{name}-table.png")
-                page.keyboard.press("Escape")
             browser.close()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
