@@ -16,12 +16,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from devtools.browser import launch_chromium
+from devtools.serving import wait_until_serving
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026-10"
@@ -42,20 +40,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_until_serving(base_url: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"dagster-webserver exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/server_info", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("dagster-webserver did not start")
-
-
 def take(out_dir: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -70,7 +54,7 @@ def take(out_dir: Path) -> list[Path]:
     )  # fmt: skip
     written = []
     try:
-        _wait_until_serving(base_url, process)
+        wait_until_serving(f"{base_url}/server_info", timeout=90, process=process)
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1600, "height": 1100})

@@ -11,16 +11,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
 
 from api.core.database import Database
 from api.reconciliation.publish import publish_mismatches
 from api.tenants.service import create_key, ensure_tenant
 from devtools.deploy import deploy_migrations
+from devtools.serving import wait_until_serving
 from reports.reconciliation import triage_key
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -61,18 +59,6 @@ def _seed(database_url: str, mismatches: int) -> tuple[str, list[str]]:
     return token, [row["triage_key"] for row in rows]
 
 
-def _wait_healthy(base_url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("uvicorn did not become healthy")
-
-
 def _stats(prefix: Path) -> dict:
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
@@ -103,7 +89,7 @@ def run_api_bench(*, out: Path, users: int = 8, seconds: int = 20, mismatches: i
          "--log-level", "warning"], env=env,
     )  # fmt: skip
     try:
-        _wait_healthy(base_url)
+        wait_until_serving(f"{base_url}/healthz")
         prefix = work / "locust"
         subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
