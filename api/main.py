@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.core.database import Database
 from api.core.docs import install_offline_docs
 from api.core.errors import install_error_handlers
-from api.core.middleware import RequestIdMiddleware
+from api.core.middleware import install_middleware
 from api.core.migrate import assert_schema_at_head
 from api.core.settings import ApiSettings
 
@@ -40,7 +40,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.database = database
     install_error_handlers(app)
     install_offline_docs(app)  # /docs and /redoc from api/static/, not a CDN
-    app.add_middleware(RequestIdMiddleware)
+    install_middleware(app, settings)  # request ids, the last-resort 500, body limits
     for router in domain_routers():
         app.include_router(router)
     return app

@@ -5,11 +5,14 @@ Every error the API returns looks like
 `{"type", "title", "status", "code", "detail", "errors": [...], "request_id", ...extra}`.
 A code exists only as a `Problem` subclass (status, code and what it means in one place), so the codes a
 route documents and the codes the code raises cannot drift: tests/api/test_api_patterns.py compares them.
-Bad input is a 4xx; the catch-all handler turns only true bugs into a logged 500.
+Bad input is a 4xx; only true bugs are a 500, answered by the last-resort middleware
+(api/core/middleware.py), logged, and with `Connection: close`. A problem document is written with ASCII
+escapes, so whatever text a client sent (a lone surrogate in a key it names) cannot make it unwritable.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -79,6 +82,18 @@ class ValidationFailed(Problem):
     status, code, title = 422, "VALIDATION_FAILED", "The request is invalid; `errors` names each field."
 
 
+class BodyTooLarge(Problem):
+    status, code, title = 413, "BODY_TOO_LARGE", "The body is larger than the API accepts (`max_body_bytes`)."
+    members = ("max_body_bytes",)
+    default_headers = {"Connection": "close"}  # the rest of the body is not read
+
+
+class JsonTooDeep(Problem):
+    status, code = 400, "JSON_TOO_DEEP"
+    title = "The JSON body nests arrays and objects deeper than the API accepts (`max_json_depth`)."
+    members = ("max_json_depth",)
+
+
 class DatabaseUnavailable(Problem):
     status, code, title = 503, "DATABASE_UNAVAILABLE", "The database is busy or unreachable; retry."
     default_headers = {"Retry-After": "1"}
@@ -86,10 +101,20 @@ class DatabaseUnavailable(Problem):
 
 class InternalError(Problem):
     status, code, title = 500, "INTERNAL_ERROR", "An unexpected error occurred; it has been logged."
+    default_headers = {"Connection": "close"}  # whatever state the request left, the next one starts afresh
 
 
-# Every route may answer these, whatever it does.
-COMMON_PROBLEMS: tuple[type[Problem], ...] = (ValidationFailed, InternalError, DatabaseUnavailable)
+# Every route may answer these, whatever it does (the limits apply before any route runs).
+COMMON_PROBLEMS: tuple[type[Problem], ...] = (
+    ValidationFailed, BodyTooLarge, JsonTooDeep, InternalError, DatabaseUnavailable
+)  # fmt: skip
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def problem_body(
@@ -107,7 +132,7 @@ def problem_body(
     return body
 
 
-def problem_response(request: Request, problem: Problem) -> JSONResponse:
+def problem_response(request: Request, problem: Problem) -> ProblemResponse:
     """The problem document of `problem`, for a route that answers with it instead of raising it (a raise
     rolls the request's transaction back; the Stripe webhook keeps its rejected delivery)."""
     return _response(request, problem.status, problem.code, problem.detail, errors=problem.errors,
@@ -123,10 +148,10 @@ def _response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> JSONResponse:
+) -> ProblemResponse:
     request_id = getattr(request.state, "request_id", None)
     body = problem_body(status, code, detail, errors=errors, request_id=request_id, **extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
@@ -167,6 +192,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+BODY_NOT_JSON = {"loc": ["body"], "msg": "The body is not JSON: not UTF-8, or a number no parser holds.",
+                 "type": "json_invalid"}  # fmt: skip
+
+
 def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {
@@ -178,38 +207,67 @@ def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _problem_handler(request: Request, error: Exception) -> JSONResponse:
+async def _problem_handler(request: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, Problem)
     return problem_response(request, error)
 
 
-async def _validation_handler(request: Request, error: Exception) -> JSONResponse:
+async def _validation_handler(request: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, RequestValidationError)
     return problem_response(request, ValidationFailed(errors=_field_errors(error)))
 
 
-async def _http_handler(request: Request, error: Exception) -> JSONResponse:
+async def _http_handler(request: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and isinstance(error.__cause__, ValueError):
+        # FastAPI's bare 400 for a body model's JSON that json.loads raised on other than by a syntax error
+        # (not UTF-8, an integer of more digits than Python converts): the same refusal as a syntax error.
+        return problem_response(request, ValidationFailed(errors=[BODY_NOT_JSON]))
     code = FRAMEWORK_CODES.get(error.status_code, f"HTTP_{error.status_code}")
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     return _response(request, error.status_code, code, detail, headers=getattr(error, "headers", None))
 
 
-async def _database_unavailable_handler(request: Request, error: Exception) -> JSONResponse:
+async def _database_unavailable_handler(request: Request, error: Exception) -> ProblemResponse:
     # Lock timeouts and lost connections are operational conditions, not bugs: ask the client to retry.
     logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
     return problem_response(request, DatabaseUnavailable())
 
 
-async def _unhandled_handler(request: Request, error: Exception) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", None)
-    logger.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
-    return problem_response(request, InternalError())
+def _with_common_problems(responses: dict[str, Any]) -> dict[str, Any]:
+    """An operation's documented `responses` with the common problems added where missing (a route that
+    documents nothing, like `/healthz`, answers the limits' problems too), in status order."""
+    for status, common in problem_responses().items():
+        answer = responses.setdefault(str(status), {"description": ""})
+        content = answer.setdefault("content", {}).setdefault(PROBLEM_MEDIA_TYPE, {"schema": PROBLEM_SCHEMA})
+        examples = content.setdefault("examples", {})
+        for code, example in common["content"][PROBLEM_MEDIA_TYPE]["examples"].items():
+            if code not in examples:
+                examples[code] = example
+                described = f"`{code}`: {example['summary']}"
+                answer["description"] = (
+                    f"{answer['description']}; {described}" if answer["description"] else described
+                )
+    return dict(sorted(responses.items()))
+
+
+def _document_common_problems(app: FastAPI) -> None:
+    build = app.openapi  # FastAPI's: builds the document once and keeps it in app.openapi_schema
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for item in build().get("paths", {}).values():
+                for operation in item.values():
+                    operation["responses"] = _with_common_problems(operation.get("responses", {}))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    _document_common_problems(app)
     app.add_exception_handler(Problem, _problem_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(OperationalError, _database_unavailable_handler)
-    app.add_exception_handler(Exception, _unhandled_handler)
+    # Anything else is a bug: UnhandledErrorMiddleware (api/core/middleware.py) answers it.

@@ -16,24 +16,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import Session
 
 from api.core.errors import Problem
+from api.core.request_json import JsonLimits, load_json
+from api.core.schemas import RequestModel
 
 Item = TypeVar("Item")
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,1024}$"
+CURSOR_LIMITS = JsonLimits(max_depth=4, max_string_length=1024)
 
 
 class CursorInvalid(Problem):
     status, code, title = 422, "CURSOR_INVALID", "The cursor is not one this listing issued."
 
 
-class PageQuery(BaseModel):
+class PageQuery(RequestModel):
     """`limit`, and either `cursor` (from the previous page's `next_cursor`) or `offset`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10_000_000)
@@ -86,11 +87,12 @@ class KeysetOrder:
 
     def decode(self, cursor: str) -> list[Any]:
         try:
-            document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            document = load_json(raw, CURSOR_LIMITS, loc=("query", "cursor"))  # its values reach the SQL
             if document["o"] != self.name or len(document["v"]) != len(self.keys):
                 raise ValueError("another listing's cursor")
             values = [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in document["v"]]
-        except (ValueError, KeyError, TypeError, binascii.Error) as error:
+        except (Problem, ValueError, KeyError, TypeError, binascii.Error) as error:
             raise CursorInvalid("The cursor is malformed or belongs to another listing.") from error
         if not all(_fits(key, value) for key, value in zip(self.keys, values, strict=True)):
             raise CursorInvalid("The cursor's values do not fit this listing's sort keys.")

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.core.request_json import JsonLimits
 from settld.settings import Settings
 
 
@@ -30,11 +31,21 @@ class ApiSettings(BaseSettings):
         ),
     )
     stripe_webhook_tolerance: int = Field(default=300, ge=0)
+    # Limits on what a request may carry (api/core/middleware.py, api/core/request_json.py): a larger body
+    # is 413 BODY_TOO_LARGE and JSON nested deeper 400 JSON_TOO_DEEP, on every route before it runs; text
+    # in a write's JSON body (a value or a key) longer than max_string_length characters is 422.
+    max_body_bytes: int = Field(default=1 << 20, ge=1)
+    max_json_depth: int = Field(default=64, ge=1, le=200)  # far below Python's recursion limit
+    max_string_length: int = Field(default=16_384, ge=1)
     # Where reconciliation reports are read from and evidence bundles written (the pipeline's artifacts).
     artifacts_dir: Path = Field(
         default_factory=lambda: Settings().artifacts_dir,
         validation_alias=AliasChoices("SETTLD_API_ARTIFACTS_DIR", "SETTLD_ARTIFACTS_DIR", "artifacts_dir"),
     )
+
+    @property
+    def json_limits(self) -> JsonLimits:
+        return JsonLimits(max_depth=self.max_json_depth, max_string_length=self.max_string_length)
 
     @field_validator("database_url")
     @classmethod

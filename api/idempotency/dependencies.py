@@ -5,8 +5,9 @@
     def post_triage(body: TriageUpsert, session: WriteSessionDep, principal: FinanceWriteDep) -> ...:
         return TriageUpsertResponse(...)  # the route only writes and answers: no commit, no closure
 
-The decorator adds the `Idempotency-Key` (or `X-Idempotency-Key`) dependency to the route: it hashes the
-canonical request, and either finds the key's stored response (replayed as is, without running the
+The decorator adds the `Idempotency-Key` (or `X-Idempotency-Key`) dependency to the route: it parses the
+body with the guarded parse (api/core/request_json.py: a body that is not JSON, or holds what cannot be
+hashed or stored, is a 4xx here, before the route validates it), hashes the canonical request, and either finds the key's stored response (replayed as is, without running the
 route) or claims the key. The route's answer is stored on the claim, and the request's commit point
 (api/core/dependencies.py) commits claim and effect together. tests/api/test_api_patterns.py checks that
 every non-GET route takes it (the Stripe webhook is idempotent by event id instead).
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -25,6 +25,9 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 
 from api.core.dependencies import WriteSessionDep
+from api.core.errors import ValidationFailed
+from api.core.request_json import load_json, text_refusal
+from api.idempotency.models import IdempotencyRecord
 from api.idempotency.problems import IdempotencyKeyInvalid
 from api.idempotency.service import IdempotencyClaim, IdempotentRequest, claim_key
 from api.tenants.dependencies import TenantDep
@@ -32,21 +35,13 @@ from settld.core import canonical_hash
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 CLAIM_PARAMETER = "idempotency_claim"
+MAX_PATH_LENGTH = IdempotencyRecord.__table__.c.path.type.length
+PATH_INVALID = {
+    "loc": ["path"],
+    "msg": "No route has this path (too long, or NUL in it).",
+    "type": "path_invalid",
+}
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-
-
-def _refuse_constant(token: str) -> Any:
-    raise ValueError(f"{token} has no canonical JSON form")
-
-
-def _body_value(raw: bytes) -> Any:
-    """The JSON body (canonicalised by the hash), or its text when it is not JSON (the route will reject it)."""
-    if not raw:
-        return None
-    try:
-        return json.loads(raw, parse_constant=_refuse_constant)
-    except ValueError:
-        return {"$raw": raw.decode("utf-8", errors="replace")}
 
 
 async def idempotent_request(
@@ -67,8 +62,11 @@ async def idempotent_request(
     key = idempotency_key if idempotency_key is not None else x_idempotency_key
     if key is not None and not IDEMPOTENCY_KEY_PATTERN.match(key):
         raise IdempotencyKeyInvalid("Idempotency-Key must be 1-255 printable ASCII characters, no spaces.")
-    body = _body_value(await request.body())
     path = request.url.path
+    if len(path) > MAX_PATH_LENGTH or text_refusal(path):  # the claim stores it before the route checks it
+        raise ValidationFailed(errors=[PATH_INVALID])
+    raw = await request.body()
+    body = load_json(raw, request.app.state.settings.json_limits) if raw else None
     request_hash = canonical_hash({"method": request.method, "path": path, "body": body})
     return IdempotentRequest(key=key, method=request.method, path=path, request_hash=request_hash)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.core.database import utc_now
 from api.core.dependencies import SessionDep, WriteSessionDep
@@ -17,56 +15,13 @@ from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
 from api.periods import service
 from api.periods.problems import EvidenceIncomplete, PeriodGateFailed, PeriodNotClosed, ReasonRequired
-from api.periods.states import PeriodStatus
+from api.periods.schemas import CloseResponse, PeriodCloseOut, PeriodOut, ReopenRequest, VerdictOut
 from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
 from api.tenants.problems import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/ops/finance/periods", tags=["periods"])
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="A UTC month, YYYY-MM.")]
-
-
-class PeriodCloseOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    tenant_id: str
-    period: str
-    status: PeriodStatus
-    revision: int
-    verdict_hash: str
-    bundle_file: str
-    bundle_sha256: str
-    closed_at: datetime
-    closed_by_key_id: str | None
-    reopened_at: datetime | None
-    reopened_by_key_id: str | None
-    reopen_reason: str | None
-
-
-class CloseResponse(BaseModel):
-    ok: bool = True
-    changed: bool
-    close: PeriodCloseOut
-
-
-class ReopenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=2000, description="Why the closed period must change.")
-
-
-class VerdictOut(BaseModel):
-    verdict_hash: str
-    ok: bool
-    failing_check_ids: list[str]
-    recorded_at: datetime
-    verdict: dict[str, Any]
-
-
-class PeriodOut(BaseModel):
-    period: str
-    close: PeriodCloseOut | None
-    gate: VerdictOut | None
 
 
 @router.get("/{period}", response_model=PeriodOut, responses=problem_responses(*AUTH_PROBLEMS))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.core.pagination import Page, PageQuery
+from api.core.schemas import RequestModel
 from api.reconciliation.states import Severity, TriageStatus
 from settld.vocabulary import MismatchType  # seed reconciliation_mismatch_types, every source
 
@@ -17,26 +18,18 @@ LABEL_PATTERN = r"^[^\x00-\x1f\x7f]{1,128}$"
 EXAMPLE_TRIAGE_KEY = "frt_202609_0123456789abcdef01234567"
 
 
-def _no_nul(value: str) -> str:
-    # Postgres text cannot hold NUL; refuse it here so it is a 422 on every engine, not a 500 on one.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 TriageKey = Annotated[str, Field(pattern=TRIAGE_KEY_PATTERN, examples=[EXAMPLE_TRIAGE_KEY])]
 Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
 Owner = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$", examples=["ops@acme.example"])]
-Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_nul)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]  # NUL is refused by RequestModel
 Period = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2026-09"])]
 
 
-class TriageUpsert(BaseModel):
+class TriageUpsert(RequestModel):
     """Create or change the triage record of a published mismatch. Absent fields keep their stored value;
     `owner`, `severity`, `notes` and `resolution` are cleared by sending null."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"triage_key": EXAMPLE_TRIAGE_KEY, "status": "acknowledged", "owner": "ops@acme.example"}
