@@ -69,6 +69,14 @@ def _dbt_build(target_dir: Path, monkeypatch: pytest.MonkeyPatch, warehouse: Pat
     return _dbt("build", target_dir)
 
 
+def _failing_data_tests(target_dir: Path, selection: str) -> dict[str, int]:
+    """`dbt test` on `selection`, eagerly (every test on the selected models, also those that read other
+    tables: the project default is cautious); failing test name -> failing rows."""
+    result = _dbt("test", target_dir, "--indirect-selection", "eager", "--select", selection)
+    assert result.exception is None, result.exception
+    return {r.node.name: r.failures for r in result.result.results if str(r.status) == "fail"}
+
+
 def _not_passed(result) -> list[tuple[str, str]]:
     return sorted(
         (r.node.name, str(r.status))
@@ -194,19 +202,7 @@ def test_unique_combination_finds_every_repeated_combination(monkeypatch, dbt_ta
     finally:
         con.close()
 
-    # Eager: every test on the model, also those that read other tables too (the project default is cautious).
-    result = _dbt(
-        "test",
-        dbt_target_dir,
-        "--indirect-selection",
-        "eager",
-        "--select",
-        "stg_money_rails__operations,test_type:data",
-    )
-
-    assert result.exception is None, result.exception
-    failures = {r.node.name: r.failures for r in result.result.results if str(r.status) == "fail"}
-    assert failures == {
+    assert _failing_data_tests(dbt_target_dir, "stg_money_rails__operations,test_type:data") == {
         "unique_combination_stg_money_rails__operations_provider_id__operation_id": 2,
         "not_null_stg_money_rails__operations_operation_id": 2,
         # the copied confirmed operation is in staging twice but in the tie-out once
@@ -236,18 +232,8 @@ def test_composite_relationships_and_layer_integrity_tests_fail_on_broken_marts(
     finally:
         con.close()
 
-    result = _dbt(
-        "test",
-        dbt_target_dir,
-        "--indirect-selection",
-        "eager",
-        "--select",
-        "fct_reconciliation_mismatches fct_reconciliation_tieout,test_type:data",
-    )
-
-    assert result.exception is None, result.exception
-    failures = {r.node.name: r.failures for r in result.result.results if str(r.status) == "fail"}
-    assert failures == {
+    selection = "fct_reconciliation_mismatches fct_reconciliation_tieout,test_type:data"
+    assert _failing_data_tests(dbt_target_dir, selection) == {
         "relationships_combination_fct_reconciliation_mismatches_source_type__mismatch_type__mismatch_code__ref_reconciliation_mismatch_types_": 1,  # noqa: E501
         "reconciliation_marts_total_the_instructions": 2,
     }
