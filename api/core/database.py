@@ -114,10 +114,11 @@ def create_database_engine(url: str, *, timeouts: DatabaseTimeouts | None = None
         install_deadlines(engine, ping_seconds=timeouts.connect, deadline_seconds=timeouts.deadline)
         return engine
     database = make_url(url).database
-    if database and database != ":memory:":
+    in_file = bool(database) and database != ":memory:"
+    if in_file:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     busy = timeouts.sqlite_busy if timeouts is not None else BATCH_SQLITE_BUSY_TIMEOUT
-    pool = {} if timeouts is None else {"pool_timeout": timeouts.pool}
+    pool = {"pool_timeout": timeouts.pool} if timeouts is not None and in_file else {}  # a file: a QueuePool
     engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")

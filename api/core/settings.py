@@ -78,6 +78,17 @@ class ApiSettings(BaseSettings):
         )
 
     @property
+    def request_bound_seconds(self) -> float:
+        """The longest a request may wait on the database before it is answered (503 at worst): a pooled
+        connection, its ping (or a new connection) and a reconnection, then the statement deadline."""
+        return (
+            self.database_pool_timeout
+            + 2 * max(self.database_connect_timeout, 2.0)  # libpq counts at least 2 s
+            + self.database_statement_timeout
+            + self.database_deadline_grace
+        )
+
+    @property
     def idempotency_retention(self) -> timedelta:
         return timedelta(hours=self.idempotency_retention_hours)
 
