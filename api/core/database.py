@@ -118,7 +118,13 @@ def create_database_engine(url: str, *, timeouts: DatabaseTimeouts | None = None
     if in_file:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     busy = timeouts.sqlite_busy if timeouts is not None else BATCH_SQLITE_BUSY_TIMEOUT
-    pool = {"pool_timeout": timeouts.pool} if timeouts is not None and in_file else {}  # a file: a QueuePool
+    pool = {}
+    if timeouts is not None and in_file:  # a file gets a QueuePool (one in-memory database, a single one)
+        pool = {
+            "pool_timeout": timeouts.pool,
+            "pool_size": timeouts.pool_size,
+            "max_overflow": timeouts.max_overflow,
+        }
     engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")
