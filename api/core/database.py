@@ -70,9 +70,8 @@ def is_sqlite(url: str) -> bool:
 @dataclass(frozen=True)
 class DatabaseTimeouts:
     """How long the API waits on its database (seconds; ApiSettings' `database_*`, api/core/deadlines.py).
-
-    `None` for a database opened by the CLI or the pipeline: batch writers that may legitimately wait
-    (the SQLite write lock up to 30 s) and have no client waiting on an answer."""
+    The CLI and the pipeline open the database without (`timeouts=None`): batch writers that may wait (the
+    SQLite write lock up to 30 s) and have no client waiting on an answer."""
 
     connect: float
     statement: float
@@ -84,7 +83,7 @@ class DatabaseTimeouts:
 
     @property
     def deadline(self) -> float:
-        """How long a connection may stay checked out before it is cut."""
+        """How long one round trip (a statement, a commit) may wait before its connection is cut."""
         return self.statement + self.deadline_grace
 
 

@@ -7,10 +7,11 @@ Three bounds together make every wait finite:
 
 - connecting: libpq's `connect_timeout` (psycopg counts at least 2 s);
 - a statement on a live server: Postgres's own `statement_timeout`, set on every connection;
-- everything else: a `Watchdog` on the engine arms a deadline when a pooled connection is checked out
-  (statement timeout + grace) and disarms it when the connection comes back; a connection still out past
-  its deadline is cut (its socket shut down; `interrupt()` on SQLite). The thread waiting on it wakes with
-  a lost connection (OperationalError, a 503), and the pool replaces the connection.
+- everything else: a `Watchdog` on the engine arms a deadline (statement timeout + grace) before each
+  round trip (a statement, a commit, a rollback) and disarms it when the answer comes; a connection still
+  waiting past its deadline is cut (its socket shut down; `interrupt()` on SQLite). The thread waiting on
+  it wakes with a lost connection (OperationalError, a 503), and the pool replaces the connection. Work a
+  request does between statements (building a file) is not bounded here: only waits on the database are.
 
 A checked-out connection is pinged first, under the connect timeout (the pool's own pre-ping would wait
 forever on a frozen server), and replaced when the ping fails.
@@ -95,7 +96,7 @@ def shut_down_socket(dbapi_connection: Any) -> None:
         duplicate.shutdown(socket.SHUT_RDWR)
     finally:
         duplicate.close()
-    logger.warning("database connection held past its deadline: cut")
+    logger.warning("database round trip past its deadline: connection cut")
 
 
 def interrupt_sqlite(dbapi_connection: Any) -> None:
@@ -104,30 +105,53 @@ def interrupt_sqlite(dbapi_connection: Any) -> None:
 
 
 def install_deadlines(engine: Engine, *, ping_seconds: float, deadline_seconds: float) -> Watchdog:
-    """Ping on checkout and bound every checkout of `engine` (see module docstring)."""
+    """Ping on checkout and bound every round trip of `engine` (see module docstring)."""
     watchdog = Watchdog(engine.url.get_backend_name())
     postgres = engine.dialect.name == "postgresql"
     cut_for: Callable[[Any], Cut] = (
         (lambda c: lambda: shut_down_socket(c)) if postgres else (lambda c: lambda: interrupt_sqlite(c))
     )
 
-    @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        key, cut = id(dbapi_connection), cut_for(dbapi_connection)
-        if postgres:
-            watchdog.arm(key, ping_seconds, cut)
-            try:
-                engine.dialect.do_ping(dbapi_connection)
-            except Exception as error:
-                watchdog.disarm(key)
-                raise DisconnectionError(f"ping on checkout failed: {error}") from error
-        watchdog.arm(key, deadline_seconds, cut)
+    def arm(dbapi_connection: Any, seconds: float = deadline_seconds) -> None:
+        if dbapi_connection is not None:
+            watchdog.arm(id(dbapi_connection), seconds, cut_for(dbapi_connection))
 
-    def _release(dbapi_connection: Any, *_args: Any) -> None:
+    def disarm(dbapi_connection: Any, *_args: Any) -> None:
         if dbapi_connection is not None:
             watchdog.disarm(id(dbapi_connection))
 
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not postgres:
+            return
+        arm(dbapi_connection, ping_seconds)
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"ping on checkout failed: {error}") from error
+        finally:
+            disarm(dbapi_connection)
+
+    def _dbapi(connection: Any) -> Any:
+        try:
+            return connection.connection.dbapi_connection
+        except Exception:  # closed or invalidated: nothing is waiting on it any more
+            return None
+
+    # A statement, a commit and a rollback are each one wait on the server: armed before, disarmed after
+    # (a commit or rollback stays armed until the next statement or the check-in, which come right after).
+    event.listen(engine, "before_cursor_execute", lambda conn, *_: arm(_dbapi(conn)))
+    event.listen(engine, "after_cursor_execute", lambda conn, *_: disarm(_dbapi(conn)))
+    event.listen(engine, "commit", lambda conn: arm(_dbapi(conn)))
+    event.listen(engine, "rollback", lambda conn: arm(_dbapi(conn)))
+    event.listen(engine, "reset", lambda dbapi_connection, *_: arm(dbapi_connection))  # rollback on return
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: Any) -> None:
+        if context.connection is not None:
+            disarm(_dbapi(context.connection))
+
     for name in ("checkin", "invalidate", "close", "close_detached"):
-        event.listen(engine, name, _release)
+        event.listen(engine, name, disarm)
     WATCHDOGS[engine] = watchdog
     return watchdog

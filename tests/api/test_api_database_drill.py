@@ -15,6 +15,7 @@ whole drill then takes about 75 s).
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -115,10 +116,9 @@ def drill_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def _serve(database_url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    probe = __import__("socket").socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     code = "from settld.cli.api_commands import api_app; api_app()"
     server = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port), "--database-url", database_url],
                               stdout=subprocess.DEVNULL, stderr=log.open("w"))  # fmt: skip
