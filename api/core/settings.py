@@ -42,7 +42,8 @@ class ApiSettings(BaseSettings):
     # delete expired records.
     idempotency_retention_hours: float = Field(default=24.0, gt=0)
     # Refuse to start unless the database is migrated to head (`settld api migrate` is the deploy step;
-    # the app never migrates). Off only for a test that swaps the database in after building the app.
+    # the app never migrates). A database that cannot be reached does not stop the start (503 until it is
+    # back; api/main.py). Off only for a test that swaps the database in after building the app.
     check_schema_on_startup: bool = True
     # The Stripe webhook's signing secret (`whsec_...`, Stripe's own variable name) and how old a signed
     # delivery may be (seconds; 0 accepts any age). Without a secret every delivery is rejected.
