@@ -75,7 +75,7 @@ def test_a_key_is_replayed_for_24_hours_then_is_a_new_request(
     status, first, replayed = post(acknowledge)
     assert (status, first["triage"]["revision"], replayed) == (200, 1, False)
 
-    clock.now = T0 + DAY - timedelta(seconds=1)  # still within the retention: the stored answer, byte for byte
+    clock.now = T0 + DAY - timedelta(seconds=1)  # within the retention: the stored answer, byte for byte
     assert post(acknowledge) == (200, first, True)
     status, reused, _ = post({**acknowledge, "status": "in_progress"})
     assert (status, reused["code"]) == (409, "IDEMPOTENCY_KEY_REUSED")
