@@ -110,7 +110,9 @@ def test_settld_api_purge_and_the_dagster_job(
         if key == "from-today":
             timed_client.app.state.clock = utc_now  # type: ignore[attr-defined]
         body = {"triage_key": triage_key, "notes": key}
-        assert timed_client.post(TRIAGE, json=body, headers=auth(token, **{"Idempotency-Key": key})).is_success
+        assert timed_client.post(
+            TRIAGE, json=body, headers=auth(token, **{"Idempotency-Key": key})
+        ).is_success
     run = purge_idempotency_records_job.execute_in_process(
         resources={"operator_api": OperatorApiResource(database_url=database_url)}
     )
