@@ -105,6 +105,8 @@ ID_PROVIDERS: dict[str, IdProvider] = {
         lambda v: v.once("period", lambda: _closed_period(v)), "2031-01", names_a_record=False
     ),
     "currency": IdProvider(lambda v: (v.once("period", lambda: _closed_period(v)), CURRENCY)[1], "JPY"),
+    # The victim tenant itself (it exists: it has a key), for routes under /.../tenants/{tenant_id}/.
+    "tenant_id": IdProvider(lambda v: VICTIM, "tnt_absent"),
 }
 # Bodies for write routes that require one (their documented example when they declare it).
 BODIES: dict[str, dict[str, Any]] = {
