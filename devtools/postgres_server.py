@@ -70,7 +70,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _as_server_user() -> list[str]:
+def as_server_user() -> list[str]:
     """The command prefix that runs a tool as the OS user owning the cluster (root cannot)."""
     if os.geteuid() != 0:
         return []
@@ -122,7 +122,7 @@ def running_server(
     """Start a fresh server in a new directory under `parent` (which the `postgres` user must be able to
     traverse), yield its SQLAlchemy URL (database `postgres`), then stop it and delete the directory."""
     bindir = bindir or find_bindir()
-    prefix = _as_server_user()
+    prefix = as_server_user()
     root = Path(tempfile.mkdtemp(prefix="settld-pg-", dir=parent))
     data, log = root / "data", root / "server.log"
     try:

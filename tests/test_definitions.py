@@ -38,7 +38,9 @@ def _describe(defs: dg.Definitions) -> str:
             continue
         keys = sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys)
         partitions = "monthly" if job.partitions_def else "-"
-        lines.append(f"{job.name} | {partitions} | {', '.join(keys) or '(checks only)'}")
+        checks_only = "(checks only)" if job.asset_layer.asset_graph.asset_check_keys else None
+        ops = "(ops: " + ", ".join(sorted(node.name for node in job.graph.nodes)) + ")"
+        lines.append(f"{job.name} | {partitions} | {', '.join(keys) or checks_only or ops}")
     lines.append("# schedules: name | cron | job")
     for schedule in sorted(repository.schedule_defs, key=lambda s: s.name):
         lines.append(f"{schedule.name} | {schedule.cron_schedule} | {schedule.job_name}")

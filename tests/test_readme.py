@@ -94,7 +94,7 @@ def _serving_api(home: Path, env: dict[str, str]):
         deadline = time.monotonic() + 60
         while True:
             try:
-                httpx.get(f"http://{address}/healthz").raise_for_status()
+                httpx.get(f"http://{address}/readyz").raise_for_status()
                 break
             except httpx.HTTPError:
                 assert server.poll() is None and time.monotonic() < deadline, (

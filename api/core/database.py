@@ -13,8 +13,10 @@ unique constraints.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from api.core.deadlines import WATCHDOGS, install_deadlines
 from api.core.transaction import committing
 
 SQLITE_BEGIN_OPTION = "settld_sqlite_begin"
@@ -64,14 +67,64 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_database_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
-    """An engine for the API database; SQLite gets WAL, foreign keys and explicit BEGIN handling."""
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the API waits on its database (seconds; ApiSettings' `database_*`, api/core/deadlines.py).
+    The CLI and the pipeline open the database without (`timeouts=None`): batch writers that may wait (the
+    SQLite write lock up to 30 s) and have no client waiting on an answer."""
+
+    connect: float
+    statement: float
+    deadline_grace: float
+    pool: float
+    pool_size: int
+    max_overflow: int
+    sqlite_busy: float
+
+    @property
+    def deadline(self) -> float:
+        """How long one round trip (a statement, a commit) may wait before its connection is cut."""
+        return self.statement + self.deadline_grace
+
+
+BATCH_SQLITE_BUSY_TIMEOUT = 30.0
+
+
+def _postgres_connect_args(url: str, timeouts: DatabaseTimeouts) -> dict[str, Any]:
+    """libpq's connect timeout, and the statement timeout added to the URL's own `options` (the API's
+    schema in a shared database is named there)."""
+    options = make_url(url).query.get("options", "")
+    options = " ".join(options) if isinstance(options, tuple) else options
+    statement_ms = max(1, int(timeouts.statement * 1000))
+    return {
+        "connect_timeout": max(1, math.ceil(timeouts.connect)),
+        "options": f"{options} -c statement_timeout={statement_ms}".strip(),
+    }
+
+
+def create_database_engine(url: str, *, timeouts: DatabaseTimeouts | None = None) -> Engine:
+    """An engine for the API database; SQLite gets WAL, foreign keys and explicit BEGIN handling. With
+    `timeouts` (the app's), every wait on the database is bounded (api/core/deadlines.py)."""
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        if timeouts is None:
+            return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, connect_args=_postgres_connect_args(url, timeouts), pool_timeout=timeouts.pool,
+                               pool_size=timeouts.pool_size, max_overflow=timeouts.max_overflow)  # fmt: skip
+        install_deadlines(engine, ping_seconds=timeouts.connect, deadline_seconds=timeouts.deadline)
+        return engine
     database = make_url(url).database
-    if database and database != ":memory:":
+    in_file = bool(database) and database != ":memory:"
+    if in_file:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False})
+    busy = timeouts.sqlite_busy if timeouts is not None else BATCH_SQLITE_BUSY_TIMEOUT
+    pool = {}
+    if timeouts is not None and in_file:  # a file gets a QueuePool (one in-memory database, a single one)
+        pool = {
+            "pool_timeout": timeouts.pool,
+            "pool_size": timeouts.pool_size,
+            "max_overflow": timeouts.max_overflow,
+        }
+    engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -79,7 +132,7 @@ def create_database_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> En
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_timeout * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -87,6 +140,9 @@ def create_database_engine(url: str, *, sqlite_busy_timeout: float = 30.0) -> En
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
+    if timeouts is not None:  # a statement (or a wait for the write lock) past the deadline is interrupted
+        install_deadlines(engine, ping_seconds=timeouts.connect,
+                          deadline_seconds=max(timeouts.deadline, busy + timeouts.deadline_grace))  # fmt: skip
     return engine
 
 
@@ -103,9 +159,9 @@ class Database:
     """One engine; read sessions (deferred, refuse to write) and write transactions (immediate, committed
     at the one commit point, api.core.transaction)."""
 
-    def __init__(self, url: str, *, sqlite_busy_timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeouts: DatabaseTimeouts | None = None) -> None:
         self.url = url
-        self.engine = create_database_engine(url, sqlite_busy_timeout=sqlite_busy_timeout)
+        self.engine = create_database_engine(url, timeouts=timeouts)
         write_engine = self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
@@ -124,4 +180,7 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        watchdog = WATCHDOGS.pop(self.engine, None)
+        if watchdog is not None:
+            watchdog.close()
         self.engine.dispose()

@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("api.errors")
@@ -228,10 +229,47 @@ async def _http_handler(request: Request, error: Exception) -> ProblemResponse:
     return _response(request, error.status_code, code, detail, headers=getattr(error, "headers", None))
 
 
-async def _database_unavailable_handler(request: Request, error: Exception) -> ProblemResponse:
-    # Lock timeouts and lost connections are operational conditions, not bugs: ask the client to retry.
-    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
-    return problem_response(request, DatabaseUnavailable())
+# SQLSTATE classes and codes that say the database cannot serve now, not that the request is wrong:
+# connection exceptions (08), insufficient resources (53: too many connections, disk full), operator
+# intervention (57: shutting down, statement cancelled by statement_timeout) and a read-only transaction
+# (25006: a standby, default_transaction_read_only). A constraint violation or a syntax error stays a bug.
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+UNAVAILABLE_SQLSTATES = frozenset({"25006"})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database is refused, frozen, exhausted or read-only (a 503), not a bug."""
+    if isinstance(error, OperationalError | PoolTimeout | DisconnectionError):
+        return True  # lost or refused connection, lock or statement timeout, SQLite busy or read-only
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        return (
+            error.connection_invalidated
+            or sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+            or (sqlstate in UNAVAILABLE_SQLSTATES)
+        )
+    return False
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (drivers append SQL and hints on further lines)."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def database_unavailable_problem(request: Request) -> DatabaseUnavailable:
+    settings = getattr(request.app.state, "settings", None)
+    seconds = getattr(settings, "retry_after_seconds", 1)
+    return DatabaseUnavailable(headers={"Retry-After": str(seconds)})
+
+
+async def _database_error_handler(request: Request, error: Exception) -> ProblemResponse:
+    # Refused, frozen, exhausted or read-only: an operational condition, not a bug. One line, no traceback
+    # (an outage under load would otherwise write one per request); the client is asked to retry.
+    if not database_unavailable(error):
+        raise error  # a bug: the last-resort middleware logs it and answers 500
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, first_line(error))
+    return problem_response(request, database_unavailable_problem(request))
 
 
 def _with_common_problems(responses: dict[str, Any]) -> dict[str, Any]:
@@ -269,5 +307,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
-    app.add_exception_handler(OperationalError, _database_unavailable_handler)
+    for database_error in (DBAPIError, PoolTimeout, DisconnectionError):
+        app.add_exception_handler(database_error, _database_error_handler)
     # Anything else is a bug: UnhandledErrorMiddleware (api/core/middleware.py) answers it.

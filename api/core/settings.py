@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.core.database import DatabaseTimeouts
 from api.core.request_json import JsonLimits
 from settld.settings import Settings
 
@@ -17,10 +19,31 @@ class ApiSettings(BaseSettings):
     # `sqlite:///<path>` or `postgresql+psycopg://user:pw@host/db`; the default is settld.settings' (the
     # SQLite file under warehouse/ that every command and the pipeline use).
     database_url: str = Field(default_factory=lambda: Settings().api_database_url)
-    # How long a SQLite writer waits for the write lock before giving up (seconds).
-    sqlite_busy_timeout: float = 30.0
+    # How long the API may wait on its database (seconds; docs/DECISIONLOG.md, "The API degrades, never
+    # hangs"). Past any of them a request answers 503 DATABASE_UNAVAILABLE with Retry-After, never hangs:
+    # connecting (refused is immediate; a frozen server is given this long; libpq counts at least 2 s),
+    database_connect_timeout: float = Field(default=2.0, gt=0, le=60)
+    # one statement (Postgres cancels it server-side; a server that cannot, being frozen, loses the
+    # connection `database_deadline_grace` later) and how long a SQLite writer waits for the write lock,
+    database_statement_timeout: float = Field(default=5.0, gt=0, le=300)
+    database_deadline_grace: float = Field(default=1.0, ge=0, le=60)
+    # and waiting for a pooled connection when all are in use (pool exhausted).
+    database_pool_timeout: float = Field(default=2.0, gt=0, le=60)
+    database_pool_size: int = Field(default=5, ge=1, le=100)
+    database_max_overflow: int = Field(default=10, ge=0, le=100)
+    # What a 503 asks the client to wait before retrying (seconds).
+    retry_after_seconds: int = Field(default=1, ge=1, le=3600)
+    # How long a SQLite writer waits for the write lock (seconds): the statement timeout unless set. A
+    # request holds the lock for milliseconds, so a longer wait only means a stuck writer (the CLI's and the
+    # pipeline's own batch writes wait 30 s: api/core/database.py).
+    sqlite_busy_timeout: float | None = Field(default=None, gt=0, le=300)
+    # How long a stored Idempotency-Key response is replayed (hours; Stripe keeps keys 24 h). Past it the
+    # key is forgotten: the same key is a new request. `settld api purge` and the daily Dagster schedule
+    # delete expired records.
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
     # Refuse to start unless the database is migrated to head (`settld api migrate` is the deploy step;
-    # the app never migrates). Off only for a test that swaps the database in after building the app.
+    # the app never migrates). A database that cannot be reached does not stop the start (503 until it is
+    # back; api/main.py). Off only for a test that swaps the database in after building the app.
     check_schema_on_startup: bool = True
     # The Stripe webhook's signing secret (`whsec_...`, Stripe's own variable name) and how old a signed
     # delivery may be (seconds; 0 accepts any age). Without a secret every delivery is rejected.
@@ -42,6 +65,33 @@ class ApiSettings(BaseSettings):
         default_factory=lambda: Settings().artifacts_dir,
         validation_alias=AliasChoices("SETTLD_API_ARTIFACTS_DIR", "SETTLD_ARTIFACTS_DIR", "artifacts_dir"),
     )
+
+    @property
+    def database_timeouts(self) -> DatabaseTimeouts:
+        return DatabaseTimeouts(
+            connect=self.database_connect_timeout,
+            statement=self.database_statement_timeout,
+            deadline_grace=self.database_deadline_grace,
+            pool=self.database_pool_timeout,
+            pool_size=self.database_pool_size,
+            max_overflow=self.database_max_overflow,
+            sqlite_busy=self.sqlite_busy_timeout or self.database_statement_timeout,
+        )
+
+    @property
+    def request_bound_seconds(self) -> float:
+        """The longest a request may wait on the database before it is answered (503 at worst): a pooled
+        connection, its ping (or a new connection) and a reconnection, then the statement deadline."""
+        return (
+            self.database_pool_timeout
+            + 2 * max(self.database_connect_timeout, 2.0)  # libpq counts at least 2 s
+            + self.database_statement_timeout
+            + self.database_deadline_grace
+        )
+
+    @property
+    def idempotency_retention(self) -> timedelta:
+        return timedelta(hours=self.idempotency_retention_hours)
 
     @property
     def json_limits(self) -> JsonLimits:

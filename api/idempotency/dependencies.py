@@ -75,10 +75,13 @@ IdempotentRequestDep = Annotated[IdempotentRequest, Depends(idempotent_request)]
 
 
 def claim_idempotency_key(
-    session: WriteSessionDep, principal: TenantDep, request: IdempotentRequestDep
+    http: Request, session: WriteSessionDep, principal: TenantDep, request: IdempotentRequestDep
 ) -> IdempotencyClaim:
     """Replay the key's stored response, or claim the key in the request's transaction."""
-    return claim_key(session, principal=principal, request=request)
+    retention = http.app.state.settings.idempotency_retention
+    return claim_key(
+        session, principal=principal, request=request, now=http.app.state.clock(), retention=retention
+    )
 
 
 IdempotencyDep = Annotated[IdempotencyClaim, Depends(claim_idempotency_key)]

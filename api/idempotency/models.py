@@ -28,4 +28,5 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the response was stored; it is replayed for the retention after it, then purged (indexed for that).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

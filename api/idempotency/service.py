@@ -6,19 +6,24 @@ and the request's commit point commits both. A racing duplicate waits on SQLite'
 IMMEDIATE) or on the unique constraint's index entry (Postgres), then fails the insert, rolls back (nothing
 of its own was written) and replays the winner's response. Only successful (2xx) responses are stored: an
 error rolls the claim back with the rest, so the client may retry with the same key once it has fixed it.
+
+A stored response is kept for the retention (`idempotency_retention_hours`, 24 h as Stripe keeps keys):
+past it, the key is forgotten and the same key is a new request (its old record is deleted in the same
+transaction as the new claim). `purge_expired` deletes what has expired (`settld api purge`, and the
+daily Dagster schedule `purge_idempotency_records`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Response
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.core.database import utc_now
 from api.idempotency.models import IdempotencyRecord
 from api.idempotency.problems import IdempotencyKeyInUse, IdempotencyKeyReused
 from api.tenants.dependencies import Principal
@@ -70,13 +75,19 @@ def _replay(record: IdempotencyRecord, request: IdempotentRequest) -> Idempotenc
     return IdempotencyClaim(replay=_json_response(record.status_code, record.response_body, replayed=True))
 
 
-def claim_key(session: Session, *, principal: Principal, request: IdempotentRequest) -> IdempotencyClaim:
-    """Replay the stored response of `request.key`, or add a claim for it to the session's transaction."""
+def claim_key(
+    session: Session, *, principal: Principal, request: IdempotentRequest, now: datetime, retention: timedelta
+) -> IdempotencyClaim:
+    """Replay the stored response of `request.key` (stored after `now - retention`), or add a claim for it
+    to the session's transaction."""
     if request.key is None:
         return IdempotencyClaim()
     existing = _find(session, principal, request.key)
-    if existing is not None:
+    if existing is not None and existing.created_at > now - retention:
         return _replay(existing, request)
+    if existing is not None:  # expired: forgotten, so this is a new request
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
+        session.expunge(existing)
     claim = IdempotencyRecord(
         tenant_id=principal.tenant_id,
         key_id=principal.key_id,
@@ -87,7 +98,7 @@ def claim_key(session: Session, *, principal: Principal, request: IdempotentRequ
         status_code=0,
         response_body="",
         request_id=principal.request_id,
-        created_at=utc_now(),
+        created_at=now,
     )
     session.add(claim)
     try:
@@ -99,3 +110,9 @@ def claim_key(session: Session, *, principal: Principal, request: IdempotentRequ
             raise IdempotencyKeyInUse() from None
         return _replay(winner, request)
     return IdempotencyClaim(record=claim)
+
+
+def purge_expired(session: Session, *, now: datetime, retention: timedelta) -> int:
+    """Delete the records stored at or before `now - retention` (no longer replayed); returns how many."""
+    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - retention))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -89,7 +89,7 @@ def run_api_bench(*, out: Path, users: int = 8, seconds: int = 20, mismatches: i
          "--log-level", "warning"], env=env,
     )  # fmt: skip
     try:
-        wait_until_serving(f"{base_url}/healthz")
+        wait_until_serving(f"{base_url}/readyz")
         prefix = work / "locust"
         subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),

@@ -1,4 +1,4 @@
-"""`settld api serve|migrate` and `settld keys create|revoke|list`: the operator API from the command line.
+"""`settld api serve|migrate|purge` and `settld keys create|revoke|list`: the operator API from the command line.
 
 Two typer apps for the main CLI: `app.add_typer(api_app, name="api")` and `app.add_typer(keys_app, name="keys")`.
 `keys create` prints the new bearer token once, alone on its last line, so scripts can take `tail -n 1`.
@@ -41,14 +41,49 @@ def _settings(database_url: str | None) -> ApiSettings:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (uvicorn's).")] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the API with uvicorn (the database must be migrated: `settld api migrate`; OpenAPI at /docs)."""
+    """Serve the API with uvicorn (the database must be migrated: `settld api migrate`; OpenAPI at /docs).
+
+    It starts while the database is down and answers 503 until it is back: /healthz is liveness (the
+    process), /readyz readiness (the database)."""
+    import os
+
     import uvicorn
 
-    from api.main import create_app
+    _settings(database_url)  # a bad URL or setting fails here, once, not in every worker
+    if database_url:  # each worker builds its app from the environment (api.main:create_app)
+        os.environ["SETTLD_API_DATABASE_URL"] = database_url
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
 
-    uvicorn.run(create_app(_settings(database_url)), host=host, port=port)
+
+@api_app.command()
+def purge(
+    database_url: DatabaseUrl = None,
+    retention_hours: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Keep records this many hours (default: SETTLD_API_IDEMPOTENCY_RETENTION_HOURS, 24)."
+        ),
+    ] = None,
+) -> None:
+    """Delete idempotency records older than the retention (their keys are no longer replayed)."""
+    from datetime import timedelta
+
+    from api.core.database import utc_now
+    from api.idempotency.purge import purge_idempotency_records
+
+    settings = _settings(database_url)
+    retention = (
+        settings.idempotency_retention if retention_hours is None else timedelta(hours=retention_hours)
+    )
+    now = utc_now()
+    deleted = purge_idempotency_records(settings.database_url, now=now, retention=retention)
+    console.print(
+        f"Purged {deleted} idempotency record(s) stored at or before {_utc_text(now - retention)} "
+        f"(retention {retention.total_seconds() / 3600:g} h)."
+    )
 
 
 @api_app.command()

@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -107,27 +109,55 @@ def test_keys_refuse_bad_input(tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "does not exist" in unknown.output
 
 
-def test_serve_starts_uvicorn_with_the_app(tmp_path: Path) -> None:
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = migrated(f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[str]:
+    """`settld api serve ARGS` on a free port until /healthz answers; yields the base URL."""
+    port = _free_port()
     code = "from settld.cli.api_commands import api_app; api_app()"
-    args = [sys.executable, "-c", code, "serve", "--port", str(port), "--database-url", url]
-    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port), *args],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while True:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+                httpx.get(f"{base_url}/healthz").raise_for_status()
                 break
             except httpx.TransportError:
                 assert server.poll() is None and time.monotonic() < deadline, (
                     server.stderr and server.stderr.read()
                 )
                 time.sleep(0.1)
-        assert health.json() == {"ok": True, "database": "ok"}
-        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        yield base_url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_serve_starts_uvicorn_with_the_app_in_workers(tmp_path: Path) -> None:
+    url = migrated(f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    with serving("--workers", "2", "--database-url", url) as base_url:
+        assert httpx.get(f"{base_url}/healthz").json() == {"ok": True}
+        assert httpx.get(f"{base_url}/readyz").json()["database"] == "ok"
+        assert httpx.get(f"{base_url}/docs").status_code == 200
+
+
+def test_serve_starts_and_answers_503_while_the_database_is_down() -> None:
+    """Nothing listens on the database's port: the API starts anyway, is alive but not ready, and every
+    request that needs the database is a 503 problem with Retry-After, fast."""
+    down = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/settld"
+    with serving("--database-url", down) as base_url:
+        assert httpx.get(f"{base_url}/healthz").json() == {"ok": True}
+        for path in ("/readyz", "/ops/audit"):
+            started = time.monotonic()
+            response = httpx.get(base_url + path, headers=auth("sk_0123456789abcdef0123." + "a" * 43))
+            assert time.monotonic() - started < 3.0
+            assert (response.status_code, response.json()["code"]) == (503, "DATABASE_UNAVAILABLE")
+            assert response.headers["retry-after"] == "1"
+            assert response.headers["content-type"] == "application/problem+json"

@@ -30,8 +30,8 @@ ROUTES = [
     ("GET", "/ops/finance/invoices", None, ("finance_write", "ops_read", "ops_write")),
     ("GET", "/ops/finance/invoices/2026-10/USD", None, ("finance_write", "ops_read", "ops_write")),
 ]
-# Public: liveness, and the Stripe webhook (trusts only a valid Stripe-Signature; see its own tests).
-PUBLIC = {("GET", "/healthz"), ("POST", "/v1/webhooks/stripe")}
+# Public: liveness, readiness, and the Stripe webhook (trusts only a valid Stripe-Signature; see its own tests).
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/v1/webhooks/stripe")}
 # Past authentication, a route may still refuse for its own reason (no gate verdict, nothing to reopen).
 AUTHORIZED_STATUS = {
     ("POST", "/ops/finance/periods/2026-10/close"): (409, "PERIOD_GATE_FAILED"),

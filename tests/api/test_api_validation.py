@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from api.core.migrate import head_revision
 from tests.api.factories import Factory, auth, mismatch_row
 
 TRIAGE = "/ops/finance/reconciliation/triage"
@@ -96,7 +97,8 @@ def test_unknown_routes_and_methods_are_problems(client: TestClient) -> None:
 
 
 def test_healthz_and_docs(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"ok": True, "database": "ok"}
+    assert client.get("/healthz").json() == {"ok": True}
+    assert client.get("/readyz").json() == {"ok": True, "database": "ok", "revision": head_revision()}
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "ApiKey" in spec["components"]["securitySchemes"]
