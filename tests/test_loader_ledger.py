@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from ingestion import intake
-from ingestion.contracts import LOAD_FILES_DDL
+from ingestion.contracts import DATASETS, LOAD_FILES_DDL
 from ingestion.health import landing_health
 from ingestion.loader import load_landing_zone
 from settld.settings import warehouse_target
@@ -249,20 +249,38 @@ def test_the_landing_asset_reports_files_and_fails_its_check_without_crashing(
     write_csv(landing / "money_rail_operations/o.csv", [OPERATION], "money_rail_operations")
     (landing / "money_rail_operations/o.parquet").write_bytes(b"")
     write_csv(landing / "payout_instructions/p.csv", [], "payout_instructions")
-    result = dg.materialize(
-        [landing_zone],
-        resources={
-            "warehouse": WarehouseResource(url=str(warehouse_path)),
-            "landing": LandingZoneResource(path=str(landing)),
-        },
-        raise_on_error=False,
-    )
+    def materialize(keep_going: bool) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [landing_zone],
+            resources={
+                "warehouse": WarehouseResource(url=str(warehouse_path)),
+                "landing": LandingZoneResource(path=str(landing), keep_going=keep_going),
+            },
+            raise_on_error=False,
+        )
+
+    result = materialize(keep_going=False)
+    assert not result.success  # the blocking landing_healthy checks stop the run before anything downstream
     checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
-    failed = checks[("money_rail_operations", "rows_balance")]
+    assert all(e.passed for (_, check), e in checks.items() if check == "rows_balance")  # nothing dropped
+    failed = checks[("money_rail_operations", "landing_healthy")]
     assert not failed.passed and failed.metadata["rejected_files"].value == {
         "money_rail_operations/o.parquet": "unreadable_parquet: the file is empty (0 bytes)"
     }
-    assert all(e.passed for (name, _), e in checks.items() if name != "money_rail_operations")
+    # Required datasets below their minimum: a header-only file alone, no file at all.
+    assert checks[("payout_instructions", "landing_healthy")].metadata["problems"].value == [
+        "payout_instructions: 0 rows loaded (1 file loaded), below its minimum of 1"
+    ]
+    assert checks[("settlements", "landing_healthy")].metadata["problems"].value == [
+        "settlements: 0 rows loaded (no file delivered), below its minimum of 1"
+    ]
+    assert checks[("stripe_events", "landing_healthy")].passed  # not required
+    assert all(checks[(name, "landing_healthy")].severity == dg.AssetCheckSeverity.ERROR for name in DATASETS)
+    going = materialize(keep_going=True)  # SETTLD_KEEP_GOING: the same verdicts, as warnings
+    assert going.success
+    evaluations = {(e.asset_key.path[-1], e.check_name): e for e in going.get_asset_check_evaluations()}
+    assert not evaluations[("money_rail_operations", "landing_healthy")].passed
+    assert evaluations[("money_rail_operations", "landing_healthy")].severity == dg.AssetCheckSeverity.WARN
     metadata = {
         m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("landing_zone")
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contracts import DATASETS, LOAD_FILES_DDL, QUARANTINE_DDL
+from ingestion.duckdb_sink import ensure_raw_schema
 from quality.gate import quarantine_checks
 from quality.quarantine import quarantined_files
 from settld.settings import warehouse_target
@@ -34,6 +35,7 @@ def _warehouse(path: Path) -> Path:
             for row, reason in enumerate(reasons, start=1):
                 con.execute("insert into raw.quarantine values (?, ?, 'sha', ?, ?, 'why', '{}', ?)",
                             [dataset, name, row, reason, LOADED_AT])  # fmt: skip
+        ensure_raw_schema(con)  # the ledger's later columns, as on an upgraded warehouse: rows read 'loaded'
     return path
 
 
@@ -61,5 +63,6 @@ def test_a_clean_landing_zone_passes(tmp_path: Path) -> None:
         con.execute("create schema raw")
         con.execute(LOAD_FILES_DDL)
         con.execute(QUARANTINE_DDL)
+        ensure_raw_schema(con)
     with connect(warehouse_target(str(path)), read_only=True) as db:
         assert all(check.ok for check in quarantine_checks(db))
