@@ -249,6 +249,7 @@ def test_the_landing_asset_reports_files_and_fails_its_check_without_crashing(
     write_csv(landing / "money_rail_operations/o.csv", [OPERATION], "money_rail_operations")
     (landing / "money_rail_operations/o.parquet").write_bytes(b"")
     write_csv(landing / "payout_instructions/p.csv", [], "payout_instructions")
+
     def materialize(keep_going: bool) -> dg.ExecuteInProcessResult:
         return dg.materialize(
             [landing_zone],
@@ -287,3 +288,39 @@ def test_the_landing_asset_reports_files_and_fails_its_check_without_crashing(
     assert metadata["money_rail_operations"]["files_rejected"].value == 1
     assert metadata["money_rail_operations"]["quarantine_rate"].value == 0.0
     assert metadata["payout_instructions"]["empty_files"].value == ["payout_instructions/p.csv"]
+
+
+def test_the_settings_override_the_contracts_thresholds_and_refuse_what_cannot_be(
+    landing: Path, warehouse_path: Path
+) -> None:
+    bad = [{**INSTRUCTION, "payout_key": f"k{n}", "created_at": "2026-10-01 02:00:00"} for n in range(3)]
+    write_csv(landing / "payout_instructions/p.csv", [INSTRUCTION, *bad], "payout_instructions")
+    _settlements(landing)
+    load_landing_zone(warehouse_path, landing)
+
+    with connect(warehouse_target(str(warehouse_path)), read_only=True) as db:
+        contract = landing_health(db)
+        overridden = landing_health(
+            db, max_quarantine_rate={"payout_instructions": 0.8}, min_rows={"settlements": 3}
+        )
+        for rates, minimums, named in (
+            ({"payouts": 0.5}, {}, "unknown landing datasets: payouts"),
+            ({"settlements": 1.5}, {}, "between 0 and 1: settlements"),
+            ({}, {"settlements": -1}, "0 or more: settlements"),
+        ):
+            with pytest.raises(ValueError, match=named):
+                landing_health(db, max_quarantine_rate=rates, min_rows=minimums)
+
+    assert (
+        contract["payout_instructions"].over_threshold
+        and not overridden["payout_instructions"].over_threshold
+    )
+    assert overridden["payout_instructions"].problems == []
+    # settlements: 2 rows loaded, a minimum of 3 in the settings
+    assert overridden["settlements"].problems == [
+        "settlements: 2 rows loaded (1 file loaded), below its minimum of 3"
+    ]
+    # money-rail operations: required (contract minimum 1), no file delivered
+    assert contract["money_rail_operations"].problems == [
+        "money_rail_operations: 0 rows loaded (no file delivered), below its minimum of 1"
+    ]

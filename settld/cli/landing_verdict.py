@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingestion.contracts import DATASETS
-from ingestion.health import DatasetHealth, landing_health, landing_problems
+from ingestion.health import DatasetHealth, checked_overrides, landing_health, landing_problems
 from ingestion.readers import discover_files
 from settld.settings import Settings, WarehouseTarget
 from settld.warehouse import connect as connect_warehouse
@@ -56,6 +56,15 @@ class LandingVerdict:
 def empty_landing_zone(landing_dir: Path) -> bool:
     """No file of any dataset in the landing zone (its folders missing or empty)."""
     return not any(discover_files(landing_dir, dataset) for dataset in DATASETS.values())
+
+
+def invalid_overrides(settings: Settings) -> str | None:
+    """Why the settings' threshold overrides cannot be used, or None."""
+    try:
+        checked_overrides(settings.max_quarantine_rate, settings.min_rows)
+    except ValueError as error:
+        return f"SETTLD_MAX_QUARANTINE_RATE / SETTLD_MIN_ROWS: {error}"
+    return None
 
 
 def judge_landing(settings: Settings, target: WarehouseTarget) -> LandingVerdict:

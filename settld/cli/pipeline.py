@@ -27,6 +27,7 @@ from settld.cli.api_database import ApiDatabaseUnusable, usable_api_database
 from settld.cli.landing_verdict import (
     LandingVerdict,
     empty_landing_zone,
+    invalid_overrides,
     judge_landing,
     landing_report,
     print_landing_report,
@@ -102,6 +103,9 @@ def run_pipeline(
         console.print(
             f"[red]Landing directory not found:[/] {settings.landing_dir} (run `settld generate` first)"
         )
+        return False
+    if problem := invalid_overrides(settings):
+        console.print(f"[red]Not run:[/] {escape(problem)}", soft_wrap=True)
         return False
     if empty_landing_zone(Path(settings.landing_dir)):
         console.print(f"[yellow]The landing zone {settings.landing_dir} is empty:[/] no file of any dataset "
