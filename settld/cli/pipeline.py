@@ -184,7 +184,13 @@ def run_pipeline(
                 f"{'done' if result.success else 'FAILED'}[/]",
             )
             if step.stage is Stage.load:
-                verdict = judge_landing(settings, target)
+                try:
+                    verdict = judge_landing(settings, target)
+                except Exception as error:  # noqa: BLE001 - named, and the run stops on it
+                    log.write(f"\nThe landing zone could not be judged: {error}\n")
+                    screen.print(f"[red]The landing zone could not be judged:[/] {escape(str(error))}")
+                    ok = False
+                    break
                 if verdict.problems:  # the load job's landing_healthy checks failed on the same verdict
                     report = landing_report(verdict, keep_going=settings.keep_going)
                     log.write("\n".join(["", *report, ""]))
