@@ -43,12 +43,18 @@ class LandingVerdict:
 
     @property
     def left_out(self) -> list[str]:
-        """What marts built anyway (--keep-going) do not hold: rejected files, quarantined rows."""
+        """What marts built anyway (--keep-going) do not hold: rejected files, the quarantined rows of a
+        dataset above its threshold, the rows a dataset below its minimum lacks."""
         lines = [f"{f.source_file} ({f.reason})" for entry in self.health.values() for f in entry.rejected]
         lines += [
             f"{entry.rows_quarantined} quarantined rows of {entry.dataset}"
             for entry in self.health.values()
             if entry.over_threshold
+        ]
+        lines += [
+            f"{entry.dataset}: {entry.rows_loaded} rows loaded, below its minimum of {entry.min_rows}"
+            for entry in self.health.values()
+            if entry.below_minimum
         ]
         return lines
 
