@@ -61,6 +61,10 @@ class Dataset:
     # The share of a file's rows that may break the contract before the file counts as sick: its
     # quarantined rows then block the period gate (below it they are a warning). quality/quarantine.py.
     max_quarantine_rate: float = 0.10
+    # The rows (loaded, not quarantined) the raw layer must hold before dbt builds on it: a dataset with
+    # fewer stops `settld run` (ingestion/health.py). A dataset with a minimum above 0 is *required*; 0
+    # means it may be absent (Stripe events also arrive by webhook and pull).
+    min_rows: int = 0
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +86,7 @@ SETTLEMENTS = Dataset(
     name="settlements",
     description="One row per run settlement, exported by the settlement kernel (latest state wins by updated_at).",
     natural_key=("tenant_id", "settlement_id"),
+    min_rows=1,
     columns=(
         Column("tenant_id", required=True),
         Column("settlement_id", required=True),
@@ -107,6 +112,7 @@ PAYOUT_INSTRUCTIONS = Dataset(
     name="payout_instructions",
     description="What the kernel says each party must be paid for a period: the expected side of reconciliation.",
     natural_key=("tenant_id", "payout_key"),
+    min_rows=1,
     columns=(
         Column("tenant_id", required=True),
         Column("payout_key", required=True),
@@ -126,6 +132,7 @@ MONEY_RAIL_OPERATIONS = Dataset(
     name="money_rail_operations",
     description="What the money rails actually did: one row per provider operation (latest state by updated_at).",
     natural_key=("provider_id", "operation_id"),
+    min_rows=1,
     columns=(
         Column("provider_id", required=True),
         Column("operation_id", required=True),

@@ -39,9 +39,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """The directory where kernel, rail and Stripe exports arrive (`SETTLD_LANDING_DIR`)."""
+    """The directory where kernel, rail and Stripe exports arrive (`SETTLD_LANDING_DIR`), and how sick it
+    may be before the run stops: per-dataset overrides of the contracts' thresholds, and whether a sick
+    landing zone is a warning that lets the run go on (`SETTLD_KEEP_GOING`)."""
 
     path: str
+    max_quarantine_rate: dict[str, float] = {}
+    min_rows: dict[str, int] = {}
+    keep_going: bool = False
 
     @property
     def directory(self) -> Path:
@@ -127,7 +132,12 @@ def build_resources(settings: Settings) -> dict:
         "artifacts": ArtifactsResource(
             path=str(settings.artifacts_dir), reconciliation_retention=settings.reconciliation_retention
         ),
-        "landing": LandingZoneResource(path=str(settings.landing_dir)),
+        "landing": LandingZoneResource(
+            path=str(settings.landing_dir),
+            max_quarantine_rate=settings.max_quarantine_rate,
+            min_rows=settings.min_rows,
+            keep_going=settings.keep_going,
+        ),
         "operator_api": OperatorApiResource(
             database_url=_from_environment("SETTLD_API_DATABASE_URL", settings.api_database_url)
         ),

@@ -9,7 +9,8 @@ Two questions, two checks:
   dataset has delivered a file after the month ended, i.e. the exports that cover its last days are in.
   Its details name datasets only (never load times), so a verdict stays reproducible.
 
-Reloading an unchanged file keeps its first load time, so only new files make a dataset fresh.
+Reloading an unchanged file keeps its first load time, so only new files make a dataset fresh; only files
+whose rows are in raw count (status `loaded`): a rejected or duplicate file is not a delivery.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class Freshness:
 def dataset_freshness(db: Warehouse) -> list[Freshness]:
     newest = {
         row["dataset"]: row["newest"]
-        for row in db.query("select dataset, max(loaded_at) as newest from raw.load_files group by dataset")
+        for row in db.query(
+            "select dataset, max(loaded_at) as newest from raw.load_files where status = 'loaded' "
+            "group by dataset"
+        )
     }
     return [
         Freshness(name, newest.get(name), dataset.delivery_interval_hours)

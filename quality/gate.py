@@ -13,7 +13,8 @@ Checks:
 - `landing.delivered_after_period_end`: every landing dataset has a file loaded after the period ended,
   so the exports covering its last days are in (quality/freshness.py).
 - `landing.files_within_quarantine_threshold` (blocking) and `landing.no_quarantined_rows` (warning):
-  landing files whose rows broke their contract, by file, with counts and reasons (quality/quarantine.py).
+  landing files whose rows broke their contract, by file, with counts and reasons; `landing.no_rejected_files`
+  (blocking): files the loader rejected, with their reason (quality/quarantine.py).
 - `reconciliation.tieout_explained`: per provider and currency, confirmed - expected drift within the
   tolerance, or explained by at least one mismatch of that provider and currency (which the next check
   then requires to be handled when it is serious).
@@ -28,14 +29,14 @@ Checks:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from quality.dbt_results import FAILING_STATUSES, read_test_results
 from quality.freshness import period_freshness_details
-from quality.quarantine import quarantined_files
+from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
 from reports.invoices import draft_file_name, invoices_dir, period_drafts, read_finalized
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
@@ -261,7 +262,9 @@ def input_files(db: Warehouse, *, tenant_id: str, period: str) -> list[dict[str,
         names.update(row["source_files"].split("\n"))
     digests = {
         row["source_file"]: (row["dataset"], row["file_sha256"])
-        for row in db.query("select dataset, source_file, file_sha256 from raw.load_files")
+        for row in db.query(
+            "select dataset, source_file, file_sha256 from raw.load_files where status = 'loaded'"
+        )
     }
     return [
         {
@@ -273,11 +276,13 @@ def input_files(db: Warehouse, *, tenant_id: str, period: str) -> list[dict[str,
     ]
 
 
-def quarantine_checks(db: Warehouse) -> list[Check]:
-    sick, warned = quarantined_files(db)
+def quarantine_checks(db: Warehouse, max_quarantine_rate: Mapping[str, float] | None = None) -> list[Check]:
+    sick, warned = quarantined_files(db, max_quarantine_rate)
+    rejected = rejected_files(db)
     return [
         Check("landing.files_within_quarantine_threshold", not sick, True, {"files": sick}),
         Check("landing.no_quarantined_rows", not warned, False, {"files": warned}),
+        Check("landing.no_rejected_files", not rejected, True, {"files": rejected}),
     ]
 
 
@@ -295,11 +300,13 @@ def evaluate(
     triage: TriageReader | None = None,
     tolerance_cents: int = 0,
     data_docs: bool = False,
+    max_quarantine_rate: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The PeriodGateVerdict.v1 of one tenant and period (canonical JSON content, with its hash).
 
     With `data_docs`, great-expectations' HTML Data Docs of the validation are written to
-    `<artifacts>/quality/data_docs/<tenant>/<period>/index.html` for analysts.
+    `<artifacts>/quality/data_docs/<tenant>/<period>/index.html` for analysts. `max_quarantine_rate`:
+    the settings' per-dataset overrides of the contracts' thresholds.
     """
     parse_period(period)
     docs_dir = artifacts_dir / "quality" / "data_docs" / tenant_id / period if data_docs else None
@@ -310,7 +317,9 @@ def evaluate(
     )
     checks += _guarded("dbt.tests_passed", lambda: dbt_checks(db))
     checks += _guarded("landing.delivered_after_period_end", lambda: freshness_check(db, period=period))
-    checks += _guarded("landing.files_within_quarantine_threshold", lambda: quarantine_checks(db))
+    checks += _guarded(
+        "landing.files_within_quarantine_threshold", lambda: quarantine_checks(db, max_quarantine_rate)
+    )
     checks += _guarded(
         "reconciliation.tieout_explained",
         lambda: tieout_check(db, tenant_id=tenant_id, period=period, tolerance_cents=tolerance_cents),

@@ -49,7 +49,8 @@ INPUT_NAMES = {"payout_instructions": "payoutInstructions", "money_rail_operatio
 EMPTY_DIGEST = sha256_hex("")  # the digest of no rows (an empty text)
 
 FILES_SQL = """
-select dataset, source_file, file_sha256 from raw.load_files order by dataset, source_file
+select dataset, source_file, file_sha256 from raw.load_files where status = 'loaded'
+order by dataset, source_file
 """
 
 

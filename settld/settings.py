@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     # (`SETTLD_QUALITY_RAW_CHECKS`). `settld bench` turns them off to time reconciliation alone; the period
     # gate always runs them on the period's rows.
     quality_raw_checks: bool = True
+    # A sick landing zone (a rejected file, a dataset quarantined above its threshold or below its minimum
+    # row count; ingestion/health.py) stops `settld run` after loading, before dbt. With `keep_going`
+    # (`SETTLD_KEEP_GOING`, or `settld run --keep-going`) the marts are built anyway on what loaded, the
+    # run lists what was left out and still exits non-zero.
+    keep_going: bool = False
+    # Per-dataset overrides of the contracts' thresholds (ingestion/contracts.py), as JSON objects in the
+    # environment: SETTLD_MAX_QUARANTINE_RATE='{"money_rail_operations": 0.2}', SETTLD_MIN_ROWS='{...}'.
+    max_quarantine_rate: dict[str, float] = {}
+    min_rows: dict[str, int] = {}
 
     @model_validator(mode="before")
     @classmethod

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from ingestion.contracts import DATASETS, LOAD_FILES_DDL, QUARANTINE_DDL, raw_table_columns, raw_table_ddl
+from ingestion.duckdb_sink import ensure_raw_schema
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 LOADED_AT = datetime(2024, 2, 3, 12, 0, 0)
@@ -231,5 +232,6 @@ def build_warehouse(path: Path, rows: dict[str, list[tuple[str, int, dict]]]) ->
             "('settlements', 'settlements/a.jsonl', ?, 'jsonl', 4, 3, 1, ?)",
             ["0" * 64, LOADED_AT],
         )
+        ensure_raw_schema(con)  # the ledger's later columns, as on an upgraded warehouse: rows read 'loaded'
     finally:
         con.close()

@@ -105,3 +105,9 @@ def test_run_with_an_api_database_runs_every_stage_and_lists_what_it_published(p
     )
     assert "Period gate" in output and "make ui" in output and "settld period close 2026-10" in output
     assert (pipeline_run["root"] / "settld-run.json").is_file()
+    # The generated zone's malformed rows stay under their datasets' thresholds: said, and the run passes.
+    flat = " ".join(output.split())
+    assert re.search(
+        r"settlements: \d+ of [\d,]+ rows quarantined \(\d\.\d%\), within its threshold of 10\.0%", flat
+    )
+    assert "not fit to build on" not in flat and "Landing warnings" not in flat

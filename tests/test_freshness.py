@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 
 from ingestion.contracts import DATASETS, LOAD_FILES_DDL
+from ingestion.duckdb_sink import ensure_raw_schema
 from orchestration.as_of import AS_OF_TAG
 from quality.freshness import dataset_freshness, period_freshness_details
 from settld.settings import warehouse_target
@@ -31,6 +32,7 @@ def _warehouse(path: Path) -> Path:
                 "insert into raw.load_files values (?, ?, 'sha', 'jsonl', 1, 1, 0, ?)",
                 [dataset, f"{dataset}/a.jsonl", loaded_at],
             )
+        ensure_raw_schema(con)  # the ledger's later columns, as on an upgraded warehouse: rows read 'loaded'
     return path
 
 

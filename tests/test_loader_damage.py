@@ -1,8 +1,10 @@
 """The damaged-files drill of issue 27, on a generated landing zone: one money-rail file damaged at a time.
 
 For each damage: the loader raises nothing, the file is in the ledger with its status and reason (named
-in the load summary), every other file loads, rows balance, and once the file is repaired a reload into
-the same warehouse equals a clean load.
+in the load summary), every other file loads, rows balance, the verdict `settld run` takes from the ledger
+(ingestion.health) stops the run exactly when a file was rejected, naming it, and warns of files without
+data rows and duplicates; once the file is repaired a reload into the same warehouse equals a clean load.
+(tests/test_run_fails_loudly.py runs the CLI itself for a few of them.)
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from pathlib import Path
 import pytest
 
 from devtools.sample_data import generate_landing_zone
+from ingestion.health import landing_health, landing_problems
 from ingestion.loader import load_landing_zone
+from settld.settings import warehouse_target
+from settld.warehouse import connect
 from tests.landing_rows import ledger, raw_tables
 
 OPS = "money_rail_operations"
@@ -141,6 +146,15 @@ def test_a_damaged_file_is_in_the_ledger_and_the_rest_loads(demo: dict, tmp_path
         assert all(row[1] != damaged for row in tables["quarantine"])
     if warning:
         assert files[damaged][2] == 0 and any(line.startswith(damaged) for line in summary[OPS].warnings)
+    with connect(warehouse_target(str(warehouse)), read_only=True) as db:
+        health = landing_health(db)
+    if status == "rejected":  # the run stops (exit 1) on one line naming the file, its status and reason
+        assert landing_problems(health) == [f"{OPS}: {damaged}: rejected ({reason}): {result.detail}"]
+    else:  # the run goes on (exit 0); an empty file or a duplicate is a warning of its summary
+        assert landing_problems(health) == []
+        assert any(line.startswith(f"{OPS}: {damaged}: ") for line in health[OPS].warnings) == (
+            warning is not None or status == "duplicate"
+        )
     if name in SAME_ROWS:  # the same records as the clean file's (without sha256)
         assert _without_sha256(tables[OPS]) == _without_sha256(demo["tables"][OPS])
 

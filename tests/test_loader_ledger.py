@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from ingestion import intake
-from ingestion.contracts import LOAD_FILES_DDL
+from ingestion.contracts import DATASETS, LOAD_FILES_DDL
 from ingestion.health import landing_health
 from ingestion.loader import load_landing_zone
 from settld.settings import warehouse_target
@@ -249,23 +249,78 @@ def test_the_landing_asset_reports_files_and_fails_its_check_without_crashing(
     write_csv(landing / "money_rail_operations/o.csv", [OPERATION], "money_rail_operations")
     (landing / "money_rail_operations/o.parquet").write_bytes(b"")
     write_csv(landing / "payout_instructions/p.csv", [], "payout_instructions")
-    result = dg.materialize(
-        [landing_zone],
-        resources={
-            "warehouse": WarehouseResource(url=str(warehouse_path)),
-            "landing": LandingZoneResource(path=str(landing)),
-        },
-        raise_on_error=False,
-    )
+
+    def materialize(keep_going: bool) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [landing_zone],
+            resources={
+                "warehouse": WarehouseResource(url=str(warehouse_path)),
+                "landing": LandingZoneResource(path=str(landing), keep_going=keep_going),
+            },
+            raise_on_error=False,
+        )
+
+    result = materialize(keep_going=False)
+    assert not result.success  # the blocking landing_healthy checks stop the run before anything downstream
     checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
-    failed = checks[("money_rail_operations", "rows_balance")]
+    assert all(e.passed for (_, check), e in checks.items() if check == "rows_balance")  # nothing dropped
+    failed = checks[("money_rail_operations", "landing_healthy")]
     assert not failed.passed and failed.metadata["rejected_files"].value == {
         "money_rail_operations/o.parquet": "unreadable_parquet: the file is empty (0 bytes)"
     }
-    assert all(e.passed for (name, _), e in checks.items() if name != "money_rail_operations")
+    # Required datasets below their minimum: a header-only file alone, no file at all.
+    assert checks[("payout_instructions", "landing_healthy")].metadata["problems"].value == [
+        "payout_instructions: 0 rows loaded (1 file loaded), below its minimum of 1"
+    ]
+    assert checks[("settlements", "landing_healthy")].metadata["problems"].value == [
+        "settlements: 0 rows loaded (no file delivered), below its minimum of 1"
+    ]
+    assert checks[("stripe_events", "landing_healthy")].passed  # not required
+    assert all(checks[(name, "landing_healthy")].severity == dg.AssetCheckSeverity.ERROR for name in DATASETS)
+    going = materialize(keep_going=True)  # SETTLD_KEEP_GOING: the same verdicts, as warnings
+    assert going.success
+    evaluations = {(e.asset_key.path[-1], e.check_name): e for e in going.get_asset_check_evaluations()}
+    assert not evaluations[("money_rail_operations", "landing_healthy")].passed
+    assert evaluations[("money_rail_operations", "landing_healthy")].severity == dg.AssetCheckSeverity.WARN
     metadata = {
         m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("landing_zone")
     }
     assert metadata["money_rail_operations"]["files_rejected"].value == 1
     assert metadata["money_rail_operations"]["quarantine_rate"].value == 0.0
     assert metadata["payout_instructions"]["empty_files"].value == ["payout_instructions/p.csv"]
+
+
+def test_the_settings_override_the_contracts_thresholds_and_refuse_what_cannot_be(
+    landing: Path, warehouse_path: Path
+) -> None:
+    bad = [{**INSTRUCTION, "payout_key": f"k{n}", "created_at": "2026-10-01 02:00:00"} for n in range(3)]
+    write_csv(landing / "payout_instructions/p.csv", [INSTRUCTION, *bad], "payout_instructions")
+    _settlements(landing)
+    load_landing_zone(warehouse_path, landing)
+
+    with connect(warehouse_target(str(warehouse_path)), read_only=True) as db:
+        contract = landing_health(db)
+        overridden = landing_health(
+            db, max_quarantine_rate={"payout_instructions": 0.8}, min_rows={"settlements": 3}
+        )
+        for rates, minimums, named in (
+            ({"payouts": 0.5}, {}, "unknown landing datasets: payouts"),
+            ({"settlements": 1.5}, {}, "between 0 and 1: settlements"),
+            ({}, {"settlements": -1}, "0 or more: settlements"),
+        ):
+            with pytest.raises(ValueError, match=named):
+                landing_health(db, max_quarantine_rate=rates, min_rows=minimums)
+
+    assert (
+        contract["payout_instructions"].over_threshold
+        and not overridden["payout_instructions"].over_threshold
+    )
+    assert overridden["payout_instructions"].problems == []
+    # settlements: 2 rows loaded, a minimum of 3 in the settings
+    assert overridden["settlements"].problems == [
+        "settlements: 2 rows loaded (1 file loaded), below its minimum of 3"
+    ]
+    # money-rail operations: required (contract minimum 1), no file delivered
+    assert contract["money_rail_operations"].problems == [
+        "money_rail_operations: 0 rows loaded (no file delivered), below its minimum of 1"
+    ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contracts import DATASETS, LOAD_FILES_DDL, QUARANTINE_DDL
+from ingestion.duckdb_sink import ensure_raw_schema
 from quality.gate import quarantine_checks
 from quality.quarantine import quarantined_files
 from settld.settings import warehouse_target
@@ -34,6 +35,7 @@ def _warehouse(path: Path) -> Path:
             for row, reason in enumerate(reasons, start=1):
                 con.execute("insert into raw.quarantine values (?, ?, 'sha', ?, ?, 'why', '{}', ?)",
                             [dataset, name, row, reason, LOADED_AT])  # fmt: skip
+        ensure_raw_schema(con)  # the ledger's later columns, as on an upgraded warehouse: rows read 'loaded'
     return path
 
 
@@ -61,5 +63,33 @@ def test_a_clean_landing_zone_passes(tmp_path: Path) -> None:
         con.execute("create schema raw")
         con.execute(LOAD_FILES_DDL)
         con.execute(QUARANTINE_DDL)
+        ensure_raw_schema(con)
     with connect(warehouse_target(str(path)), read_only=True) as db:
         assert all(check.ok for check in quarantine_checks(db))
+
+
+def test_a_rejected_file_blocks_every_gate_and_the_settings_threshold_is_the_runs(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "insert into raw.load_files (dataset, source_file, file_sha256, file_format, rows_in, rows_loaded, "
+            "rows_quarantined, loaded_at, status, reason, reason_detail) values ('money_rail_operations', "
+            "'money_rail_operations/o.parquet', 'sha', 'parquet', 0, 0, 0, ?, 'rejected', 'unreadable_parquet', "
+            "'truncated: 8 bytes and no Parquet footer')",
+            [LOADED_AT],
+        )
+    with connect(warehouse_target(str(path)), read_only=True) as db:
+        checks = {check.id: check for check in quarantine_checks(db)}
+        loose = {c.id: c for c in quarantine_checks(db, {"money_rail_operations": 1.0})}
+    rejected = checks["landing.no_rejected_files"]
+    assert rejected.blocking and not rejected.ok
+    assert rejected.details["files"] == [
+        {"dataset": "money_rail_operations", "sourceFile": "money_rail_operations/o.parquet",
+         "reason": "unreadable_parquet", "reasonDetail": "truncated: 8 bytes and no Parquet footer"}
+    ]  # fmt: skip
+    # The run's override (SETTLD_MAX_QUARANTINE_RATE) is the gate's: the 100 % file is then within it.
+    assert loose["landing.files_within_quarantine_threshold"].ok
+    assert [f["sourceFile"] for f in loose["landing.no_quarantined_rows"].details["files"]] == [
+        "money_rail_operations/o-2026-10.csv", "settlements/s-2026-10.jsonl"
+    ]  # fmt: skip
+    assert not loose["landing.no_rejected_files"].ok

@@ -29,7 +29,7 @@ from .stripe_invoices import INVOICE_MISMATCH_TYPES
 from .tenants import PROVIDERS, TS_FORMAT, Tenant, period_epochs, tenant_list
 from .writer import PART_ROWS, LandingWriter, prepare_output, split_parts
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 INJECTED_COLUMNS = ("tenant_id", "period", "provider_id", "mismatch_type", "mismatch_key", "note")
 EXPORT_DELAY_SECONDS = 2 * 86_400  # the export cut-off (`as_of`): 2 days after the last period ends
 Format = Literal["mixed", "jsonl", "csv", "parquet"]

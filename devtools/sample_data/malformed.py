@@ -1,8 +1,11 @@
 """Contract-breaking rows: corrupted *extra copies* of real rows at deterministic positions.
 
 Only JSON Lines and CSV files carry them (Parquet is typed). Each bad row breaks exactly one rule and is
-named with a reason code of `ingestion.contracts.REASON_CODES`. In the files of the first generated period
-every applicable reason appears at least once; beyond that there is about one bad row per 2,000 rows.
+named with a reason code of `ingestion.contracts.REASON_CODES`. Real exports break about one row in
+2,000, and so do these. The files of the first generated period also show each applicable reason once, as
+far as that stays under 5 % of the file's rows: half the default quarantine threshold (10 %,
+`Dataset.max_quarantine_rate`), so a small generated zone (`--tenants 1`) is never a sick one, and a run
+or a gate that stops on it has found a real fault.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 from ingestion.contracts import REASON_CODES
 
 ROWS_PER_MALFORMED = 2_000
+# The first period's showcase of every reason stays under this share of a file's good rows.
+SHOWCASE_MAX_SHARE = 0.05
 _COMMON = (
     "invalid_integer",
     "invalid_enum",
@@ -50,7 +55,7 @@ def plan(dataset: str, fmt: str, rows: int, first_period: bool) -> list[tuple[in
         return []
     count = rows // ROWS_PER_MALFORMED
     if first_period:
-        count = max(count, len(reasons))
+        count = max(count, min(len(reasons), int(rows * SHOWCASE_MAX_SHARE)))
     count = min(count, rows)
     return [((2 * j + 1) * rows // (2 * count), reasons[j % len(reasons)]) for j in range(count)]
 

@@ -62,7 +62,8 @@ def gate(
             tenants = sorted(set(tenant)) if tenant else gate_tenants(db)
             verdicts = [
                 evaluate(db, tenant_id=t, period=period, artifacts_dir=settings.artifacts_dir, triage=triage,
-                         tolerance_cents=tolerance_cents, data_docs=data_docs)
+                         tolerance_cents=tolerance_cents, data_docs=data_docs,
+                         max_quarantine_rate=settings.max_quarantine_rate)
                 for t in tenants
             ]  # fmt: skip
     except WarehouseError as error:  # fail closed, with the reason

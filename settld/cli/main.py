@@ -76,11 +76,22 @@ def run(
             help="ISO-8601 instant the run is judged as of (default: now); `manifest`: the landing zone's."
         ),
     ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="Build the marts even when the landing zone is sick (a rejected file, a dataset quarantined "
+            "above its threshold or below its minimum rows); the run still exits 1 (SETTLD_KEEP_GOING).",
+        ),
+    ] = False,
 ) -> None:
-    """Materialize every asset in-process (load landing files, dbt build, checks, reports) and summarize."""
+    """Materialize every asset in-process (load landing files, dbt build, checks, reports) and summarize.
+
+    A sick landing zone stops the run after loading, before dbt, with exit 1: one line per rejected file or
+    sick dataset, the top quarantine reasons with sample rows, and the run log's path."""
     from settld.cli.pipeline import run_pipeline
 
-    ok = run_pipeline(console, landing=landing, warehouse=warehouse, as_of=as_of)
+    ok = run_pipeline(console, landing=landing, warehouse=warehouse, as_of=as_of, keep_going=keep_going)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -2,7 +2,9 @@
 
 Every stage runs, or the run stops and says what it needs: the operator API's database is checked before
 anything starts (`SETTLD_API_DATABASE_URL`, default the SQLite file under warehouse/; `settld api migrate`
-when it is not at head), and a stage left out says why in the stage list.
+when it is not at head), and a stage left out says why in the stage list. After the load stage the
+landing zone is judged (settld/cli/landing_verdict.py): a sick one stops the run before dbt, or with
+`--keep-going` the run goes on and exits non-zero. The run log holds every Dagster event and each error.
 """
 
 from __future__ import annotations
@@ -16,10 +18,20 @@ from pathlib import Path
 
 import dagster as dg
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ingestion.contracts import DATASETS
 from orchestration.as_of import AS_OF_TAG, parse_as_of
 from settld.cli.api_database import ApiDatabaseUnusable, usable_api_database
+from settld.cli.landing_verdict import (
+    LandingVerdict,
+    empty_landing_zone,
+    invalid_overrides,
+    judge_landing,
+    landing_report,
+    print_landing_report,
+)
 from settld.cli.run_record import RECORD_FILE, record_run, run_folder, warehouse_display
 from settld.cli.summary import print_summary
 from settld.settings import Settings, WarehouseTarget, display_url, warehouse_target
@@ -28,6 +40,9 @@ from settld.warehouse import connect as connect_warehouse
 # Dagster's console logger at WARNING: the progress bars and the summary are the CLI's output; every
 # event is still stored in the instance (and shown in the UI when DAGSTER_HOME is set).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# `settld run` sends the console logger (and anything else on stdout or stderr while a job runs) to its run
+# log, at INFO: the log holds every event and every error's stack trace; the terminal gets the progress.
+RUN_LOG_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 # Each run's tag naming its warehouse's kind (duckdb, postgres): runs of two demos tell apart in the UI.
 WAREHOUSE_TAG = "settld/warehouse"
 
@@ -70,9 +85,14 @@ def _report_periods(target: WarehouseTarget) -> tuple[str, str] | None:
 
 
 def run_pipeline(
-    console: Console, *, landing: Path | None, warehouse: str | None, as_of: str | None = None
+    console: Console,
+    *,
+    landing: Path | None,
+    warehouse: str | None,
+    as_of: str | None = None,
+    keep_going: bool = False,
 ) -> bool:
-    overrides = {}
+    overrides: dict = {"keep_going": True} if keep_going else {}
     if landing is not None:
         overrides["landing_dir"] = landing
     if warehouse is not None:
@@ -84,6 +104,12 @@ def run_pipeline(
             f"[red]Landing directory not found:[/] {settings.landing_dir} (run `settld generate` first)"
         )
         return False
+    if problem := invalid_overrides(settings):
+        console.print(f"[red]Not run:[/] {escape(problem)}", soft_wrap=True)
+        return False
+    if empty_landing_zone(Path(settings.landing_dir)):
+        console.print(f"[yellow]The landing zone {settings.landing_dir} is empty:[/] no file of any dataset "
+                      f"({', '.join(d.folder + '/' for d in DATASETS.values())}).", soft_wrap=True)  # fmt: skip
 
     try:
         as_of_moment = resolve_as_of(as_of, Path(settings.landing_dir))
@@ -120,7 +146,7 @@ def run_pipeline(
     # for progress and the summary (the console is bound to the real stdout before the redirect).
     # A pipe is not a terminal: wide enough there that no stage's line is cut.
     screen = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
-    ok = True
+    ok, verdict = True, LandingVerdict()
     with (
         _instance() as instance,
         log_path.open("w") as log,
@@ -147,9 +173,9 @@ def run_pipeline(
             if step.stage is Stage.transform:
                 record_run(settings, target, as_of=as_of_moment)
             task = progress.add_task(description, total=1)
-            with contextlib.redirect_stdout(log):
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 result = definitions.resolve_job_def(step.job_name).execute_in_process(
-                    instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG, tags=stage_tags
+                    instance=instance, raise_on_error=False, run_config=RUN_LOG_CONFIG, tags=stage_tags
                 )
             progress.update(
                 task,
@@ -157,17 +183,37 @@ def run_pipeline(
                 description=f"{description} [{'green' if result.success else 'red'}]"
                 f"{'done' if result.success else 'FAILED'}[/]",
             )
+            if step.stage is Stage.load:
+                try:
+                    verdict = judge_landing(settings, target)
+                except Exception as error:  # noqa: BLE001 - named, and the run stops on it
+                    log.write(f"\nThe landing zone could not be judged: {error}\n")
+                    screen.print(f"[red]The landing zone could not be judged:[/] {escape(str(error))}")
+                    ok = False
+                    break
+                if verdict.problems:  # the load job's landing_healthy checks failed on the same verdict
+                    report = landing_report(verdict, keep_going=settings.keep_going)
+                    log.write("\n".join(["", *report, ""]))
+                    log.flush()
+                    print_landing_report(screen, report, log_path)
+                    if not settings.keep_going:
+                        return False
             if not result.success:
                 ok = False
                 for event in result.all_events:
                     if event.is_failure:
-                        screen.print(f"[red]{event.step_key}[/]: {event.message}", soft_wrap=True)
+                        screen.print(
+                            f"[red]{event.step_key}[/]: {escape(event.message or '')}", soft_wrap=True
+                        )
                 break
     if not ok:
         tail = log_path.read_text().splitlines()[-25:]
-        console.print(
-            "[red]The run failed.[/] Last lines of the run log:\n" + "\n".join(tail), soft_wrap=True
-        )
+        console.print(f"[red]The run failed.[/] Full run log: {log_path}; its last lines:", soft_wrap=True)
+        console.print("\n".join(tail), soft_wrap=True, markup=False, highlight=False)
         return False
-    print_summary(console, settings, target, periods=_report_periods(target))
+    print_summary(console, settings, target, periods=_report_periods(target), landing=verdict)
+    if verdict.problems:  # --keep-going: built anyway, and said so
+        console.print("[red]Built with --keep-going on a sick landing zone; left out of the marts:[/]\n  "
+                      + "\n  ".join(verdict.left_out), soft_wrap=True)  # fmt: skip
+        return False
     return ok

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from settld.cli.landing_verdict import LandingVerdict, quarantine_lines
 from settld.cli.tables import print_table, table
 from settld.settings import Settings, WarehouseTarget
 from settld.vocabulary import SERIOUS_SEVERITIES
@@ -21,10 +22,17 @@ PUBLISHED_MISMATCH_MARTS = ("fct_reconciliation_mismatches", "fct_billing_invoic
 
 
 def print_summary(
-    console: Console, settings: Settings, target: WarehouseTarget, *, periods: tuple[str, str] | None
+    console: Console,
+    settings: Settings,
+    target: WarehouseTarget,
+    *,
+    periods: tuple[str, str] | None,
+    landing: LandingVerdict | None = None,
 ) -> None:
     with connect_warehouse(target, read_only=True) as db:
         _print_loads(console, db)
+        if landing is not None:
+            _print_landing(console, landing)
         marts = db.relations("marts")
         _print_mismatches(console, db, marts)
         shown = table("Marts", "model", "rows", right=("rows",))
@@ -42,7 +50,7 @@ def _print_loads(console: Console, db: Warehouse) -> None:
         """
         select dataset, count(*) as files, sum(rows_in) as rows_in, sum(rows_loaded) as rows_loaded,
                sum(rows_quarantined) as rows_quarantined
-        from raw.load_files group by dataset order by dataset
+        from raw.load_files where status = 'loaded' group by dataset order by dataset
         """
     )
     shown = table("Raw layer (all loaded files)", "dataset", "files", "rows in", "loaded", "quarantined",
@@ -60,6 +68,17 @@ def _print_loads(console: Console, db: Warehouse) -> None:
         for row in reasons:
             shown.add_row(row["dataset"], row["reason_code"], f"{row['row_count']:,}")
         print_table(console, shown)
+
+
+def _print_landing(console: Console, landing: LandingVerdict) -> None:
+    """How much each dataset quarantined against its threshold, and what a person must see anyway: files
+    without data rows, duplicates (rejected files and sick datasets were reported after the load)."""
+    lines = quarantine_lines(landing)
+    if lines:
+        console.print("Quarantined rows:\n  " + "\n  ".join(lines), soft_wrap=True, markup=False)
+    if landing.warnings:
+        console.print("[yellow]Landing warnings:[/]", soft_wrap=True)
+        console.print("  " + "\n  ".join(landing.warnings), soft_wrap=True, markup=False, highlight=False)
 
 
 def _print_mismatches(console: Console, db: Warehouse, marts: list[str]) -> None:

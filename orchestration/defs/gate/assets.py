@@ -13,7 +13,12 @@ verifies.
 import dagster as dg
 
 from orchestration.partitions import period_partitions
-from orchestration.resources import ArtifactsResource, OperatorApiResource, WarehouseResource
+from orchestration.resources import (
+    ArtifactsResource,
+    LandingZoneResource,
+    OperatorApiResource,
+    WarehouseResource,
+)
 from orchestration.stages import Stage, stage_tags
 from quality.gate import evaluate, gate_tenants, write_verdict
 from reports.evidence import verify_bundle
@@ -64,6 +69,7 @@ def period_gate_verdicts(
     warehouse: WarehouseResource,
     artifacts: ArtifactsResource,
     operator_api: OperatorApiResource,
+    landing: LandingZoneResource,
 ):
     from api.periods.verdicts import record_verdicts, triage_reader
 
@@ -71,7 +77,14 @@ def period_gate_verdicts(
     with warehouse.connect(read_only=True) as db:
         tenants = gate_tenants(db)
         verdicts = [
-            evaluate(db, tenant_id=tenant, period=period, artifacts_dir=artifacts.directory, triage=triage)
+            evaluate(
+                db,
+                tenant_id=tenant,
+                period=period,
+                artifacts_dir=artifacts.directory,
+                triage=triage,
+                max_quarantine_rate=landing.max_quarantine_rate,
+            )  # fmt: skip
             for period in context.partition_keys
             for tenant in tenants
         ]

@@ -3,7 +3,10 @@
 The asset keys (`raw/<table>`) are the keys dbt's sources map to, so the UI shows one lineage graph
 from landing file to mart. Quarantine and the file ledger are produced by the same load. Each dataset's
 metadata names its rejected, duplicate and empty files and its quarantine rate against the contract's
-threshold (ingestion.health); its `rows_balance` check fails when a file was rejected.
+threshold (ingestion.health). Two blocking checks per dataset: `rows_balance` (every row read is loaded
+or quarantined) and `landing_healthy` (no file rejected, the quarantine rate within its threshold, at least
+its minimum rows loaded). A failed `landing_healthy` fails the load job, so the daily run stops before dbt;
+with `SETTLD_KEEP_GOING` it is a warning and the run goes on (the CLI still exits non-zero).
 """
 
 import dagster as dg
@@ -42,8 +45,17 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
                 "rows_balance",
                 asset=key,
                 blocking=True,
-                description="Nothing is dropped: every landing file is loaded (none rejected) and every "
-                "row read is either loaded or quarantined.",
+                description="Nothing is dropped: every row a loaded file held is either loaded or "
+                "quarantined.",
+            )
+        )
+        specs.append(
+            dg.AssetCheckSpec(
+                "landing_healthy",
+                asset=key,
+                blocking=True,
+                description="The dataset is fit to build on: no file rejected, its quarantine rate within "
+                "its threshold, at least its minimum rows loaded (a warning under SETTLD_KEEP_GOING).",
             )
         )
         specs.append(
@@ -93,17 +105,25 @@ def landing_zone(
             for line in summaries[name].warnings:
                 context.log.warning(f"{name}: {line}")
     with warehouse.connect(read_only=True) as db:
-        yield from _dataset_results(context, summaries, landing_health(db, selected))
+        health = landing_health(
+            db, selected, max_quarantine_rate=landing.max_quarantine_rate, min_rows=landing.min_rows
+        )
+        yield from _dataset_results(context, summaries, health, keep_going=landing.keep_going)
         yield from _quarantine_results(context, db, selected)
 
 
 def _dataset_results(
-    context: dg.AssetExecutionContext, summaries: dict[str, DatasetSummary], health: dict[str, DatasetHealth]
+    context: dg.AssetExecutionContext,
+    summaries: dict[str, DatasetSummary],
+    health: dict[str, DatasetHealth],
+    *,
+    keep_going: bool,
 ):
-    """Per dataset: this load's figures with the raw layer's health, and the check that nothing is dropped."""
+    """Per dataset: this load's figures with the raw layer's health, the check that nothing is dropped and
+    the check that the dataset is fit to build on."""
     for name, summary in summaries.items():
         verdict = health[name]
-        for line in verdict.problems:
+        for line in verdict.problems + (verdict.reason_samples if verdict.over_threshold else []):
             context.log.error(line)
         metadata = {**summary.as_metadata(), **verdict.as_metadata()}
         yield dg.MaterializeResult(
@@ -113,10 +133,22 @@ def _dataset_results(
         yield dg.AssetCheckResult(
             asset_key=DATASET_KEYS[name],
             check_name="rows_balance",
-            passed=summary.balanced and not verdict.rejected and not verdict.unbalanced,
+            passed=summary.balanced and not verdict.unbalanced,
+            metadata={k: metadata[k] for k in ("rows_in", "rows_loaded", "rows_quarantined")},
+        )
+        yield dg.AssetCheckResult(
+            asset_key=DATASET_KEYS[name],
+            check_name="landing_healthy",
+            passed=not verdict.problems,
+            severity=dg.AssetCheckSeverity.WARN if keep_going else dg.AssetCheckSeverity.ERROR,
             metadata={
-                **{k: metadata[k] for k in ("rows_in", "rows_loaded", "rows_quarantined")},
+                "problems": verdict.problems,
                 "rejected_files": {f.source_file: f"{f.reason}: {f.reason_detail}" for f in verdict.rejected},
+                "quarantine_rate": metadata["quarantine_rate"],
+                "max_quarantine_rate": verdict.max_quarantine_rate,
+                "rows_loaded": verdict.rows_loaded,
+                "min_rows": verdict.min_rows,
+                "top_quarantine_reasons": verdict.reason_samples,
             },
         )
 

@@ -1,10 +1,13 @@
--- One row per loaded landing file (dataset, source_file), for monitoring.
+-- One row per loaded landing file (dataset, source_file), for monitoring. A rejected or duplicate file
+-- carries no rows and is not a delivery: the ledger's other statuses are left out here (run and gate
+-- report them from raw.load_files).
 
 with
 
 source as (
 
     select * from {{ source('raw', 'load_files') }}
+    where status = 'loaded'
 
 ),
 
