@@ -1,0 +1,113 @@
+"""Issue 17's acceptance, end to end: a brand-new tenant is bootstrapped over HTTP (uvicorn on loopback),
+its first settlement lands through the real pipeline (`settld generate` into the landing zone, `settld
+run`), and `first_settlement_completed` appears in its checklist and in marts.fct_onboarding_funnel. No
+database is edited by hand: the API, the CLI and the pipeline write everything."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from api.core.settings import ApiSettings
+from api.main import create_app
+from devtools.serving import wait_until_serving
+from settld.cli.main import app
+
+pytestmark = [pytest.mark.slow]
+runner = CliRunner()
+
+
+@contextmanager
+def serving(database_url: str) -> Iterator[str]:
+    """The API on 127.0.0.1 and a free port, in a thread; yields its base URL."""
+    config = uvicorn.Config(create_app(ApiSettings(database_url=database_url)), host="127.0.0.1", port=0,
+                            log_level="warning")  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        threading.Event().wait(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    wait_until_serving(f"{base_url}/healthz")
+    try:
+        yield base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_bootstrapped_tenant_sees_its_first_settlement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api_url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("SETTLD_API_DATABASE_URL", api_url)
+    monkeypatch.setenv("SETTLD_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    invoke("api", "migrate")
+    platform = invoke("keys", "create", "--platform", "--scope", "ops_write", "--scope", "ops_read")
+    ops = {"Authorization": f"Bearer {platform.strip().splitlines()[-1]}"}
+    run_args = ("run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "manifest")
+
+    with serving(api_url) as base:
+        boot = httpx.post(f"{base}/ops/tenants/bootstrap", headers={**ops, "Idempotency-Key": "boot-acme"},
+                          json={"tenant_id": "tnt_acme", "name": "Acme", "billing": {"plan": "growth"}})  # fmt: skip
+        assert boot.status_code == 201, boot.text
+        tenant = {"Authorization": f"Bearer {boot.json()['api_key']['token']}"}
+        checklist_url = f"{base}/v1/tenants/tnt_acme/onboarding/checklist"
+        before = httpx.get(checklist_url, headers=tenant).json()
+        assert [s["done"] for s in before["steps"]] == [True, True, False, False, False]
+        ran = httpx.post(f"{base}/v1/tenants/tnt_acme/onboarding/events", headers=tenant,
+                         json={"event_type": "first_run_started", "event_id": "run-1"})  # fmt: skip
+        assert ran.status_code == 200, ran.text
+
+        invoke("generate", "--out", str(landing), "--tenants", "2", "--seed", "5", "--periods", "2026-10")
+        invoke(*run_args)
+        after = httpx.get(checklist_url, headers=tenant).json()
+        # Another tenant's checklist stays out of reach of this key.
+        other = httpx.get(f"{base}/v1/tenants/tnt_globex/onboarding/checklist", headers=tenant)
+        assert (other.status_code, other.json()["code"]) == (404, "TENANT_NOT_FOUND")
+
+        invoke(*run_args)  # a second run writes nothing back again
+        again = httpx.get(checklist_url, headers=tenant).json()
+
+    steps = {step["step"]: step for step in after["steps"]}
+    settled = steps["first_settlement_completed"]
+    assert settled["done"] and settled["recorded_by"] == "platform"
+    # first_verification_passed was skipped: the first settlement still counts, and the next step is it.
+    assert after["next_step"] == "first_verification_passed" and after["completed_steps"] == 4
+    assert again == after
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        first_resolved = db.sql(
+            "select min(resolved_at) from marts.fct_settlements where tenant_id = 'tnt_acme' and is_resolved"
+        ).fetchone()[0]
+        funnel = db.sql(
+            "select first_settlement_completed_at, furthest_step, next_step, first_run_started_at is not null "
+            "from marts.fct_onboarding_funnel where tenant_id = 'tnt_acme'"
+        ).fetchall()
+        cohorts = db.sql(
+            "select reached_tenants, is_shareable from marts.fct_onboarding_cohorts "
+            "where cohort_grain = 'month' and step = 'first_settlement_completed'"
+        ).fetchall()
+        funnel_tenants = db.sql("select tenant_id from marts.fct_onboarding_funnel").fetchall()
+    assert funnel == [(first_resolved, "first_settlement_completed", "first_verification_passed", True)]
+    assert settled["at"].replace("Z", "+00:00") == first_resolved.replace(tzinfo=UTC).isoformat()
+    assert funnel_tenants == [("tnt_acme",)]  # only tenants of the API are onboarded; not tnt_globex
+    assert cohorts == [(1, False)]  # a cohort of one: for ops only
