@@ -4,7 +4,7 @@ from api.audit.models import AuditLogEntry
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripePullCursor, StripeWebhookDelivery
 from api.idempotency.models import IdempotencyRecord
 from api.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine
-from api.onboarding.models import OnboardingEvent
+from api.onboarding.models import OnboardingCohort, OnboardingEvent
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.tenants.models import ApiKey, Tenant, TenantBootstrap
@@ -16,6 +16,7 @@ __all__ = [
     "Invoice",
     "InvoiceAdjustment",
     "InvoiceLine",
+    "OnboardingCohort",
     "OnboardingEvent",
     "PeriodClose",
     "PeriodGateVerdict",

@@ -85,6 +85,11 @@ def test_a_bootstrapped_tenant_sees_its_first_settlement(
         other = httpx.get(f"{base}/v1/tenants/tnt_globex/onboarding/checklist", headers=tenant)
         assert (other.status_code, other.json()["code"]) == (404, "TENANT_NOT_FOUND")
 
+        # The cohorts are published for platform keys; a tenant key is refused them.
+        published = httpx.get(f"{base}/ops/onboarding/cohorts", params={"cohort_grain": "month"}, headers=ops)
+        refused = httpx.get(f"{base}/ops/onboarding/cohorts", headers=tenant)
+        assert (refused.status_code, refused.json()["code"]) == (403, "PLATFORM_KEY_REQUIRED")
+
         invoke(*run_args)  # a second run writes nothing back again
         again = httpx.get(checklist_url, headers=tenant).json()
 
@@ -111,3 +116,5 @@ def test_a_bootstrapped_tenant_sees_its_first_settlement(
     assert settled["at"].replace("Z", "+00:00") == first_resolved.replace(tzinfo=UTC).isoformat()
     assert funnel_tenants == [("tnt_acme",)]  # only tenants of the API are onboarded; not tnt_globex
     assert cohorts == [(1, False)]  # a cohort of one: for ops only
+    settled_cohort = [c for c in published.json()["items"] if c["step"] == "first_settlement_completed"]
+    assert [(c["reached_tenants"], c["is_shareable"]) for c in settled_cohort] == [(1, False)]

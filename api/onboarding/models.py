@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.database import Base, UTCDateTime
@@ -34,3 +34,23 @@ class OnboardingEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(UTCDateTime())  # when it happened (the client's `at`, or received)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OnboardingCohort(Base):
+    """marts.fct_onboarding_cohorts as published by the pipeline (cross-tenant: platform ops only)."""
+
+    __tablename__ = "onboarding_cohorts"
+
+    cohort_grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(10), primary_key=True)
+    step: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step_order: Mapped[int] = mapped_column(Integer)
+    cohort_tenants: Mapped[int] = mapped_column(BigInteger)
+    reached_tenants: Mapped[int] = mapped_column(BigInteger)
+    previous_reached_tenants: Mapped[int | None] = mapped_column(BigInteger)
+    conversion_bps: Mapped[int | None] = mapped_column(BigInteger)
+    drop_off_bps: Mapped[int | None] = mapped_column(BigInteger)
+    is_shareable: Mapped[bool] = mapped_column(Boolean)
+    median_seconds_to_first_settlement: Mapped[int | None] = mapped_column(BigInteger)
+    p90_seconds_to_first_settlement: Mapped[int | None] = mapped_column(BigInteger)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,27 +1,38 @@
 """HTTP layer of onboarding: a tenant reports its events and reads its checklist with its own key
 (ops_write to report, ops_read to read); a platform key with ops_read reads any tenant's checklist.
-Another tenant's onboarding is a 404."""
+Another tenant's onboarding is a 404. The cohorts (across tenants) are for platform keys with ops_read
+only: a tenant key is 403."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from api.core.database import utc_now
 from api.core.dependencies import SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
+from api.core.pagination import CursorInvalid
 from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
 from api.onboarding import service
 from api.onboarding.problems import EVENT_PROBLEMS
-from api.onboarding.schemas import Checklist, EventRecorded, OnboardingEventIn, OnboardingEventOut
-from api.tenants.dependencies import OpsReadDep, OpsWriteDep, Principal
-from api.tenants.problems import AUTH_PROBLEMS, TenantNotFound
+from api.onboarding.schemas import (
+    Checklist,
+    CohortItem,
+    CohortPage,
+    CohortQuery,
+    EventRecorded,
+    OnboardingEventIn,
+    OnboardingEventOut,
+)
+from api.tenants.dependencies import OpsReadDep, OpsWriteDep, PlatformReadDep, Principal
+from api.tenants.problems import AUTH_PROBLEMS, PLATFORM_PROBLEMS, TenantNotFound
 from api.tenants.service import get_tenant
 
-router = APIRouter(prefix="/v1/tenants/{tenant_id}/onboarding", tags=["onboarding"])
+router = APIRouter(tags=["onboarding"])
+ONBOARDING = "/v1/tenants/{tenant_id}/onboarding"
 TenantPath = Annotated[str, Path(max_length=64, description="The tenant's id (the key's own tenant).")]
 
 
@@ -33,7 +44,7 @@ def own_tenant(session: SessionDep, principal: Principal, tenant_id: str, *, pla
 
 
 @router.post(
-    "/events",
+    f"{ONBOARDING}/events",
     response_model=EventRecorded,
     responses=problem_responses(*AUTH_PROBLEMS, *IDEMPOTENCY_PROBLEMS, TenantNotFound, *EVENT_PROBLEMS),
 )
@@ -64,7 +75,9 @@ def post_event(
 
 
 @router.get(
-    "/checklist", response_model=Checklist, responses=problem_responses(*AUTH_PROBLEMS, TenantNotFound)
+    f"{ONBOARDING}/checklist",
+    response_model=Checklist,
+    responses=problem_responses(*AUTH_PROBLEMS, TenantNotFound),
 )
 def get_checklist(
     request: Request, session: SessionDep, principal: OpsReadDep, tenant_id: TenantPath
@@ -73,3 +86,21 @@ def get_checklist(
     own_tenant(session, principal, tenant_id, platform_may=True)
     base_url = str(request.base_url).rstrip("/")
     return Checklist.model_validate(service.checklist(session, tenant_id=tenant_id, base_url=base_url))
+
+
+@router.get(
+    "/ops/onboarding/cohorts",
+    response_model=CohortPage,
+    responses=problem_responses(*PLATFORM_PROBLEMS, CursorInvalid),
+)
+def get_cohorts(
+    session: SessionDep, principal: PlatformReadDep, query: Annotated[CohortQuery, Query()]
+) -> CohortPage:
+    """The onboarding funnel by signup cohort (week and month) and step, as the pipeline last published
+    it (marts.fct_onboarding_cohorts): reach, conversion and drop-off in basis points, median and p90
+    seconds to the first settlement. Cohorts of fewer than 3 tenants are marked `is_shareable: false`."""
+    count, cohorts, next_cursor = service.list_cohorts(
+        session, cohort_grain=query.cohort_grain, shareable_only=query.shareable_only, page=query
+    )
+    return CohortPage(count=count, limit=query.limit, offset=query.offset, next_cursor=next_cursor,
+                      items=[CohortItem.model_validate(cohort) for cohort in cohorts])  # fmt: skip

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.core.pagination import Page, PageQuery
 from api.core.schemas import RequestModel
 
 
@@ -56,3 +57,32 @@ class Checklist(BaseModel):
     next_step: str | None
     next_command: str | None
     event_count: int
+
+
+class CohortQuery(PageQuery):
+    cohort_grain: Literal["week", "month"] | None = Field(
+        default=None, description="Only week or month cohorts."
+    )
+    shareable_only: bool = Field(default=False, description="Leave out cohorts of fewer than 3 tenants.")
+
+
+class CohortItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cohort_grain: str
+    cohort: str
+    step: str
+    step_order: int
+    cohort_tenants: int
+    reached_tenants: int
+    previous_reached_tenants: int | None
+    conversion_bps: int | None = Field(description="reach / reach of the step before, in basis points.")
+    drop_off_bps: int | None
+    is_shareable: bool = Field(description="At least 3 tenants; smaller cohorts are for platform ops only.")
+    median_seconds_to_first_settlement: int | None
+    p90_seconds_to_first_settlement: int | None
+    published_at: datetime
+
+
+class CohortPage(Page[CohortItem]):
+    pass

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.audit.service import AuditContext, append_audit
-from api.onboarding.models import OnboardingEvent
+from api.core.pagination import KeysetOrder, PageQuery, SortKey, paginate
+from api.onboarding.models import OnboardingCohort, OnboardingEvent
 from api.onboarding.steps import FUNNEL_STEPS, PLATFORM_EVENT_PREFIX
 from api.onboarding.validation import at_of, event_id_of, event_type_of, sanitise_metadata
 from settld.core import canonical_json
@@ -155,3 +156,24 @@ def checklist(session: Session, *, tenant_id: str, base_url: str) -> dict[str, A
         "next_command": pending[0]["command"] if pending else None,
         "event_count": event_count(session, tenant_id=tenant_id),
     }
+
+
+# Newest cohort first, then grain and the funnel's order; the primary key ends it.
+COHORT_ORDER = KeysetOrder("onboarding_cohorts", (
+    SortKey(OnboardingCohort.cohort, descending=True), SortKey(OnboardingCohort.cohort_grain),
+    SortKey(OnboardingCohort.step_order), SortKey(OnboardingCohort.step),
+))  # fmt: skip
+
+
+def list_cohorts(
+    session: Session, *, cohort_grain: str | None, shareable_only: bool, page: PageQuery
+) -> tuple[int, list[OnboardingCohort], str | None]:
+    conditions = []
+    if cohort_grain is not None:
+        conditions.append(OnboardingCohort.cohort_grain == cohort_grain)
+    if shareable_only:
+        conditions.append(OnboardingCohort.is_shareable.is_(True))
+    count = session.scalar(select(func.count()).select_from(OnboardingCohort).where(*conditions)) or 0
+    rows, next_cursor = paginate(session, select(OnboardingCohort).where(*conditions), order=COHORT_ORDER,
+                                 query=page)  # fmt: skip
+    return count, [cohort for (cohort,) in rows], next_cursor

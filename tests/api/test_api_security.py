@@ -44,6 +44,7 @@ PLATFORM_ROUTES = [
     ("GET", "/ops/tenants/acme", None, "ops_read", 200),
     ("GET", "/ops/tenants/acme/keys", None, "ops_read", 200),
     ("POST", "/ops/tenants/acme/keys", {"scopes": ["ops_read"]}, "ops_write", 201),
+    ("GET", "/ops/onboarding/cohorts", None, "ops_read", 200),
 ]
 # Public: liveness, and the Stripe webhook (trusts only a valid Stripe-Signature; see its own tests).
 PUBLIC = {("GET", "/healthz"), ("POST", "/v1/webhooks/stripe")}

@@ -1,5 +1,5 @@
 """Self-serve onboarding: platform keys, key expiry and rotation, the tenant's contact, billing plan and
-starter policy, the bootstrap record, and onboarding events.
+starter policy, the bootstrap record, onboarding events and the published onboarding cohorts.
 
 Revision ID: 20261207_04_onboarding
 Revises: 20261206_03_found_after_close
@@ -62,9 +62,25 @@ def upgrade() -> None:
         sa.CheckConstraint("recorded_by IN ('platform', 'tenant')", name="ck_onboarding_events_recorded_by"),
     )
     op.create_index("ix_onboarding_events_tenant_id", "onboarding_events", ["tenant_id"])
+    op.create_table(
+        "onboarding_cohorts",
+        sa.Column("cohort_grain", sa.String(8), primary_key=True),
+        sa.Column("cohort", sa.String(10), primary_key=True),
+        sa.Column("step", sa.String(64), primary_key=True),
+        sa.Column("step_order", sa.Integer(), nullable=False),
+        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in ("cohort_tenants", "reached_tenants")),
+        *(
+            sa.Column(name, sa.BigInteger(), nullable=True)
+            for name in ("previous_reached_tenants", "conversion_bps", "drop_off_bps",
+                         "median_seconds_to_first_settlement", "p90_seconds_to_first_settlement")
+        ),  # fmt: skip
+        sa.Column("is_shareable", sa.Boolean(), nullable=False),
+        ts("published_at"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("onboarding_cohorts")
     op.drop_index("ix_onboarding_events_tenant_id", table_name="onboarding_events")
     op.drop_table("onboarding_events")
     op.drop_table("tenant_bootstraps")

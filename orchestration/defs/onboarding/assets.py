@@ -1,16 +1,17 @@
 """The onboarding funnel in the UI, and the step only the warehouse witnesses written back to the API.
 
-Both run in the publish stage of the daily run, after the dbt build: `onboarding/funnel` reads the
+All run in the publish stage of the daily run, after the dbt build: `onboarding/funnel` reads the
 funnel marts and shows the cohort table and the conversion-by-step chart; `operator_api/
 onboarding_first_settlements` records each tenant's first settlement in the API (once per tenant), where
-the tenant's checklist shows it.
+the tenant's checklist shows it; `operator_api/onboarding_cohorts` publishes the cohorts platform ops read
+at `GET /ops/onboarding/cohorts`.
 """
 
 from datetime import UTC
 
 import dagster as dg
 
-from api.onboarding.publish import publish_first_settlements
+from api.onboarding.publish import publish_cohorts, publish_first_settlements
 from api.onboarding.steps import FUNNEL_STEPS
 from orchestration.as_of import run_as_of
 from orchestration.defs.onboarding.charts import cohort_table_markdown, conversion_svg, image_markdown
@@ -82,5 +83,37 @@ def onboarding_first_settlements(
             "recorded": result.recorded,
             "unchanged": result.unchanged,
             "unknown_tenants": result.unknown_tenants,
+        }
+    )
+
+
+@dg.asset(
+    key=["operator_api", "onboarding_cohorts"],
+    group_name="onboarding",
+    deps=[COHORTS_MART],
+    tags=stage_tags(Stage.publish),
+    kinds={"sqlalchemy"},
+    description=(
+        "marts.fct_onboarding_cohorts published into the operator API's database (GET /ops/onboarding/cohorts, "
+        "platform keys only): changed rows rewritten, cohorts gone from the mart removed."
+    ),
+)
+def onboarding_cohorts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, operator_api: OperatorApiResource
+) -> dg.MaterializeResult:
+    with warehouse.connect(read_only=True) as db:
+        rows = db.query(
+            "select * from marts.fct_onboarding_cohorts order by cohort_grain, cohort, step_order"
+        )
+    result = publish_cohorts(
+        operator_api.database_url, rows, published_at=run_as_of(context).replace(tzinfo=UTC)
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(rows),
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "removed": result.removed,
         }
     )
