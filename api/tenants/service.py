@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.audit.service import AuditContext, append_audit
 from api.core.database import utc_now
+from api.core.errors import ValidationFailed
 from api.onboarding.service import record_witnessed
 from api.onboarding.steps import API_KEY_CREATED, SIGNUP
 from api.tenants.models import PLATFORM_TENANT_ID, ApiKey, Scope, Tenant
@@ -131,8 +132,11 @@ def create_key(
         tenant_id = PLATFORM_TENANT_ID
     else:
         get_tenant(session, validate_tenant_id(tenant_id))
-    key_id, secret = secrets.token_hex(10), secrets.token_urlsafe(32)
     now = utc_now()
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed(errors=[{"loc": ["body", "expires_at"], "msg": "expires_at is not in the future",
+                                        "type": "expires_at_past"}])  # fmt: skip
+    key_id, secret = secrets.token_hex(10), secrets.token_urlsafe(32)
     session.add(
         ApiKey(
             key_id=key_id,

@@ -124,6 +124,7 @@ def test_bootstrap_defaults_and_bad_input(client: TestClient, factory: Factory) 
         ({"tenant_id": "tnt_x", "plan": "free", "billing": {"plan": "free"}}, 422, "VALIDATION_FAILED"),
         ({"tenant_id": "tnt_x", "api_key": {"expires_at": "2030-01-01T00:00:00"}}, 422, "VALIDATION_FAILED"),
         ({"name": "no id"}, 422, "VALIDATION_FAILED"),
+        ({"tenant_id": "tnt_x", "expires_at": "2020-01-01T00:00:00Z"}, 422, "VALIDATION_FAILED"),
     ]
     for payload, status, code in cases:
         refused = client.post(BOOTSTRAP, json=payload, headers=auth(platform))
