@@ -77,9 +77,12 @@ def conversion_svg(rows: Sequence[dict[str, Any]], steps: Sequence[str]) -> str:
                 f'width="{bar * 0.9:.1f}" height="{bar_height:.1f}" fill="{BAR_COLOURS[c_index]}">'
                 f"<title>{escape(cohort)} {escape(step)}: {percent(bps)}</title></rect>"
             )
+        words = step.split("_")
+        lines = (" ".join(words[: (len(words) + 1) // 2]), " ".join(words[(len(words) + 1) // 2 :]))
+        x = x0 + group * 0.4
         parts.append(
-            f'<text x="{x0 + group * 0.4:.1f}" y="{top + plot_height + 16}" text-anchor="middle">'
-            f"{escape(step.replace('_', ' '))}</text>"
+            f'<text x="{x:.1f}" y="{top + plot_height + 16}" text-anchor="middle">{escape(lines[0])}'
+            f'<tspan x="{x:.1f}" dy="13">{escape(lines[1])}</tspan></text>'
         )
     for c_index, cohort in enumerate(cohorts):
         x = left + c_index * 90
