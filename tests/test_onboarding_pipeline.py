@@ -132,5 +132,10 @@ def test_a_bootstrapped_tenant_sees_its_first_settlement(
     assert funnel[0]["first_run_started_at"] is not None
     assert settled["at"].replace("Z", "+00:00") == first_resolved.replace(tzinfo=UTC).isoformat()
     assert [(row["reached_tenants"], row["is_shareable"]) for row in cohorts] == [(1, False)]  # ops only
+    # The funnel's rules (dbt unit tests: skipped steps, a cohort of one, an empty step, ties in the median)
+    # hold on this engine too.
+    monkeypatch.setenv("SETTLD_WAREHOUSE_URL", warehouse)
+    unit_tests = runner.invoke(app, ["dbt", "test", "--select", "test_type:unit,+fct_onboarding_cohorts"])
+    assert unit_tests.exit_code == 0, unit_tests.output
     settled_cohort = [c for c in published.json()["items"] if c["step"] == "first_settlement_completed"]
     assert [(c["reached_tenants"], c["is_shareable"]) for c in settled_cohort] == [(1, False)]
