@@ -71,8 +71,13 @@ def upgrade() -> None:
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in ("cohort_tenants", "reached_tenants")),
         *(
             sa.Column(name, sa.BigInteger(), nullable=True)
-            for name in ("previous_reached_tenants", "conversion_bps", "drop_off_bps",
-                         "median_seconds_to_first_settlement", "p90_seconds_to_first_settlement")
+            for name in (
+                "previous_reached_tenants",
+                "conversion_bps",
+                "drop_off_bps",
+                "median_seconds_to_first_settlement",
+                "p90_seconds_to_first_settlement",
+            )
         ),  # fmt: skip
         sa.Column("is_shareable", sa.Boolean(), nullable=False),
         ts("published_at"),
