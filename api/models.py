@@ -4,9 +4,10 @@ from api.audit.models import AuditLogEntry
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripePullCursor, StripeWebhookDelivery
 from api.idempotency.models import IdempotencyRecord
 from api.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine
+from api.onboarding.models import OnboardingCohort, OnboardingEvent
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
-from api.tenants.models import ApiKey, Tenant
+from api.tenants.models import ApiKey, Tenant, TenantBootstrap
 
 __all__ = [
     "ApiKey",
@@ -15,6 +16,8 @@ __all__ = [
     "Invoice",
     "InvoiceAdjustment",
     "InvoiceLine",
+    "OnboardingCohort",
+    "OnboardingEvent",
     "PeriodClose",
     "PeriodGateVerdict",
     "ReconciliationMismatch",
@@ -25,4 +28,5 @@ __all__ = [
     "StripePullCursor",
     "StripeWebhookDelivery",
     "Tenant",
+    "TenantBootstrap",
 ]

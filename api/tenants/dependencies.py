@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.audit.service import AuditContext
 from api.core.dependencies import SessionDep, request_id_of
 from api.tenants.models import Scope
-from api.tenants.problems import AuthRequired, ScopeForbidden
+from api.tenants.problems import AuthRequired, PlatformKeyRequired, ScopeForbidden
 from api.tenants.service import resolve_token
 
 bearer_scheme = HTTPBearer(
@@ -32,6 +32,7 @@ class Principal:
     key_id: str
     scopes: frozenset[str]
     request_id: str
+    is_platform: bool = False
 
     @property
     def audit_context(self) -> AuditContext:
@@ -51,27 +52,36 @@ def authenticate(
         key_id=key.key_id,
         scopes=frozenset(key.scopes),
         request_id=request_id_of(request),
+        is_platform=key.is_platform,
     )
 
 
 TenantDep = Annotated[Principal, Depends(authenticate)]
 
 
-def require_scopes(*accepted: Scope) -> Callable[[Principal], Principal]:
-    """A dependency admitting keys that hold at least one of `accepted`."""
+def require_scopes(*accepted: Scope, platform: bool = False) -> Callable[[Principal], Principal]:
+    """A dependency admitting keys that hold at least one of `accepted` (and are platform keys, if asked)."""
     names = sorted(scope.value for scope in accepted)
 
     def dependency(principal: TenantDep) -> Principal:
+        if platform and not principal.is_platform:
+            raise PlatformKeyRequired()
         if principal.scopes.isdisjoint(names):
             raise ScopeForbidden(
                 f"This route needs one of the scopes: {', '.join(names)}.", required_scopes=names
             )
         return principal
 
-    dependency.__name__ = f"require_{'_or_'.join(names)}"
+    dependency.__name__ = f"require_{'platform_' if platform else ''}{'_or_'.join(names)}"
     return dependency
 
 
 FinanceReadDep = Annotated[Principal, Depends(require_scopes(Scope.finance_read))]
 FinanceWriteDep = Annotated[Principal, Depends(require_scopes(Scope.finance_write))]
 AuditReadDep = Annotated[Principal, Depends(require_scopes(Scope.ops_read, Scope.finance_read))]
+# Platform keys (`settld keys create --platform`), which act on tenants; a tenant key is 403.
+PlatformWriteDep = Annotated[Principal, Depends(require_scopes(Scope.ops_write, platform=True))]
+PlatformReadDep = Annotated[Principal, Depends(require_scopes(Scope.ops_read, platform=True))]
+# A tenant's own key (a platform key too, for reads), for the tenant's onboarding.
+OpsReadDep = Annotated[Principal, Depends(require_scopes(Scope.ops_read))]
+OpsWriteDep = Annotated[Principal, Depends(require_scopes(Scope.ops_write))]

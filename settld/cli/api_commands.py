@@ -26,7 +26,9 @@ DatabaseUrl = Annotated[
 api_app = typer.Typer(
     help="The operator API (FastAPI): serve it, migrate its database.", no_args_is_help=True
 )
-keys_app = typer.Typer(help="API keys of tenants: create, revoke, list.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="API keys of tenants and of the platform: create, rotate, revoke, list.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -99,32 +101,85 @@ def migrate(database_url: DatabaseUrl = None) -> None:
 
 @keys_app.command("create")
 def create_key(
-    tenant: Annotated[str, typer.Option(help="Tenant id (created if missing).")],
     scope: Annotated[
         list[str], typer.Option(help="Scope to grant; repeat for several (finance_read, finance_write, ...).")
     ],
+    tenant: Annotated[str | None, typer.Option(help="Tenant id (created if missing).")] = None,
+    platform: Annotated[
+        bool, typer.Option("--platform", help="A platform key: bootstraps tenants and manages their keys.")
+    ] = False,
     description: Annotated[str | None, typer.Option(help="What the key is for.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API key and print its bearer token (shown once) on the last line."""
     from api.core.migrate import database_at_head
+    from api.tenants.keys import create_platform_key
     from api.tenants.service import TenantError, create_key, ensure_tenant
 
+    if platform == (tenant is not None):
+        raise typer.BadParameter("give either --tenant or --platform")
+    created_tenant = False
     try:
         with (
             database_at_head(_settings(database_url).database_url) as database,
             database.transaction() as session,
         ):
-            created_tenant = ensure_tenant(session, tenant_id=tenant, request_id="cli")
-            key = create_key(
-                session, tenant_id=tenant, scopes=scope, description=description, request_id="cli"
-            )
+            if tenant is None:
+                key = create_platform_key(session, scopes=scope, description=description, request_id="cli")
+            else:
+                created_tenant = ensure_tenant(session, tenant_id=tenant, request_id="cli")
+                key = create_key(
+                    session, tenant_id=tenant, scopes=scope, description=description, request_id="cli"
+                )
     except TenantError as error:
         raise typer.BadParameter(str(error)) from error
     if created_tenant:
         console.print(f"Created tenant [bold]{tenant}[/bold].")
+    kind = "platform key" if platform else "key"
     console.print(
-        f"Created key [bold]{key.key_id}[/bold] with scopes {', '.join(key.scopes)}. Token (shown once):"
+        f"Created {kind} [bold]{key.key_id}[/bold] with scopes {', '.join(key.scopes)}. Token (shown once):"
+    )
+    typer.echo(key.token)
+
+
+@keys_app.command("rotate")
+def rotate_key(
+    key_id: Annotated[str, typer.Argument(help="Key id (the part between `sk_` and the dot).")],
+    grace_seconds: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="How long the old key keeps working (default SETTLD_API_KEY_ROTATION_GRACE_SECONDS)."
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Issue the key's successor (its token printed once, on the last line); the old key keeps working for
+    the grace period."""
+    from datetime import timedelta
+
+    from api.audit.service import AuditContext
+    from api.core.migrate import database_at_head
+    from api.tenants.keys import KeySettings
+    from api.tenants.keys import rotate_key as rotate
+    from api.tenants.service import TenantError, find_key
+
+    grace = timedelta(
+        seconds=grace_seconds if grace_seconds is not None else KeySettings().key_rotation_grace_seconds
+    )
+    try:
+        with (
+            database_at_head(_settings(database_url).database_url) as database,
+            database.transaction() as session,
+        ):
+            tenant_id = find_key(session, key_id=key_id).tenant_id
+            key, old_revoked_at = rotate(session, tenant_id=tenant_id, key_id=key_id, grace=grace,
+                                         context=AuditContext(tenant_id, None, "cli"))  # fmt: skip
+    except TenantError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(
+        f"Key {key_id} of tenant {tenant_id} is replaced by [bold]{key.key_id}[/bold]; it stops working at "
+        f"{_utc_text(old_revoked_at)}. Token (shown once):"
     )
     typer.echo(key.token)
 
@@ -167,11 +222,18 @@ def list_keys(
     table.add_column("scopes")
     table.add_column("description")
     table.add_column("created_at", no_wrap=True)
+    table.add_column("expires_at", no_wrap=True)
     table.add_column("revoked_at", no_wrap=True)
     for key in keys:
         revoked = _utc_text(key.revoked_at) if key.revoked_at else "-"
+        expires = _utc_text(key.expires_at) if key.expires_at else "-"
         table.add_row(
-            key.key_id, " ".join(key.scopes), key.description or "", _utc_text(key.created_at), revoked
+            key.key_id,
+            " ".join(key.scopes),
+            key.description or "",
+            _utc_text(key.created_at),
+            expires,
+            revoked,
         )
     console.print(table)
 

@@ -94,6 +94,12 @@ class Factory:
         with self.transaction() as session:
             return create_key(session, tenant_id=tenant_id, scopes=scopes or ("finance_read",)).token
 
+    def platform_key(self, *scopes: str) -> str:
+        from api.tenants.keys import create_platform_key
+
+        with self.transaction() as session:
+            return create_platform_key(session, scopes=scopes or ("ops_read", "ops_write")).token
+
     def revoke(self, token: str) -> None:
         with self.transaction() as session:
             revoke_key(session, key_id=token.removeprefix("sk_").split(".")[0])

@@ -11,6 +11,7 @@ from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
 OTHER = mismatch_row("globex", "globex_payout", mismatch_type="missing_operation")
 MINE = mismatch_row("acme", "acme_payout")
 TRIAGE = "/ops/finance/reconciliation/triage"
+ONBOARDING = "/v1/tenants/acme/onboarding"
 
 # (method, path, json body, a key's scopes that do NOT grant the route)
 ROUTES = [
@@ -29,6 +30,21 @@ ROUTES = [
     ("POST", "/ops/finance/periods/2026-10/reopen", {"reason": "late data"}, ("finance_read", "ops_write")),
     ("GET", "/ops/finance/invoices", None, ("finance_write", "ops_read", "ops_write")),
     ("GET", "/ops/finance/invoices/2026-10/USD", None, ("finance_write", "ops_read", "ops_write")),
+    (
+        "POST",
+        f"{ONBOARDING}/events",
+        {"event_type": "wizard_viewed"},
+        ("finance_read", "finance_write", "ops_read"),
+    ),
+    ("GET", f"{ONBOARDING}/checklist", None, ("finance_read", "finance_write", "ops_write")),
+]
+# Platform routes: a platform key with these scopes passes; a tenant key, whatever its scopes, is 403.
+PLATFORM_ROUTES = [
+    ("POST", "/ops/tenants/bootstrap", {"tenant_id": "newco"}, "ops_write", 201),
+    ("GET", "/ops/tenants/acme", None, "ops_read", 200),
+    ("GET", "/ops/tenants/acme/keys", None, "ops_read", 200),
+    ("POST", "/ops/tenants/acme/keys", {"scopes": ["ops_read"]}, "ops_write", 201),
+    ("GET", "/ops/onboarding/cohorts", None, "ops_read", 200),
 ]
 # Public: liveness, readiness, and the Stripe webhook (trusts only a valid Stripe-Signature; see its own tests).
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/v1/webhooks/stripe")}
@@ -65,11 +81,14 @@ def test_the_table_covers_every_route(app: FastAPI) -> None:
             method,
             path.replace(MINE["triage_key"], "{triage_key}")
             .replace("2026-10", "{period}")
-            .replace("USD", "{currency}"),
+            .replace("USD", "{currency}")
+            .replace("/tenants/acme", "/tenants/{tenant_id}"),
         )
-        for method, path, *_ in ROUTES
+        for method, path, *_ in ROUTES + PLATFORM_ROUTES
     }
-    assert declared == covered | PUBLIC
+    key_paths = {("POST", "/ops/tenants/{tenant_id}/keys/{key_id}/revoke"),
+                 ("POST", "/ops/tenants/{tenant_id}/keys/{key_id}/rotate")}  # fmt: skip
+    assert declared == covered | key_paths | PUBLIC
 
 
 @pytest.mark.parametrize(("method", "path", "body", "wrong_scopes"), ROUTES)
@@ -92,7 +111,7 @@ def test_auth_and_scopes(
         response = call({"Authorization": bad if bad.startswith("Basic") else f"Bearer {bad}"})
         assert response.status_code == 401 and response.json()["code"] in ("AUTH_REQUIRED", "AUTH_INVALID")
 
-    valid = factory.key("acme", "finance_read", "finance_write", "ops_read")
+    valid = factory.key("acme", "finance_read", "finance_write", "ops_read", "ops_write")
     tampered = valid[:-4] + ("aaaa" if not valid.endswith("aaaa") else "bbbb")
     assert call(auth(tampered)).json()["code"] == "AUTH_INVALID"
 
@@ -152,3 +171,19 @@ def test_a_write_attempt_leaves_the_other_tenants_record_untouched(
     globex = factory.key("globex", "finance_read")
     record = client.get(f"{TRIAGE}/{OTHER['triage_key']}", headers=auth(globex)).json()["triage"]
     assert (record["owner"], record["revision"]) == ("globex-secret-owner", 1)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope", "status"), PLATFORM_ROUTES)
+def test_platform_routes_refuse_tenant_keys(
+    client: TestClient, factory: Factory, method: str, path: str, body: dict | None, scope: str, status: int
+) -> None:
+    def call(token: str | None):
+        return client.request(method, path, json=body, headers=auth(token) if token else {})
+
+    factory.tenant("acme")
+    assert call(None).json()["code"] == "AUTH_REQUIRED"
+    tenant_key = factory.key("acme", "finance_read", "finance_write", "ops_read", "ops_write")
+    assert (call(tenant_key).status_code, call(tenant_key).json()["code"]) == (403, "PLATFORM_KEY_REQUIRED")
+    other_scope = "ops_read" if scope == "ops_write" else "ops_write"
+    assert call(factory.platform_key(other_scope)).json()["code"] == "SCOPE_FORBIDDEN"
+    assert call(factory.platform_key(scope)).status_code == status
