@@ -7,6 +7,10 @@ the same (status, code, body with the ids put back) as the intruder's answer for
 another tenant's record is exactly as absent as no record. Afterwards the victim sees all its records
 as before: no write of the intruder touched them.
 
+A route for platform keys only (/ops/tenants/...) answers every tenant key 403 PLATFORM_KEY_REQUIRED
+whatever the ids: that too is allowed, as long as the answer for the victim's ids is the answer for ids
+that exist nowhere.
+
 A path parameter that names a scope rather than a record (a period: every tenant has its own 2026-10)
 cannot be a 404 on a read of the intruder's own, empty period; for a route whose every parameter is such
 a scope, only the second rule applies (indistinguishable from a period nobody used).
@@ -87,6 +91,10 @@ def _closed_period(victim: Victim) -> str:
     return PERIOD
 
 
+def _key_id(token: str) -> str:
+    return token.removeprefix("sk_").split(".")[0]
+
+
 @dataclass(frozen=True)
 class IdProvider:
     """How to fill a path parameter: `make` creates the victim's record and returns the id that names it;
@@ -107,11 +115,16 @@ ID_PROVIDERS: dict[str, IdProvider] = {
     "currency": IdProvider(lambda v: (v.once("period", lambda: _closed_period(v)), CURRENCY)[1], "JPY"),
     # The victim tenant itself (it exists: it has a key), for routes under /.../tenants/{tenant_id}/.
     "tenant_id": IdProvider(lambda v: VICTIM, "tnt_absent"),
+    "key_id": IdProvider(lambda v: v.once("key_id", lambda: _key_id(v.factory.key(VICTIM))), "key_absent"),
 }
 # Bodies for write routes that require one (their documented example when they declare it).
 BODIES: dict[str, dict[str, Any]] = {
-    "POST /ops/finance/periods/{period}/reopen": {"reason": "isolation walk"}
+    "POST /ops/finance/periods/{period}/reopen": {"reason": "isolation walk"},
+    "POST /ops/tenants/{tenant_id}/keys": {"scopes": ["finance_read"]},
+    "POST /v1/tenants/{tenant_id}/onboarding/events": {"event_type": "wizard_viewed", "event_id": "walk"},
 }
+# A tenant key on a route for platform keys only: the same refusal whatever the ids.
+PLATFORM_ONLY = (403, "PLATFORM_KEY_REQUIRED")
 
 
 def _body(operation: Operation) -> dict[str, Any] | None:
@@ -188,7 +201,8 @@ def test_another_tenants_ids_are_a_404(victim: Victim, operation: Operation) -> 
     status, body = _call(victim.client, operation, intruder, real)
     where = f"{operation.method} {operation.path} with {VICTIM}'s {real}: {status} {body}"
     assert status < 500, where
-    if any(ID_PROVIDERS[name].names_a_record for name in names):
+    platform_only = isinstance(body, dict) and (status, body.get("code")) == PLATFORM_ONLY
+    if any(ID_PROVIDERS[name].names_a_record for name in names) and not platform_only:
         assert status == 404, where
     assert (status, body) == _call(victim.client, operation, intruder, absent), f"distinguishable: {where}"
     assert SECRET_OWNER not in json.dumps(body), where
