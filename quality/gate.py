@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quality.dbt_results import FAILING_STATUSES, read_test_results
+from quality.dbt_results import FAILING_STATUSES, build_as_of, read_test_results
 from quality.freshness import period_freshness_details
 from quality.quarantine import quarantined_files
 from reports.artifacts import write_once
@@ -337,6 +337,8 @@ def evaluate(
         "artifactType": SCHEMA_VERSION,
         "tenantId": tenant_id,
         "period": period,
+        # The as-of of the build judged: the instant a close of this verdict takes (docs/DECISIONLOG.md).
+        "asOf": iso_micro(_guarded_value(lambda: build_as_of(db), None)),
         "checks": [check.as_dict() for check in checks],
         "verdict": {
             "ok": all(check.ok for check in checks if check.blocking),

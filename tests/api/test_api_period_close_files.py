@@ -46,7 +46,7 @@ def artifacts(tmp_path: Path, database_url: str) -> Path:
     drafts.mkdir(parents=True)
     (drafts / "USD-0123456789abcdef.json").write_text(json.dumps(DRAFT))
     verdict = {
-        "tenantId": TENANT, "period": PERIOD, "verdictHash": "vh_green",
+        "tenantId": TENANT, "period": PERIOD, "verdictHash": "vh_green", "asOf": "2026-10-03T00:00:00.000000Z",
         "verdict": {"ok": True, "failingCheckIds": [], "warningCheckIds": []},
         "inputs": {"landingFiles": [], "reconciliationReports": [],
                    "invoiceDrafts": [{"file": "USD-0123456789abcdef.json"}]},
