@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # (`SETTLD_QUALITY_RAW_CHECKS`). `settld bench` turns them off to time reconciliation alone; the period
     # gate always runs them on the period's rows.
     quality_raw_checks: bool = True
+    # How long a `settld run` waits for another writer of the same warehouse to finish before it refuses,
+    # naming the holder (`SETTLD_RUN_LOCK_WAIT_SECONDS`; 0: refuse at once). settld/warehouse.py: writer_lock.
+    run_lock_wait_seconds: float = 0
 
     @model_validator(mode="before")
     @classmethod
