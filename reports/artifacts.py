@@ -7,6 +7,7 @@ rerun on the same inputs changes nothing on disk.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ def write_once(path: Path, data: bytes) -> bool:
     """Write `data` to `path` unless it already holds exactly these bytes; returns whether it wrote.
     Atomic (settld.core.atomic_write): readers, and a run killed half-way, never see half a file."""
     if path.exists() and path.read_bytes() == data:
+        # Produced again: its modification time says so, for retention and the gate, which take the
+        # newest of documents that share an as-of by it (reports/artifacts.py `apply_retention`).
+        os.utime(path)
         return False
     atomic_write(path, data)
     return True

@@ -223,7 +223,10 @@ def close_instant(verdict: dict[str, Any], *, period: str, closed_at: datetime |
             raise ClosedAtInvalid("The gate verdict names no asOf (recorded before closes took it): run "
                                   "`settld gate` again, or give the close instant (`--closed-at`).")  # fmt: skip
         closed_at = datetime.fromisoformat(verdict["asOf"].replace("Z", "+00:00"))
-    instant = closed_at.replace(tzinfo=UTC) if closed_at.tzinfo is None else closed_at.astimezone(UTC)
+    try:
+        instant = closed_at.replace(tzinfo=UTC) if closed_at.tzinfo is None else closed_at.astimezone(UTC)
+    except (OverflowError, ValueError) as error:  # e.g. 0001-01-01T00:00:00+14:00 has no UTC instant
+        raise ClosedAtInvalid(f"The close instant {closed_at.isoformat()} has no UTC instant.") from error
     end = period_bounds(period)[1]
     if instant < end:
         raise ClosedAtInvalid(f"The close instant {iso_micro(instant)} is before the period ends "
