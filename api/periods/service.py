@@ -8,7 +8,8 @@ reopening needs a reason; both are audited. The HTTP route and `settld period cl
 The close instant is an input, never the clock: `closed_at` when the caller gives one, else the as-of of
 the build the gate verdict judged (`asOf`). It is the period record's `closed_at`, the manifest's
 `closedAt` and every finalised invoice's `finalizedAt`, so the same inputs and verdict give the same
-bundle, byte for byte (docs/DECISIONLOG.md, "Period gate and close"). The audit log keeps when it happened.
+bundle, byte for byte (docs/DECISIONLOG.md, "Reproducible closes, crash safety and one writer"); the audit
+log keeps when it happened.
 
 The files a close produces (the finalised invoices, written once and never again, and the evidence zip)
 are staged during the transaction and moved into place only after it commits (api/core/staging.py): a
