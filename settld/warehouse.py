@@ -219,13 +219,16 @@ class WarehouseLocked(WarehouseError):
 
     def __init__(self, where: str, holder: dict[str, Any], waited: float) -> None:
         who = ", ".join(
-            f"{key} {holder[key]}" for key in ("pid", "host", "started_at", "command") if holder.get(key)
+            f"{key} {holder[key]}"
+            for key in ("pid", "host", "started_at", "command", "server_pid")
+            if holder.get(key)
         )
         super().__init__(
             "WAREHOUSE_LOCKED",
             f"another writer holds {where} ({who or 'holder unknown'})"
             + (f"; waited {waited:g} s" if waited else "")
-            + ". Wait for it to finish, or, if that process is gone, rerun: the lock dies with its process.",
+            + ". Wait for it to finish (SETTLD_RUN_LOCK_WAIT_SECONDS=N waits up to N s), or, if that process"
+            " is gone, rerun: the lock dies with its process (docs/runbooks/killed-or-locked-run.md).",
         )  # fmt: skip
         self.holder = holder
 
