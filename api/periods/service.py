@@ -260,6 +260,7 @@ def close_period(
     record = _locked_close(session, tenant_id=tenant_id, period=period)
     current = PeriodStatus(record.status) if record else PeriodStatus.open
     if current == PeriodStatus.closed:
+        _restore_files(session, record=record, artifacts_dir=artifacts_dir)
         return CloseOutcome(changed=False, record=record)
     PERIOD_CLOSE.assert_transition(current, PeriodStatus.closed)
     verdict = get_verdict(session, tenant_id=tenant_id, period=period)
@@ -326,6 +327,33 @@ def close_period(
         at=now,
     )  # fmt: skip
     return CloseOutcome(changed=True, record=record)
+
+
+def _restore_files(session: Session, *, record: PeriodClose, artifacts_dir: Path) -> None:
+    """A close committed by a process that died before moving its files into place: rebuild them (the
+    close is deterministic) and put them in place after this transaction, if they come out as the record
+    says (its bundle's sha256); else the inputs changed since, and only a reopen and a new close can tell."""
+    if (artifacts_dir / record.bundle_file).is_file():
+        return
+    verdict = get_verdict(session, tenant_id=record.tenant_id, period=record.period)
+    if verdict is not None and verdict.verdict_hash == record.verdict_hash:
+        files = evidence_files(session, tenant_id=record.tenant_id, period=record.period, verdict=verdict,
+                               artifacts_dir=artifacts_dir)  # fmt: skip
+        key = f"period-close-{record.tenant_id}-{record.period}-r{record.revision}-restore"
+        staged = stage_files(session, root=artifacts_dir, key=key)
+        files |= finalize_invoices(files, artifacts_dir=artifacts_dir, staging_dir=staged.directory,
+                                   verdict_hash=verdict.verdict_hash, closed_at=record.closed_at)  # fmt: skip
+        data, manifest_hash = build_bundle(files, tenant_id=record.tenant_id, period=record.period,
+                                           verdict_hash=verdict.verdict_hash, closed_at=iso_micro(record.closed_at))  # fmt: skip
+        if sha256_hex(data) == record.bundle_sha256:
+            write_bundle(staged.directory / "evidence" / record.tenant_id, record.period, data, manifest_hash)
+            return
+        staged.discard()
+    raise EvidenceIncomplete(
+        f"The period is closed but its evidence bundle {record.bundle_file} is missing, and its inputs have "
+        "changed since the close: reopen the period and close it again.",
+        missing_reports=[record.bundle_file],
+    )
 
 
 def reopen_period(
