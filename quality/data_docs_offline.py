@@ -20,6 +20,8 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+from settld.core import atomic_write
+
 STATIC_DIR = Path(__file__).resolve().parent / "data_docs_static"
 SITE_VENDOR_DIR = "static/vendor"  # in the site, next to the `static/images` GX copies there itself
 SITE_IMAGES_DIR = "static/images"
@@ -107,7 +109,7 @@ def localise_site(site: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
         new = localise_text(text, _relative_root(site, path), html=path.suffix == ".html")
         if new != text:
-            path.write_bytes(new.encode("utf-8"))
+            atomic_write(path, new.encode("utf-8"))
         found = external_resources(new) if path.suffix == ".html" else external_css_urls(new)
         leftovers.update(found)
     if leftovers:

@@ -80,3 +80,10 @@ def read_test_results(db: Warehouse) -> list[dict[str, Any]] | None:
     if "dbt_test_results" not in db.relations("audit"):
         return None
     return db.query(f"select * from {TABLE} order by unique_id")
+
+
+def build_as_of(db: Warehouse) -> datetime | None:
+    """The as-of instant of the latest dbt build the warehouse records (its tests' `as_of`: the run's
+    `--as-of`), or None before any build. A gate verdict names it, and a close takes it as its instant."""
+    results = read_test_results(db)
+    return max(row["as_of"] for row in results) if results else None

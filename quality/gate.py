@@ -5,6 +5,9 @@ when every blocking check is. The gate fails closed: a check that cannot run (mi
 API database, an exception) is a failed blocking check whose details say why. The rules are written
 down in docs/DECISIONLOG.md ("Period gate"); the runbook is docs/runbooks/period-close.md.
 
+The verdict's `asOf` is the as-of of the warehouse build it judged (the latest dbt build's): the instant a
+close of this verdict takes, unless the operator gives another (api/periods/service.py `close_instant`).
+
 Checks:
 - `ge.<dataset>.<rule>`: great-expectations suites on the period's raw rows of the tenant
   (quality/raw_suites/); blocking as each expectation says.
@@ -34,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quality.dbt_results import FAILING_STATUSES, read_test_results
+from quality.dbt_results import FAILING_STATUSES, build_as_of, read_test_results
 from quality.freshness import period_freshness_details
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
@@ -199,15 +202,17 @@ def mismatch_check(db: Warehouse, *, tenant_id: str, period: str, triage: Triage
 
 
 def latest_reports(artifacts_dir: Path, *, tenant_id: str, period: str) -> list[dict[str, Any]]:
-    """The newest ReconcileReport.v1 per provider for the tenant and period (newest asOf, then name)."""
-    newest: dict[str, tuple[str, str, dict]] = {}
+    """The newest ReconcileReport.v1 per provider for the tenant and period: newest asOf, then the one
+    produced last (a rerun with the same as-of on changed inputs; an unchanged report rewritten is
+    touched), then name: the order retention keeps them in, never the hash order of their names."""
+    newest: dict[str, tuple[str, int, str, dict]] = {}
     for path in sorted((artifacts_dir / "reconciliation" / tenant_id / period).glob("*.json")):
         report = json.loads(path.read_text())
         provider = report["providerId"]
-        candidate = (report["asOf"], path.name, {"path": path, "report": report})
-        if provider not in newest or candidate[:2] > newest[provider][:2]:
+        candidate = (report["asOf"], path.stat().st_mtime_ns, path.name, {"path": path, "report": report})
+        if provider not in newest or candidate[:3] > newest[provider][:3]:
             newest[provider] = candidate
-    return [newest[provider][2] for provider in sorted(newest)]
+    return [newest[provider][3] for provider in sorted(newest)]
 
 
 def reports_check(db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period: str) -> list[Check]:
@@ -346,6 +351,8 @@ def evaluate(
         "artifactType": SCHEMA_VERSION,
         "tenantId": tenant_id,
         "period": period,
+        # The as-of of the build judged: the instant a close of this verdict takes (docs/DECISIONLOG.md).
+        "asOf": iso_micro(_guarded_value(lambda: build_as_of(db), None)),
         "checks": [check.as_dict() for check in checks],
         "verdict": {
             "ok": all(check.ok for check in checks if check.blocking),

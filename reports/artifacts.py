@@ -7,10 +7,11 @@ rerun on the same inputs changes nothing on disk.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from settld.core import canonical_json
+from settld.core import atomic_write, canonical_json
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,13 @@ class WrittenArtifact:
 
 def write_once(path: Path, data: bytes) -> bool:
     """Write `data` to `path` unless it already holds exactly these bytes; returns whether it wrote.
-    Atomic (a temporary file renamed over the target): readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    Atomic (settld.core.atomic_write): readers, and a run killed half-way, never see half a file."""
     if path.exists() and path.read_bytes() == data:
+        # Produced again: its modification time says so, for retention and the gate, which take the
+        # newest of documents that share an as-of by it (reports/artifacts.py `apply_retention`).
+        os.utime(path)
         return False
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    atomic_write(path, data)
     return True
 
 

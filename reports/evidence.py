@@ -2,8 +2,8 @@
 
 `<artifacts>/evidence/<tenant>/<period>-<hash16>.zip` holds the gate verdict, the mismatches with their
 triage decisions and the triage action log (CSV), the reconciliation reports the verdict names, the
-landing files' digests, and `manifest.json` listing the sha256 and size of every other file; `<hash16>`
-is a prefix of the manifest's sha256. Entries are sorted, carry a fixed timestamp and permissions, and
+landing files' digests, and `manifest.json` listing the close instant (`closedAt`) and the sha256 and size
+of every other file; `<hash16>` is a prefix of the manifest's sha256. Entries are sorted, carry a fixed timestamp and permissions, and
 are deflated at a fixed level, so the same inputs give the same bytes.
 """
 
@@ -43,9 +43,15 @@ def json_bytes(document: Any) -> bytes:
 
 
 def build_bundle(
-    files: Mapping[str, bytes], *, tenant_id: str, period: str, verdict_hash: str
+    files: Mapping[str, bytes],
+    *,
+    tenant_id: str,
+    period: str,
+    verdict_hash: str,
+    closed_at: str | None = None,
 ) -> tuple[bytes, str]:
-    """The zip's bytes and its manifest hash, from `files` (path inside the bundle -> content)."""
+    """The zip's bytes and its manifest hash, from `files` (path inside the bundle -> content);
+    `closed_at` (ISO-8601 UTC) is the close instant, an input of the close, never the clock."""
     if MANIFEST in files:
         raise ValueError(f"{MANIFEST} is written by the bundle itself")
     manifest = {
@@ -53,6 +59,7 @@ def build_bundle(
         "tenantId": tenant_id,
         "period": period,
         "verdictHash": verdict_hash,
+        **({"closedAt": closed_at} if closed_at is not None else {}),
         "files": [
             {"path": path, "sha256": sha256_hex(files[path]), "bytes": len(files[path])}
             for path in sorted(files)

@@ -4,8 +4,8 @@ A draft is canonical JSON whose `draftHash` is the sha256 of everything else in 
 `<artifacts>/invoices/<tenant>/<period>/<currency>-<hash16>.json`: the same usage gives the same bytes.
 
 A draft becomes final only through the period close (api/periods/service.py): the close copies the
-draft the gate verdict named into `<currency>-finalized.json` (status `finalized`, with the close time and
-the verdict hash). A finalized invoice is never rewritten. When the usage of a finalized period changes
+draft the gate verdict named into `<currency>-finalized.json` (status `finalized`, with the close instant,
+the verdict's asOf and never the clock, as `finalizedAt`, and the verdict hash). A finalized invoice is never rewritten. When the usage of a finalized period changes
 later (a late settlement, a correction), no new draft is written for it: the difference per line is
 written as a `BillingInvoiceAdjustment.v1` into the next period that has no finalized invoice, under
 `<artifacts>/invoices/<tenant>/<next period>/adjustments/`, so it is billed there, visibly, never silently

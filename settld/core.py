@@ -82,3 +82,29 @@ def previous_period(period: str) -> str:
     start, _ = period_bounds(period)
     year, month = start.year, start.month
     return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Put `data` at `path` so that no reader, and no crash, ever sees half of it: written to a temporary
+    file of its own beside the target (`.<name>.<random>.tmp`, so two writers never share one), flushed to
+    disk, then renamed over the target, and the folder's entry flushed. A crash leaves the old file or the
+    new one, and at worst a stray `.tmp` file no reader looks at (docs/DECISIONLOG.md, "Crash safety")."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # environment: SETTLD_MAX_QUARANTINE_RATE='{"money_rail_operations": 0.2}', SETTLD_MIN_ROWS='{...}'.
     max_quarantine_rate: dict[str, float] = {}
     min_rows: dict[str, int] = {}
+    # How long a `settld run` waits for another writer of the same warehouse to finish before it refuses,
+    # naming the holder (`SETTLD_RUN_LOCK_WAIT_SECONDS`; 0: refuse at once). settld/warehouse.py: writer_lock.
+    run_lock_wait_seconds: float = 0
 
     @model_validator(mode="before")
     @classmethod

@@ -8,16 +8,21 @@ Rows come back as dicts of plain Python values (int, str, bool, naive UTC dateti
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import socket
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 
-from settld.settings import WarehouseTarget
+from settld.settings import WarehouseTarget, display_url
 
 POSTGRES_SCHEMES = ("postgresql+psycopg://", "postgresql://", "postgres://")
 # Text must order byte-wise, as on DuckDB, or reports and digests would differ between the engines.
@@ -195,3 +200,170 @@ def connect(target: WarehouseTarget, *, read_only: bool = False) -> Iterator[War
         yield _PostgresWarehouse(connection)
     finally:
         connection.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One writer at a time (docs/DECISIONLOG.md, "Crash safety and one writer").
+
+LOCK_SUFFIX = ".lock"  # beside the DuckDB file: warehouse/settld.duckdb.lock
+# The Postgres advisory lock of the warehouse's writer: one 64-bit key per database, derived from a name.
+ADVISORY_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"settld.warehouse.writer").digest()[:8], "big", signed=True
+)
+HOLDER_MARK = "settld-writer"
+LOCK_POLL_SECONDS = 0.2
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process writes the warehouse; `holder` says who (pid, host, started_at, command)."""
+
+    def __init__(self, where: str, holder: dict[str, Any], waited: float) -> None:
+        who = ", ".join(
+            f"{key} {holder[key]}"
+            for key in ("pid", "host", "started_at", "command", "server_pid")
+            if holder.get(key)
+        )
+        super().__init__(
+            "WAREHOUSE_LOCKED",
+            f"another writer holds {where} ({who or 'holder unknown'})"
+            + (f"; waited {waited:g} s" if waited else "")
+            + ". Wait for it to finish (SETTLD_RUN_LOCK_WAIT_SECONDS=N waits up to N s), or, if that process"
+            " is gone, rerun: the lock dies with its process (docs/runbooks/killed-or-locked-run.md).",
+        )  # fmt: skip
+        self.holder = holder
+
+
+def holder_description(command: str) -> dict[str, Any]:
+    """Who takes the lock: this process, its host, when, and for what."""
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": command,
+    }
+
+
+@contextmanager
+def writer_lock(
+    target: WarehouseTarget, *, command: str, wait_seconds: float = 0
+) -> Iterator[dict[str, Any]]:
+    """Hold the warehouse's one writer lock for the block, or raise `WarehouseLocked` naming the holder
+    after waiting up to `wait_seconds`. DuckDB: an flock on `<file>.lock` beside the database file, which
+    holds the holder's description; Postgres: a session advisory lock (pg_try_advisory_lock) on a
+    connection of its own, whose last statement carries the description (pg_stat_activity.query). Both
+    die with the process that holds them, `kill -9` included: a lock never outlives its writer."""
+    holder = holder_description(command)
+    take = _duckdb_lock if target.kind == "duckdb" else _postgres_lock
+    with take(target, holder, wait_seconds) as held:
+        yield held
+
+
+def _waiting(wait_seconds: float, attempt: Any) -> tuple[Any, float]:
+    """Call `attempt()` until it returns something other than None or `wait_seconds` pass."""
+    started = time.monotonic()
+    while True:
+        result = attempt()
+        waited = time.monotonic() - started
+        if result is not None or waited >= wait_seconds:
+            return result, round(waited, 1)
+        time.sleep(min(LOCK_POLL_SECONDS, max(wait_seconds - waited, 0)))
+
+
+@contextmanager
+def _duckdb_lock(target: WarehouseTarget, holder: dict[str, Any], wait_seconds: float) -> Iterator[dict]:
+    import fcntl
+
+    path = target.duckdb_path.with_name(target.duckdb_path.name + LOCK_SUFFIX)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        other: dict[str, Any] = {}
+
+        def attempt() -> bool | None:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other.clear()
+                other.update(_read_holder(path))
+                return None
+            # DuckDB's own lock: a process may still have the file open without the settld lock (the dbt
+            # of a run killed a moment ago, a Dagster UI run, a Python shell); wait for it as for a writer.
+            if (held_by := _duckdb_file_holder(target.duckdb_path)) is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                other.clear()
+                other.update(held_by)
+                return None
+            return True
+
+        acquired, waited = _waiting(wait_seconds, attempt)
+        if not acquired:
+            raise WarehouseLocked(str(target.duckdb_path), other, waited)
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, (json.dumps(holder, sort_keys=True) + "\n").encode("utf-8"), 0)
+        os.fsync(descriptor)
+        try:
+            yield holder
+        finally:
+            os.ftruncate(descriptor, 0)  # released: the file stays, empty, for the next writer
+    finally:
+        os.close(descriptor)  # closing the descriptor releases the flock
+
+
+def _duckdb_file_holder(path: Path) -> dict[str, Any] | None:
+    """Who holds DuckDB's lock on the database file (None: nobody; the file opens)."""
+    if not path.is_file():
+        return None
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        pid = re.search(r"PID (\d+)", str(error))
+        return {"pid": int(pid.group(1)) if pid else None, "command": "a process with the DuckDB file open"}
+    return None
+
+
+def _read_holder(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+@contextmanager
+def _postgres_lock(target: WarehouseTarget, holder: dict[str, Any], wait_seconds: float) -> Iterator[dict]:
+    connection = connect_postgres(target.url)
+    try:
+
+        def attempt() -> bool | None:
+            return (
+                connection.execute("select pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()[0]
+                or None
+            )
+
+        acquired, waited = _waiting(wait_seconds, attempt)
+        if not acquired:
+            raise WarehouseLocked(display_url(target.url), _postgres_holder(connection), waited)
+        # The description, as a comment of this session's last statement: what the next writer reads.
+        note = json.dumps(holder, sort_keys=True).replace("*/", "* /")
+        connection.execute(f"select 1 /* {HOLDER_MARK} {note} */")
+        yield holder
+    finally:
+        connection.close()  # ends the session, which releases the advisory lock
+
+
+def _postgres_holder(connection: Any) -> dict[str, Any]:
+    unsigned = ADVISORY_LOCK_KEY & 0xFFFFFFFFFFFFFFFF
+    row = connection.execute(
+        "select a.pid, a.client_addr::text, a.backend_start, a.query from pg_locks l "
+        "join pg_stat_activity a on a.pid = l.pid where l.locktype = 'advisory' and l.granted "
+        "and l.database = (select oid from pg_database where datname = current_database()) "
+        "and l.objsubid = 1 and l.classid::bigint = %s and l.objid::bigint = %s",
+        [unsigned >> 32, unsigned & 0xFFFFFFFF],  # a bigint key is shown as two oids, high and low
+    ).fetchone()
+    if row is None:
+        return {}
+    pid, client, backend_start, query = row
+    mark = re.search(rf"{HOLDER_MARK} (\{{.*\}}) \*/", query or "")
+    described = json.loads(mark.group(1)) if mark else {}
+    return {"server_pid": pid, "client": client, "connected_at": str(backend_start), **described}

@@ -22,10 +22,9 @@ from devtools.postgres_server import create_database
 from orchestration.as_of import AS_OF_TAG
 from settld.cli.main import app
 from settld.settings import Settings, warehouse_target
-from settld.warehouse import Warehouse
 from settld.warehouse import connect as connect_warehouse
 from tests.api.factories import Factory
-from tests.warehouse_snapshots import snapshot_files
+from tests.warehouse_snapshots import snapshot_files, warehouse_contents
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -33,27 +32,10 @@ with warnings.catch_warnings():
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("pipeline")]
 
-SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts")
-# When a file was loaded, or a Stripe event reached the API (landed events arrive at load time): these
-# differ between any two runs.
-LOAD_TIME_COLUMNS = {"_loaded_at", "loaded_at", "received_at"}
 QUEUE_ASSETS = [
     dg.AssetKey(["staging", "stg_operator_api__reconciliation_triage"]),
     dg.AssetKey(["marts", "fct_reconciliation_mismatch_queue"]),
 ]
-
-
-def warehouse_contents(db: Warehouse) -> dict[str, list[tuple]]:
-    """Every relation of the pipeline's schemas, without load times, rows in a canonical order."""
-    contents = {}
-    for schema in SCHEMAS:
-        for name in db.relations(schema):
-            rows = [
-                tuple((k, v) for k, v in row.items() if k not in LOAD_TIME_COLUMNS)
-                for row in db.query(f'select * from {schema}."{name}"')
-            ]
-            contents[f"{schema}.{name}"] = sorted(rows, key=repr)
-    return contents
 
 
 def _first_difference(left: list[tuple], right: list[tuple]) -> Any:

@@ -22,3 +22,8 @@ class PeriodNotClosed(Problem):
 
 class ReasonRequired(Problem):
     status, code, title = 422, "REASON_REQUIRED", "Reopening a closed period needs a reason."
+
+
+class ClosedAtInvalid(Problem):
+    status, code = 422, "CLOSED_AT_INVALID"
+    title = "The close instant is unknown, before the period's end, or in the future; nothing was closed."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 
 from api.core.database import utc_now
 from api.core.dependencies import SessionDep, WriteSessionDep
@@ -14,8 +14,21 @@ from api.core.states import TransitionIllegal
 from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
 from api.periods import service
-from api.periods.problems import EvidenceIncomplete, PeriodGateFailed, PeriodNotClosed, ReasonRequired
-from api.periods.schemas import CloseResponse, PeriodCloseOut, PeriodOut, ReopenRequest, VerdictOut
+from api.periods.problems import (
+    ClosedAtInvalid,
+    EvidenceIncomplete,
+    PeriodGateFailed,
+    PeriodNotClosed,
+    ReasonRequired,
+)
+from api.periods.schemas import (
+    CloseRequest,
+    CloseResponse,
+    PeriodCloseOut,
+    PeriodOut,
+    ReopenRequest,
+    VerdictOut,
+)
 from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
 from api.tenants.problems import AUTH_PROBLEMS
 
@@ -47,21 +60,32 @@ def get_period(session: SessionDep, principal: FinanceReadDep, period: PeriodPat
     "/{period}/close",
     response_model=CloseResponse,
     responses=problem_responses(
-        *AUTH_PROBLEMS, *IDEMPOTENCY_PROBLEMS, PeriodGateFailed, EvidenceIncomplete, TransitionIllegal
+        *AUTH_PROBLEMS,
+        *IDEMPOTENCY_PROBLEMS,
+        PeriodGateFailed,
+        EvidenceIncomplete,
+        ClosedAtInvalid,
+        TransitionIllegal,
     ),
 )
 @idempotent
 def post_close(
-    request: Request, session: WriteSessionDep, principal: FinanceWriteDep, period: PeriodPath
+    request: Request,
+    session: WriteSessionDep,
+    principal: FinanceWriteDep,
+    period: PeriodPath,
+    body: Annotated[CloseRequest | None, Body()] = None,
 ) -> CloseResponse:
     """Close the period when its gate is green: record it and write the evidence bundle (once the close
-    has committed). Closing a closed period changes nothing and returns the same record."""
+    has committed), as of `closed_at` (default: the verdict's asOf). Closing a closed period changes
+    nothing and returns the same record and bundle."""
     outcome = service.close_period(
         session,
         context=principal.audit_context,
         period=period,
         artifacts_dir=request.app.state.settings.artifacts_dir,
         now=utc_now(),
+        closed_at=body.closed_at if body else None,
     )
     return CloseResponse(changed=outcome.changed, close=PeriodCloseOut.model_validate(outcome.record))
 

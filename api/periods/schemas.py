@@ -34,6 +34,14 @@ class CloseResponse(BaseModel):
     close: PeriodCloseOut
 
 
+class CloseRequest(RequestModel):
+    closed_at: datetime | None = Field(
+        default=None,
+        description="The close instant (ISO-8601; naive means UTC): the finalised invoices' finalizedAt. "
+        "Default: the as-of of the build the gate verdict judged. Not before the period's end, not in the future.",
+    )
+
+
 class ReopenRequest(RequestModel):
     reason: str = Field(min_length=1, max_length=2000, description="Why the closed period must change.")
 

@@ -5,6 +5,12 @@ and re-checks what can change after it from this database: every critical or hig
 must be resolved or dismissed now. A closed period is immutable (closing again returns the same record);
 reopening needs a reason; both are audited. The HTTP route and `settld period close` share this code.
 
+The close instant is an input, never the clock: `closed_at` when the caller gives one, else the as-of of
+the build the gate verdict judged (`asOf`). It is the period record's `closed_at`, the manifest's
+`closedAt` and every finalised invoice's `finalizedAt`, so the same inputs and verdict give the same
+bundle, byte for byte (docs/DECISIONLOG.md, "Reproducible closes, crash safety and one writer"); the audit
+log keeps when it happened.
+
 The files a close produces (the finalised invoices, written once and never again, and the evidence zip)
 are staged during the transaction and moved into place only after it commits (api/core/staging.py): a
 close that fails, even at the commit, leaves no finalised invoice for a period that is not closed.
@@ -15,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +32,13 @@ from api.audit.service import AuditContext, append_audit
 from api.core.staging import stage_files
 from api.invoices.service import record_close
 from api.periods.models import PeriodClose, PeriodGateVerdict
-from api.periods.problems import EvidenceIncomplete, PeriodGateFailed, PeriodNotClosed
+from api.periods.problems import ClosedAtInvalid, EvidenceIncomplete, PeriodGateFailed, PeriodNotClosed
 from api.periods.states import PERIOD_CLOSE, PeriodStatus
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from reports.evidence import build_bundle, csv_bytes, write_bundle
 from reports.invoices import finalize, finalized_path, invoices_dir
-from settld.core import canonical_json, iso_micro, sha256_hex
+from settld.core import canonical_json, iso_micro, period_bounds, sha256_hex
 
 MISMATCH_COLUMNS = (
     "triage_key", "provider_id", "mismatch_type", "mismatch_key", "severity", "severity_override",
@@ -192,7 +198,7 @@ def evidence_files(
 
 
 def finalize_invoices(files: dict[str, bytes], *, artifacts_dir: Path, staging_dir: Path, verdict_hash: str,
-                      now: datetime) -> dict[str, bytes]:  # fmt: skip
+                      closed_at: datetime) -> dict[str, bytes]:  # fmt: skip
     """Finalize the drafts the verdict named (their bytes are in `files`) into `staging_dir`; an invoice
     already finalized under `artifacts_dir` stays as it is. Returns the finalized invoices as bundle files."""
     finalized = {}
@@ -202,10 +208,33 @@ def finalize_invoices(files: dict[str, bytes], *, artifacts_dir: Path, staging_d
         draft = json.loads(data)
         path = finalized_path(artifacts_dir, draft["tenantId"], draft["period"], draft["currency"])
         if not path.is_file():  # the first close finalizes the invoice, for good
-            finalize(staging_dir, draft, finalized_at=now, verdict_hash=verdict_hash)
+            finalize(staging_dir, draft, finalized_at=closed_at, verdict_hash=verdict_hash)
             path = finalized_path(staging_dir, draft["tenantId"], draft["period"], draft["currency"])
         finalized[f"invoices/{path.name}"] = path.read_bytes()
     return finalized
+
+
+def close_instant(verdict: dict[str, Any], *, period: str, closed_at: datetime | None, now: datetime
+                  ) -> datetime:  # fmt: skip
+    """The instant a close of `verdict` takes (aware UTC): `closed_at` if given, else the verdict's
+    `asOf`; refused before the period's end (its invoices cannot be final before the month is over) and
+    after `now` (a close cannot be dated in the future)."""
+    if closed_at is None:
+        if not verdict.get("asOf"):
+            raise ClosedAtInvalid("The gate verdict names no asOf (recorded before closes took it): run "
+                                  "`settld gate` again, or give the close instant (`--closed-at`).")  # fmt: skip
+        closed_at = datetime.fromisoformat(verdict["asOf"].replace("Z", "+00:00"))
+    try:
+        instant = closed_at.replace(tzinfo=UTC) if closed_at.tzinfo is None else closed_at.astimezone(UTC)
+    except (OverflowError, ValueError) as error:  # e.g. 0001-01-01T00:00:00+14:00 has no UTC instant
+        raise ClosedAtInvalid(f"The close instant {closed_at.isoformat()} has no UTC instant.") from error
+    end = period_bounds(period)[1]
+    if instant < end:
+        raise ClosedAtInvalid(f"The close instant {iso_micro(instant)} is before the period ends "
+                              f"({iso_micro(end)}): run the pipeline as of a later instant, or give one.")  # fmt: skip
+    if instant > now:
+        raise ClosedAtInvalid(f"The close instant {iso_micro(instant)} is in the future.")
+    return instant
 
 
 def _locked_close(session: Session, *, tenant_id: str, period: str) -> PeriodClose | None:
@@ -217,12 +246,21 @@ def _locked_close(session: Session, *, tenant_id: str, period: str) -> PeriodClo
 
 
 def close_period(
-    session: Session, *, context: AuditContext, period: str, artifacts_dir: Path, now: datetime
+    session: Session,
+    *,
+    context: AuditContext,
+    period: str,
+    artifacts_dir: Path,
+    now: datetime,
+    closed_at: datetime | None = None,
 ) -> CloseOutcome:
+    """Close the tenant's period as of `closed_at` (default: the verdict's asOf); `now` dates the audit
+    entry only. A closed period is returned as it is, with its bundle, whatever `closed_at` says."""
     tenant_id = context.tenant_id
     record = _locked_close(session, tenant_id=tenant_id, period=period)
     current = PeriodStatus(record.status) if record else PeriodStatus.open
     if current == PeriodStatus.closed:
+        _restore_files(session, record=record, artifacts_dir=artifacts_dir)
         return CloseOutcome(changed=False, record=record)
     PERIOD_CLOSE.assert_transition(current, PeriodStatus.closed)
     verdict = get_verdict(session, tenant_id=tenant_id, period=period)
@@ -236,6 +274,7 @@ def close_period(
             json.loads(verdict.failing_check_ids),
             verdict_hash=verdict.verdict_hash,
         )
+    instant = close_instant(json.loads(verdict.verdict), period=period, closed_at=closed_at, now=now)
     unhandled = unhandled_serious(_mismatch_rows(session, tenant_id=tenant_id, period=period))
     if unhandled:
         raise _gate_failed(
@@ -252,12 +291,16 @@ def close_period(
     # The drafts become the period's invoices: the first close finalizes them, for good (once committed),
     # and the invoices table says so in this transaction (GET /ops/finance/invoices: status finalized).
     finalized = finalize_invoices(files, artifacts_dir=artifacts_dir, staging_dir=staged.directory,
-                                  verdict_hash=verdict.verdict_hash, now=now)  # fmt: skip
+                                  verdict_hash=verdict.verdict_hash, closed_at=instant)  # fmt: skip
     files |= finalized
-    record_close(session, tenant_id=tenant_id, period=period, now=now,
+    record_close(session, tenant_id=tenant_id, period=period, now=instant,
                  finalized=[json.loads(data) for data in finalized.values()])  # fmt: skip
     data, manifest_hash = build_bundle(
-        files, tenant_id=tenant_id, period=period, verdict_hash=verdict.verdict_hash
+        files,
+        tenant_id=tenant_id,
+        period=period,
+        verdict_hash=verdict.verdict_hash,
+        closed_at=iso_micro(instant),
     )
     bundle = write_bundle(staged.directory / "evidence" / tenant_id, period, data, manifest_hash)
     if record is None:
@@ -268,7 +311,7 @@ def close_period(
     record.verdict_hash = verdict.verdict_hash
     record.bundle_file = bundle.relative_to(staged.directory).as_posix()
     record.bundle_sha256 = sha256_hex(data)
-    record.closed_at = now
+    record.closed_at = instant
     record.closed_by_key_id = context.actor_key_id
     record.reopened_at = record.reopened_by_key_id = record.reopen_reason = None
     session.flush()
@@ -279,10 +322,38 @@ def close_period(
         target_type="period",
         target_id=period,
         details={"revision": record.revision, "verdict_hash": record.verdict_hash,
-                 "bundle_file": record.bundle_file, "bundle_sha256": record.bundle_sha256},
+                 "bundle_file": record.bundle_file, "bundle_sha256": record.bundle_sha256,
+                 "closed_at": iso_micro(instant)},
         at=now,
     )  # fmt: skip
     return CloseOutcome(changed=True, record=record)
+
+
+def _restore_files(session: Session, *, record: PeriodClose, artifacts_dir: Path) -> None:
+    """A close committed by a process that died before moving its files into place: rebuild them (the
+    close is deterministic) and put them in place after this transaction, if they come out as the record
+    says (its bundle's sha256); else the inputs changed since, and only a reopen and a new close can tell."""
+    if (artifacts_dir / record.bundle_file).is_file():
+        return
+    verdict = get_verdict(session, tenant_id=record.tenant_id, period=record.period)
+    if verdict is not None and verdict.verdict_hash == record.verdict_hash:
+        files = evidence_files(session, tenant_id=record.tenant_id, period=record.period, verdict=verdict,
+                               artifacts_dir=artifacts_dir)  # fmt: skip
+        key = f"period-close-{record.tenant_id}-{record.period}-r{record.revision}-restore"
+        staged = stage_files(session, root=artifacts_dir, key=key)
+        files |= finalize_invoices(files, artifacts_dir=artifacts_dir, staging_dir=staged.directory,
+                                   verdict_hash=verdict.verdict_hash, closed_at=record.closed_at)  # fmt: skip
+        data, manifest_hash = build_bundle(files, tenant_id=record.tenant_id, period=record.period,
+                                           verdict_hash=verdict.verdict_hash, closed_at=iso_micro(record.closed_at))  # fmt: skip
+        if sha256_hex(data) == record.bundle_sha256:
+            write_bundle(staged.directory / "evidence" / record.tenant_id, record.period, data, manifest_hash)
+            return
+        staged.discard()
+    raise EvidenceIncomplete(
+        f"The period is closed but its evidence bundle {record.bundle_file} is missing, and its inputs have "
+        "changed since the close: reopen the period and close it again.",
+        missing_reports=[record.bundle_file],
+    )
 
 
 def reopen_period(

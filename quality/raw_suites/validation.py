@@ -71,7 +71,7 @@ class SuiteOutcome:
 class _Session:
     """One ephemeral GX context: a pandas datasource, the suites, and optionally a Data Docs site."""
 
-    def __init__(self, data_docs_dir: Path | None = None) -> None:
+    def __init__(self, data_docs_dir: Path | None = None, run_time: datetime | None = None) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -81,6 +81,9 @@ class _Session:
         self.source = self.context.data_sources.add_pandas("raw")
         self.definitions: dict[str, Any] = {}
         self.data_docs_dir = data_docs_dir
+        # Data Docs name each validation's page by its run time: the build's as-of, not the clock, so
+        # the same gate writes the same pages (docs/DECISIONLOG.md, "Reproducible artifacts").
+        self.run_time = run_time
         if data_docs_dir is not None:
             self.context.add_data_docs_site(
                 DATA_DOCS_SITE,
@@ -111,7 +114,7 @@ class _Session:
         return definition.run(
             batch_parameters={"dataframe": frame},
             result_format=RESULT_FORMAT,
-            run_id=RunIdentifier(run_name=run_name, run_time=datetime.now(UTC)),
+            run_id=RunIdentifier(run_name=run_name, run_time=self.run_time or datetime.now(UTC)),
         )
 
     def build_data_docs(self) -> Path:
@@ -297,7 +300,10 @@ def validate_all_with_data_docs(
         # GX owns these folders of the site; pages of earlier validations would linger unlinked.
         for owned in ("expectations", "validations"):
             shutil.rmtree(directory / owned, ignore_errors=True)
-        session = _Session(data_docs_dir=directory)
+        from quality.dbt_results import build_as_of
+
+        as_of = build_as_of(warehouse)
+        session = _Session(data_docs_dir=directory, run_time=as_of and as_of.replace(tzinfo=UTC))
         outcomes = {name: _validate(session, warehouse, name, period, tenant_id) for name in DATASETS}
         return outcomes, session.build_data_docs()
 

@@ -165,7 +165,8 @@ def _print_close(record: Any, changed: bool, artifacts_dir: Path) -> None:
     `settld evidence verify`)."""
     console.print(
         f"{record.tenant_id} {record.period}: {record.status} (revision {record.revision}"
-        f"{'' if changed else ', unchanged'}); evidence bundle sha256 {record.bundle_sha256}:",
+        f"{'' if changed else ', unchanged'}) as of {record.closed_at.isoformat()}; evidence bundle sha256 "
+        f"{record.bundle_sha256}:",
         soft_wrap=True,
     )
     if record.bundle_file:
@@ -196,10 +197,24 @@ def _change_period(write: Callable[..., Any]) -> None:
 def period_close(
     period: PeriodArgument,
     tenant: Annotated[str, typer.Option("--tenant", help="The tenant whose period closes.")],
+    closed_at: Annotated[
+        str | None,
+        typer.Option(
+            "--closed-at", help="The close instant, ISO-8601 UTC (default: the gate verdict's asOf)."
+        ),
+    ] = None,
 ) -> None:
-    """Close a tenant's period when its recorded gate verdict is green; write the evidence bundle."""
-    from api.periods.service import close_period
+    """Close a tenant's period when its recorded gate verdict is green; write the evidence bundle.
 
+    The close instant (the finalised invoices' finalizedAt) is the as-of of the build the verdict judged,
+    or `--closed-at`: never the clock, so the same inputs close to the same bundle."""
+    from api.periods.service import close_period
+    from orchestration.as_of import parse_as_of
+
+    try:
+        instant = parse_as_of(closed_at) if closed_at else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--closed-at") from error
     _change_period(
         lambda session, settings, now: close_period(
             session,
@@ -207,6 +222,7 @@ def period_close(
             period=period,
             artifacts_dir=settings.artifacts_dir,
             now=now,
+            closed_at=instant,
         )
     )
 

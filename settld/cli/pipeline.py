@@ -84,7 +84,24 @@ def _report_periods(target: WarehouseTarget) -> tuple[str, str] | None:
     return (first, last) if first <= last else None
 
 
-def run_pipeline(
+def run_pipeline(console: Console, **options) -> bool:
+    """The run, holding the warehouse's one writer lock (settld/warehouse.py: `writer_lock`): a second
+    `settld run` on the same warehouse waits up to SETTLD_RUN_LOCK_WAIT_SECONDS, then refuses naming the
+    holder. `options` are `_run_pipeline`'s."""
+    from settld.warehouse import WarehouseError, writer_lock
+
+    settings = Settings(**({"warehouse_url": options["warehouse"]} if options.get("warehouse") else {}))
+    target = warehouse_target(settings.warehouse_url)
+    command = " ".join(["settld", *sys.argv[1:]])
+    try:
+        with writer_lock(target, command=command, wait_seconds=settings.run_lock_wait_seconds):
+            return _run_pipeline(console, **options)
+    except WarehouseError as error:  # WAREHOUSE_LOCKED names the holder; WAREHOUSE_UNREACHABLE the server
+        console.print(f"[red]Not run:[/] {escape(str(error))}", soft_wrap=True)
+        return False
+
+
+def _run_pipeline(
     console: Console,
     *,
     landing: Path | None,

@@ -20,7 +20,9 @@ from typing import Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 
+from settld.core import atomic_write
 from settld.settings import (
     Settings,
     WarehouseTarget,
@@ -63,8 +65,7 @@ def record_run(settings: Settings, target: WarehouseTarget, *, as_of: datetime) 
         ),
     }
     path = run_folder(settings, target) / RECORD_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    atomic_write(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return path
 
 
@@ -125,5 +126,14 @@ def dbt_command(ctx: typer.Context) -> None:
         f"dbt as of {record['asOf']} on {record['warehouse']} (recorded by `settld run`)", soft_wrap=True
     )
     environment = {**os.environ, **dbt_environment(target)}
-    completed = subprocess.run(command, env=environment, check=False)
+    from settld.warehouse import WarehouseError, writer_lock
+
+    try:  # dbt writes the warehouse: one writer at a time, as `settld run`
+        with writer_lock(
+            target, command=" ".join(["settld dbt", *args]), wait_seconds=settings.run_lock_wait_seconds
+        ):
+            completed = subprocess.run(command, env=environment, check=False)
+    except WarehouseError as error:
+        console.print(f"[red]Not run:[/] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(1) from error
     raise typer.Exit(completed.returncode)

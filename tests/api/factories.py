@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from api.tenants.service import create_key, ensure_tenant, revoke_key
 from reports.artifacts import write_artifact
 from reports.invoices import draft_file_name, invoices_dir
 from reports.reconciliation import triage_key as reconciliation_triage_key
+from settld.core import iso_micro, period_bounds
 from settld.vocabulary import MISMATCH_TYPES, SEVERITY_RANK
 
 T0 = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
@@ -124,6 +125,7 @@ class Factory:
                   "draftHash": document["draftHash"]} for document in documents]  # fmt: skip
         verdict = {
             "tenantId": tenant_id, "period": period, "verdictHash": f"vh_{tenant_id}_{period}",
+            "asOf": iso_micro(period_bounds(period)[1] + timedelta(days=2)),  # the close instant
             "verdict": {"ok": True, "failingCheckIds": [], "warningCheckIds": []},
             "inputs": {"landingFiles": [], "reconciliationReports": [], "invoiceDrafts": named},
         }  # fmt: skip

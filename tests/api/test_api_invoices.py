@@ -214,3 +214,26 @@ def test_a_close_records_an_invoice_no_publish_brought(
     assert factory.publish_invoices(*invoice_rows("acme", SEPTEMBER, currency="EUR")) == InvoicePublishResult(
         0, 0, 0, 0, 1, 0
     )
+
+
+def test_the_close_instant_is_the_verdicts_as_of_or_the_one_given_never_the_clock(
+    closing_client: TestClient, factory: Factory, token: str, artifacts_dir: Path
+) -> None:
+    september = invoice_rows("acme", SEPTEMBER)
+    factory.green_verdict("acme", SEPTEMBER, artifacts=artifacts_dir, invoices=september)  # asOf 2026-10-03
+    url = f"/ops/finance/periods/{SEPTEMBER}/close"
+    for instant in ("2026-09-30T23:59:59Z", "2999-01-01T00:00:00Z"):  # before the month ends; in the future
+        refused = closing_client.post(url, headers=auth(token), json={"closed_at": instant})
+        assert (refused.status_code, refused.json()["code"]) == (422, "CLOSED_AT_INVALID"), refused.text
+    assert not finalized_path(artifacts_dir, "acme", SEPTEMBER, "USD").exists()  # nothing was finalised
+    given = closing_client.post(url, headers=auth(token), json={"closed_at": "2026-10-05T09:30:00Z"})
+    assert given.status_code == 200, given.text
+    assert given.json()["close"]["closed_at"].startswith("2026-10-05T09:30:00")
+    on_disk = json.loads(finalized_path(artifacts_dir, "acme", SEPTEMBER, "USD").read_text())
+    assert on_disk["finalizedAt"] == "2026-10-05T09:30:00.000000Z"
+
+    factory.green_verdict("acme", OCTOBER, artifacts=artifacts_dir, invoices=invoice_rows("acme", OCTOBER))
+    record = close(closing_client, token, OCTOBER)  # no body: the verdict's asOf
+    assert record["closed_at"].startswith("2026-11-03T00:00:00")
+    on_disk = json.loads(finalized_path(artifacts_dir, "acme", OCTOBER, "USD").read_text())
+    assert on_disk["finalizedAt"] == "2026-11-03T00:00:00.000000Z"

@@ -16,6 +16,7 @@ from api.audit.service import AuditContext
 from api.core.database import Database, utc_now
 from api.core.staging import STAGING_DIR
 from api.periods.models import PeriodClose
+from api.periods.problems import EvidenceIncomplete
 from api.periods.service import close_period, record_verdict
 from reports.invoices import finalized_path
 
@@ -46,7 +47,7 @@ def artifacts(tmp_path: Path, database_url: str) -> Path:
     drafts.mkdir(parents=True)
     (drafts / "USD-0123456789abcdef.json").write_text(json.dumps(DRAFT))
     verdict = {
-        "tenantId": TENANT, "period": PERIOD, "verdictHash": "vh_green",
+        "tenantId": TENANT, "period": PERIOD, "verdictHash": "vh_green", "asOf": "2026-10-03T00:00:00.000000Z",
         "verdict": {"ok": True, "failingCheckIds": [], "warningCheckIds": []},
         "inputs": {"landingFiles": [], "reconciliationReports": [],
                    "invoiceDrafts": [{"file": "USD-0123456789abcdef.json"}]},
@@ -99,3 +100,35 @@ def test_a_close_whose_commit_fails_leaves_no_finalised_invoice(artifacts: Path,
         event.listen(session, "before_commit", refuse)
         close(session, artifacts)
     nothing_written(artifacts, database_url)
+
+
+def test_a_close_killed_before_its_files_were_in_place_restores_them_when_closed_again(
+    artifacts: Path, database_url: str
+) -> None:
+    """The process died between the commit and moving the files: closing again rebuilds the same bytes."""
+    with database(database_url) as db:
+        with db.transaction() as session:
+            record = close(session, artifacts).record
+        bundle, invoice = artifacts / record.bundle_file, finalized_path(artifacts, TENANT, PERIOD, "USD")
+        originals = {bundle: bundle.read_bytes(), invoice: invoice.read_bytes()}
+        for path in originals:
+            path.unlink()  # as if the files never left the staging directory
+        with db.transaction() as session:
+            again = close(session, artifacts)
+        assert again.changed is False and again.record.bundle_sha256 == record.bundle_sha256
+    assert {path: path.read_bytes() for path in originals} == originals
+    assert not (artifacts / STAGING_DIR).exists()
+
+
+def test_a_missing_bundle_whose_inputs_changed_is_not_rebuilt_differently(
+    artifacts: Path, database_url: str
+) -> None:
+    with database(database_url) as db:
+        with db.transaction() as session:
+            record = close(session, artifacts).record
+        (artifacts / record.bundle_file).unlink()
+        draft = artifacts / "invoices" / TENANT / PERIOD / "USD-0123456789abcdef.json"
+        draft.write_text(json.dumps({**DRAFT, "subtotalCents": 901}))  # an input changed since the close
+        with pytest.raises(EvidenceIncomplete, match="reopen the period"), db.transaction() as session:
+            close(session, artifacts)
+    assert not (artifacts / record.bundle_file).exists()
