@@ -31,7 +31,6 @@ Checks:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +38,9 @@ from typing import Any
 
 from quality.dbt_results import FAILING_STATUSES, build_as_of, read_test_results
 from quality.freshness import period_freshness_details
+from quality.gate_inputs import invoice_drafts, latest_reports
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
-from reports.invoices import draft_file_name, invoices_dir, period_drafts, read_finalized
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
 from settld.vocabulary import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from settld.warehouse import Warehouse
@@ -201,20 +200,6 @@ def mismatch_check(db: Warehouse, *, tenant_id: str, period: str, triage: Triage
     return [Check("reconciliation.serious_mismatches_handled", not unhandled, True, details)]
 
 
-def latest_reports(artifacts_dir: Path, *, tenant_id: str, period: str) -> list[dict[str, Any]]:
-    """The newest ReconcileReport.v1 per provider for the tenant and period: newest asOf, then the one
-    produced last (a rerun with the same as-of on changed inputs; an unchanged report rewritten is
-    touched), then name: the order retention keeps them in, never the hash order of their names."""
-    newest: dict[str, tuple[str, int, str, dict]] = {}
-    for path in sorted((artifacts_dir / "reconciliation" / tenant_id / period).glob("*.json")):
-        report = json.loads(path.read_text())
-        provider = report["providerId"]
-        candidate = (report["asOf"], path.stat().st_mtime_ns, path.name, {"path": path, "report": report})
-        if provider not in newest or candidate[:3] > newest[provider][:3]:
-            newest[provider] = candidate
-    return [newest[provider][3] for provider in sorted(newest)]
-
-
 def reports_check(db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period: str) -> list[Check]:
     expected = {
         row["provider_id"]
@@ -229,25 +214,6 @@ def reports_check(db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period:
     missing = sorted(expected - present)
     return [Check("reconciliation.reports_present", not missing, True, {"providers": sorted(expected),
                                                                           "missing": missing})]  # fmt: skip
-
-
-def invoice_drafts(
-    db: Warehouse, artifacts_dir: Path, *, tenant_id: str, period: str
-) -> list[dict[str, Any]]:
-    """The period's drafts as the marts compute them now, each with its file and whether it is on disk."""
-    entries = []
-    for draft in period_drafts(db.query, period, tenant_id=tenant_id):
-        directory = invoices_dir(artifacts_dir, tenant_id, period)
-        finalized = read_finalized(artifacts_dir, tenant_id, period, draft["currency"])
-        entries.append({
-            "file": draft_file_name(draft),
-            "currency": draft["currency"],
-            "draftHash": draft["draftHash"],
-            "subtotalCents": draft["subtotalCents"],
-            "present": (directory / draft_file_name(draft)).is_file(),
-            "finalizedInvoiceHash": finalized["invoiceHash"] if finalized else None,
-        })  # fmt: skip
-    return entries
 
 
 def invoice_drafts_check(entries: list[dict[str, Any]]) -> list[Check]:

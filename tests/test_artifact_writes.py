@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from quality.gate import latest_reports
+from quality.gate_inputs import latest_reports
 from reports.artifacts import write_artifact, write_once
 from settld.core import atomic_write
 
