@@ -37,9 +37,11 @@ final as (
         cast(amount_cents as bigint) as amount_cents,
         cast(released_amount_cents as bigint) as released_amount_cents,
         cast(refunded_amount_cents as bigint) as refunded_amount_cents,
+        cast(dispute_window_days as bigint) as dispute_window_days,
         cast(currency as varchar) as currency,
         cast(locked_at as timestamp) as locked_at,
         cast(resolved_at as timestamp) as resolved_at,
+        cast(dispute_window_ends_at as timestamp) as dispute_window_ends_at,
         cast(updated_at as timestamp) as updated_at
 
     from settlements
