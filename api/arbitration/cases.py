@@ -36,8 +36,9 @@ from api.arbitration.service import (
     open_dispute_of,
     write_adjustment,
 )
-from api.arbitration.states import CASE, DISPUTE, ESCALATION, CaseStatus, DisputeStatus, EscalationLevel
+from api.arbitration.states import CASE, ESCALATION, CaseStatus, DisputeStatus, EscalationLevel
 from api.audit.service import append_audit
+from api.core.states import TransitionIllegal
 from api.tenants.dependencies import Principal
 from settld.core import canonical_hash
 
@@ -168,8 +169,11 @@ def open_case(session: Session, *, principal: Principal, request: CaseOpen, now:
     else:
         dispute = found
     if dispute.status != DisputeStatus.open.value:
-        raise DISPUTE.illegal(
-            DisputeStatus.closed, DisputeStatus.closed, hint="Only an open dispute goes to arbitration."
+        raise TransitionIllegal(
+            "Only an open dispute goes to arbitration.",
+            from_status=dispute.status,
+            to_status="arbitration",
+            allowed=[],
         )
     _evidence_within(request.evidence_refs, load_refs(dispute.evidence_refs), "dispute")
     case = _new_case(session, principal, dispute, request.case_id, now,

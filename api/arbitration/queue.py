@@ -117,9 +117,12 @@ def _decode(cursor: str, filters_hash: str) -> tuple[Snapshot, str]:
             or as_of.tzinfo is None
         ):
             raise ValueError("malformed")
-    except (Problem, ValueError, KeyError, TypeError, binascii.Error) as error:
+        if not 2000 <= as_of.year <= 9000:  # an instant this API never issued (and one date math overflows)
+            raise ValueError("out of range")
+        as_of = as_of.astimezone(UTC)
+    except (Problem, ValueError, KeyError, TypeError, OverflowError, binascii.Error) as error:
         raise CursorInvalid("The cursor is malformed, or was issued for other filters.") from error
-    return Snapshot(seq, as_of.astimezone(UTC)), inner
+    return Snapshot(seq, as_of), inner
 
 
 @dataclass(frozen=True)

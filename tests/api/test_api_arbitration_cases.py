@@ -216,3 +216,36 @@ def test_another_tenants_records_are_404(arb: Arbitration) -> None:
     )
     workspace = arb.get(f"/ops/arbitration/cases/{case['case_id']}/workspace", token=reader).json()
     assert not any(workspace["actionability"].values())
+
+
+def test_a_dispute_with_an_active_case_closes_through_the_case(arb: Arbitration) -> None:
+    arb.dispute(1)
+    case = arb.case(1, arbiter_agent_id="agt_arb")
+    base = "/ops/settlements/setl_run_1/disputes/dsp_run_1"
+    blocked = arb.post(f"{base}/close", {"outcome": "accepted"})
+    assert blocked.status_code == 409 and blocked.json()["code"] == "DISPUTE_HAS_ACTIVE_CASE"
+    assert blocked.json()["case_ids"] == [case["case_id"]]
+    arb.act(case["case_id"], "verdict", VERDICT)
+    arb.act(case["case_id"], "close", {})
+    late = arb.post("/ops/arbitration/cases", {"settlement_id": "setl_run_1", "dispute_id": "dsp_run_1"})
+    assert late.status_code == 409 and late.json()["code"] == "TRANSITION_ILLEGAL"
+    assert late.json()["from_status"] == "closed"
+    none_open = arb.post("/ops/arbitration/cases", {"settlement_id": "setl_run_1"})
+    assert none_open.status_code == 404 and none_open.json()["code"] == "DISPUTE_NOT_FOUND"
+    reopened = arb.post("/ops/settlements/setl_run_1/disputes", {"dispute_id": "dsp_second"})
+    assert reopened.status_code == 201  # a closed dispute does not stop a new one while the window is open
+    taken = arb.post("/ops/settlements/setl_run_1/disputes", {})
+    assert taken.json()["code"] == "DISPUTE_ALREADY_OPEN"
+
+
+def test_a_queue_cursor_from_another_time_is_refused(arb: Arbitration) -> None:
+    import base64
+    import json
+
+    from api.arbitration.queue import QueueFilters
+
+    filters = canonical_hash(QueueFilters().as_dict())[:16]  # the default filters' own hash
+    forged = {"s": 1, "t": "0001-01-01T00:00:00+01:00", "f": filters, "c": "y"}
+    cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+    answer = arb.get("/ops/arbitration/queue", cursor=cursor)
+    assert answer.status_code == 422 and answer.json()["code"] == "CURSOR_INVALID"
