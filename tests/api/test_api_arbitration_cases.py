@@ -153,6 +153,18 @@ def test_appeal_and_window(arb: Arbitration) -> None:
     workspace = arb.get(f"/ops/arbitration/cases/{parent['case_id']}/workspace").json()
     assert workspace["appeal_chain"] == {"parent_case_id": None, "child_case_ids": [child_case["case_id"]]}
     assert workspace["settlement"]["adjustment"]["release_rate_pct"] == 50
+    assert workspace["settlement"]["adjustment"]["adjustment_seq"] == 2
+    assert [c["case_id"] for c in workspace["related_cases"]] == [child_case["case_id"]]
+    kinds = [event["event_type"] for event in workspace["timeline"]]
+    assert set(kinds) == {"settlement.resolved", "dispute.opened", "arbitration.opened",
+                          "arbitration.verdict_issued", "dispute.closed", "arbitration.closed",
+                          "dispute.window_ends"}  # fmt: skip
+    assert kinds[0] == "settlement.resolved" and kinds[-1] == "dispute.window_ends"
+    assert [e["at"] for e in workspace["timeline"]] == sorted(e["at"] for e in workspace["timeline"])
+    assert workspace["actionability"] == {"can_assign_arbiter": False, "can_add_evidence": False,
+                                          "can_submit_verdict": False, "can_close_case": False,
+                                          "can_open_appeal": True}  # fmt: skip
+    assert workspace["evidence_refs"]["all"] == ["ev:a", "ev:b", "ev:c"]
     arb.tick(timedelta(days=20))  # past resolved_at + 14 days
     late = arb.act(parent["case_id"], "appeal", {"reason": "too late"})
     assert late.status_code == 409 and late.json()["code"] == "DISPUTE_WINDOW_EXPIRED"

@@ -16,7 +16,7 @@ revisions as (
         ('priority', 'varchar'), ('status', 'varchar'), ('evidence_count', 'bigint'),
         ('verdict_outcome', 'varchar'), ('verdict_release_rate_pct', 'integer'),
         ('opened_at', 'timestamp'), ('verdict_issued_at', 'timestamp'), ('closed_at', 'timestamp'),
-        ('revised_at', 'timestamp', 'at'),
+        ('revised_at', 'timestamp', '"at"'),
     ]) }}
 
 )
