@@ -3,6 +3,7 @@ requests a case's life is made of."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,3 +109,48 @@ def one_of_each(client: TestClient, token: str, database_url: str) -> None:
     for action, payload in (("verdict", VERDICT), ("close", {})):
         answer = client.post(f"/ops/arbitration/cases/{case_id}/{action}", json=payload, headers=auth(token))
         assert answer.status_code == 200, answer.text
+
+
+# For the tenant-isolation walk (tests/api/test_api_tenant_isolation.py on main, issue 27): providers of the
+# arbitration routes' path parameters and their bodies. Register them there when merging:
+#     ID_PROVIDERS.update(isolation_providers(IdProvider)); BODIES.update(ISOLATION_BODIES)
+# The victim's app gets a fixed clock, so its workspace reads (age_seconds) are the same before and after.
+ISOLATION_BODIES: dict[str, dict[str, Any]] = {
+    "POST /ops/settlements/{settlement_id}/disputes": {"dispute_id": "dsp_isolation"},
+    "POST /ops/settlements/{settlement_id}/disputes/{dispute_id}/evidence": {"evidence_refs": ["ev:x"]},
+    "POST /ops/settlements/{settlement_id}/disputes/{dispute_id}/escalate": {"escalation_level": "l2_arbiter"},
+    "POST /ops/settlements/{settlement_id}/disputes/{dispute_id}/close": {"outcome": "accepted"},
+    "POST /ops/arbitration/cases/{case_id}/assign": {"arbiter_agent_id": "agt_intruder"},
+    "POST /ops/arbitration/cases/{case_id}/evidence": {"evidence_refs": ["ev:a"]},
+    "POST /ops/arbitration/cases/{case_id}/verdict": VERDICT,
+    "POST /ops/arbitration/cases/{case_id}/close": {"summary": "isolation walk"},
+    "POST /ops/arbitration/cases/{case_id}/appeal": {"reason": "isolation walk"},
+}
+
+
+def _victim_chain(victim: Any) -> dict[str, str]:
+    """The victim's published settlement, its open dispute and a case under review (made once)."""
+    if "arbitration" not in victim.made:
+        victim.client.app.state.clock = lambda: T0
+        tenant = victim.token
+        row = settlement_row("globex", 901)
+        publish_settlements(victim.factory.database_url, [row], published_at=T0)
+        opened = victim.client.post(f"/ops/settlements/{row['settlement_id']}/disputes",
+                                    json={"evidence_refs": ["ev:a"]}, headers=auth(tenant))  # fmt: skip
+        assert opened.status_code == 201, opened.text
+        case = victim.client.post("/ops/arbitration/cases", headers=auth(tenant),
+                                  json={"settlement_id": row["settlement_id"], "arbiter_agent_id": "agt_secret"})  # fmt: skip
+        assert case.status_code == 201, case.text
+        victim.made["arbitration"] = json.dumps({"settlement_id": row["settlement_id"],
+                                                 "dispute_id": opened.json()["dispute"]["dispute_id"],
+                                                 "case_id": case.json()["case"]["case_id"]})  # fmt: skip
+    return json.loads(victim.made["arbitration"])
+
+
+def isolation_providers(provider: Any) -> dict[str, Any]:
+    """`{parameter: provider(make, absent)}` for settlement_id, dispute_id and case_id."""
+    return {
+        name: provider(lambda v, name=name: _victim_chain(v)[name], absent)
+        for name, absent in (("settlement_id", "setl_absent"), ("dispute_id", "dsp_absent"),
+                             ("case_id", "arb_case_absent"))
+    }  # fmt: skip
