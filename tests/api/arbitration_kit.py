@@ -118,7 +118,9 @@ def one_of_each(client: TestClient, token: str, database_url: str) -> None:
 ISOLATION_BODIES: dict[str, dict[str, Any]] = {
     "POST /ops/settlements/{settlement_id}/disputes": {"dispute_id": "dsp_isolation"},
     "POST /ops/settlements/{settlement_id}/disputes/{dispute_id}/evidence": {"evidence_refs": ["ev:x"]},
-    "POST /ops/settlements/{settlement_id}/disputes/{dispute_id}/escalate": {"escalation_level": "l2_arbiter"},
+    "POST /ops/settlements/{settlement_id}/disputes/{dispute_id}/escalate": {
+        "escalation_level": "l2_arbiter"
+    },
     "POST /ops/settlements/{settlement_id}/disputes/{dispute_id}/close": {"outcome": "accepted"},
     "POST /ops/arbitration/cases/{case_id}/assign": {"arbiter_agent_id": "agt_intruder"},
     "POST /ops/arbitration/cases/{case_id}/evidence": {"evidence_refs": ["ev:a"]},

@@ -14,7 +14,11 @@ TRIAGE = "/ops/finance/reconciliation/triage"
 
 # Disputes and arbitration (api/arbitration): nothing is published here, so past the scopes each is a 404.
 SETTLEMENT, CASE = "/ops/settlements/setl_sec", "/ops/arbitration/cases/case_sec"
-DISPUTE, ARBITRATION_READ, ARBITRATION_WRITE = f"{SETTLEMENT}/disputes/dsp_sec", ("ops_write",), ("finance_read", "ops_read")
+DISPUTE, ARBITRATION_READ, ARBITRATION_WRITE = (
+    f"{SETTLEMENT}/disputes/dsp_sec",
+    ("ops_write",),
+    ("finance_read", "ops_read"),
+)
 ARBITRATION_ROUTES = [
     ("POST", f"{SETTLEMENT}/disputes", {}, ARBITRATION_WRITE),
     ("GET", DISPUTE, None, ARBITRATION_READ),
@@ -27,7 +31,12 @@ ARBITRATION_ROUTES = [
     ("GET", f"{CASE}/workspace", None, ARBITRATION_READ),
     ("POST", f"{CASE}/assign", {"arbiter_agent_id": "agt_a"}, ARBITRATION_WRITE),
     ("POST", f"{CASE}/evidence", {"evidence_refs": ["ev:1"]}, ARBITRATION_WRITE),
-    ("POST", f"{CASE}/verdict", {"outcome": "accepted", "release_rate_pct": 100, "rationale": "r"}, ARBITRATION_WRITE),
+    (
+        "POST",
+        f"{CASE}/verdict",
+        {"outcome": "accepted", "release_rate_pct": 100, "rationale": "r"},
+        ARBITRATION_WRITE,
+    ),
     ("POST", f"{CASE}/close", {}, ARBITRATION_WRITE),
     ("POST", f"{CASE}/appeal", {"reason": "r"}, ARBITRATION_WRITE),
 ]

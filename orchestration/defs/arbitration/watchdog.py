@@ -6,7 +6,6 @@ Claiming before sending makes a restart, a second tick or a racing run unable to
 case in a bucket; a claimed alert whose delivery failed stays `failed` in the table (it is not resent).
 """
 
-
 import os
 from datetime import UTC, datetime
 
