@@ -14,25 +14,19 @@ from __future__ import annotations
 from enum import StrEnum
 
 from api.core.states import StateMachine
+from settld.vocabulary import read_seed
 
 
-class CaseStatus(StrEnum):
-    open = "open"
-    under_review = "under_review"
-    verdict_issued = "verdict_issued"
-    closed = "closed"
+def _seed_enum(name: str, seed: str, column: str, rank: str) -> type[StrEnum]:
+    """A StrEnum of a vocabulary seed's words (dbt_project/seeds/), in the seed's rank order."""
+    words = [row[column] for row in sorted(read_seed(seed), key=lambda row: int(row[rank]))]
+    return StrEnum(name, {word: word for word in words}, module=__name__, qualname=name)
 
 
-class DisputeStatus(StrEnum):
-    open = "open"
-    closed = "closed"
-
-
-class Priority(StrEnum):
-    low = "low"
-    normal = "normal"
-    high = "high"
-    critical = "critical"
+# The words live once, in the seeds dbt tests the warehouse's columns against.
+CaseStatus = _seed_enum("CaseStatus", "arbitration_case_statuses", "status", "status_rank")
+Priority = _seed_enum("Priority", "arbitration_priorities", "priority", "priority_rank")
+DisputeStatus = _seed_enum("DisputeStatus", "arbitration_dispute_statuses", "status", "status_rank")
 
 
 class Channel(StrEnum):

@@ -261,3 +261,24 @@ def test_a_queue_cursor_from_another_time_is_refused(arb: Arbitration) -> None:
     cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
     answer = arb.get("/ops/arbitration/queue", cursor=cursor)
     assert answer.status_code == 422 and answer.json()["code"] == "CURSOR_INVALID"
+
+
+def test_the_state_machine_implements_the_seed() -> None:
+    """CaseStatus and Priority are the seeds' words; every move goes up the seed's ranks, and the table's
+    terminal states are the seed's."""
+    from api.arbitration.states import CASE, CASE_RANK, DISPUTE, CaseStatus, DisputeStatus, Priority
+    from settld.vocabulary import read_seed
+
+    statuses = read_seed("arbitration_case_statuses")
+    assert [s.value for s in CaseStatus] == [row["status"] for row in statuses]
+    assert [p.value for p in Priority] == [row["priority"] for row in read_seed("arbitration_priorities")]
+    assert {s.value for s in CASE.terminal} == {
+        row["status"] for row in statuses if row["is_terminal"] == "true"
+    }
+    disputes = read_seed("arbitration_dispute_statuses")
+    assert [s.value for s in DisputeStatus] == [row["status"] for row in disputes]
+    assert {s.value for s in DISPUTE.terminal} == {
+        row["status"] for row in disputes if row["is_terminal"] == "true"
+    }
+    for current, moves in CASE.transitions.items():
+        assert all(CASE_RANK[target] > CASE_RANK[current] for target in moves), current
