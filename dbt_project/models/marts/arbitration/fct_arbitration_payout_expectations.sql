@@ -6,10 +6,40 @@
 
 with
 
+-- Read from the layers below fct_settlements, not from it: a failing test of that mart then stops
+-- nothing else in a build.
+kernel_settlements as (
+
+    select * from {{ ref('stg_settlement_kernel__settlements') }}
+
+),
+
+adjustments as (
+
+    select * from {{ ref('int_arbitration__adjustments_in_force') }}
+
+),
+
+-- Applied only to the amount and currency it was computed on (as in fct_settlements).
 settlements as (
 
-    select * from {{ ref('fct_settlements') }}
-    where has_adjustment
+    select
+        kernel_settlements.tenant_id,
+        kernel_settlements.payee_agent_id,
+        kernel_settlements.payer_agent_id,
+        kernel_settlements.currency,
+        kernel_settlements.released_amount_cents,
+        kernel_settlements.refunded_amount_cents,
+        adjustments.released_amount_cents as adjusted_released_amount_cents,
+        adjustments.refunded_amount_cents as adjusted_refunded_amount_cents,
+        adjustments.adjusted_at
+
+    from kernel_settlements
+    inner join adjustments
+        on kernel_settlements.tenant_id = adjustments.tenant_id
+        and kernel_settlements.settlement_id = adjustments.settlement_id
+        and kernel_settlements.amount_cents = adjustments.amount_cents
+        and kernel_settlements.currency = adjustments.currency
 
 ),
 
