@@ -104,6 +104,8 @@ SETTLEMENTS = Dataset(
         Column("locked_at", "timestamp", required=True),
         Column("resolved_at", "timestamp"),
         Column("dispute_status", "enum", values=DISPUTE_STATUSES),
+        # Days after resolved_at during which the settlement may be disputed (absent: no window, 0 days).
+        Column("dispute_window_days", "integer", min_value=0),
         Column("updated_at", "timestamp", required=True),
     ),
 )

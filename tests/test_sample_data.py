@@ -348,3 +348,19 @@ def test_output_directory_rules(tmp_path):
     for bad in ({"periods": ["2026-09", "2026-08"]}, {"periods": ["2026-13"]}, {"fmt": "xml"}, {"scale": 0}):
         with pytest.raises(ValueError):
             generate_landing_zone(tmp_path / "bad", **bad)
+
+
+def test_settlements_carry_dispute_windows_some_open_some_expired(zone, tables):
+    """Dispute variety for arbitration: windows of several lengths (0 = none), ending before and after the
+    zone's as-of, and settlements still locked (no window at all)."""
+    _, manifest = zone
+    as_of = datetime.fromisoformat(manifest["as_of"].replace("Z", "+00:00"))
+    settlements = tables["settlements"]
+    assert set(settlements["dispute_window_days"].unique().to_list()) == {0, 3, 7, 14, 30, 60}
+    resolved = settlements.filter(pl.col("status") != "locked").with_columns(
+        ends=pl.col("resolved_at").str.to_datetime(time_zone="UTC")
+        + pl.duration(days=pl.col("dispute_window_days"))
+    )
+    assert resolved.filter(pl.col("ends") < as_of).height > 0
+    assert resolved.filter(pl.col("ends") >= as_of).height > 0
+    assert settlements.filter(pl.col("status") == "locked").height > 0

@@ -41,6 +41,10 @@ LOCKED, RELEASED, REFUNDED = 0, 1, 2
 STATUSES = ("locked", "released", "refunded")
 DISPUTES = ("none", "open", "closed")
 RELEASE_RATES = (np.array([100, 90, 70, 50]), [0.82, 0.07, 0.06, 0.05])
+# Dispute windows (days after resolution), picked by the row's sequence, not by a random draw, so every
+# other column stays what it was before windows existed. With months of data, short windows of older
+# settlements have expired at the demo's as-of and the newest month's are still open; 0 means none.
+DISPUTE_WINDOW_DAYS = (7, 14, 30, 3, 7, 0, 14, 60)
 
 
 def sha256_column(texts: pl.Series) -> pl.Series:
@@ -169,6 +173,9 @@ def settlements_frame(tenant: Tenant, period: str, s: Settlements, lo: int, hi: 
         locked_at=iso("locked_at"),
         resolved_at=iso("resolved_at"),
         dispute_status=pl.col("dispute_text"),
+        dispute_window_days=pl.Series(DISPUTE_WINDOW_DAYS, dtype=pl.Int64).gather(
+            pl.Series(cols["seq"] % len(DISPUTE_WINDOW_DAYS))
+        ),
         updated_at=iso("updated"),
     )
 

@@ -22,6 +22,7 @@ from api.core.states import StateMachine, TransitionIllegal
 from api.periods.models import PeriodClose
 from api.periods.states import PERIOD_CLOSE, PeriodStatus
 from api.reconciliation.states import TRIAGE, TriageStatus
+from tests.api.arbitration_kit import one_of_each
 from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
 
 API = Path(__file__).resolve().parents[2] / "api"
@@ -150,6 +151,7 @@ def test_a_status_outside_its_states_is_refused_by_the_database(
         TRIAGE_ROUTE, json={"triage_key": row["triage_key"], "status": "acknowledged"}, headers=auth(token)
     )
     assert triaged.status_code == 200
+    one_of_each(client, token, database_url)  # disputes, cases, revisions, adjustments, settlements
     database = Database(database_url)
     try:
         with database.transaction() as session:

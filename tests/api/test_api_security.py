@@ -13,6 +13,41 @@ MINE = mismatch_row("acme", "acme_payout")
 TRIAGE = "/ops/finance/reconciliation/triage"
 ONBOARDING = "/v1/tenants/acme/onboarding"
 
+# Disputes and arbitration (api/arbitration): nothing is published here, so past the scopes each is a 404.
+SETTLEMENT, CASE = "/ops/settlements/setl_sec", "/ops/arbitration/cases/case_sec"
+DISPUTE, ARBITRATION_READ, ARBITRATION_WRITE = (
+    f"{SETTLEMENT}/disputes/dsp_sec",
+    ("ops_write",),
+    ("finance_read", "ops_read"),
+)
+ARBITRATION_ROUTES = [
+    ("POST", f"{SETTLEMENT}/disputes", {}, ARBITRATION_WRITE),
+    ("GET", DISPUTE, None, ARBITRATION_READ),
+    ("POST", f"{DISPUTE}/evidence", {"evidence_refs": ["ev:1"]}, ARBITRATION_WRITE),
+    ("POST", f"{DISPUTE}/escalate", {"escalation_level": "l2_arbiter"}, ARBITRATION_WRITE),
+    ("POST", f"{DISPUTE}/close", {"outcome": "accepted"}, ARBITRATION_WRITE),
+    ("GET", "/ops/arbitration/queue", None, ARBITRATION_READ),
+    ("POST", "/ops/arbitration/cases", {"settlement_id": "setl_sec"}, ARBITRATION_WRITE),
+    ("GET", CASE, None, ARBITRATION_READ),
+    ("GET", f"{CASE}/workspace", None, ARBITRATION_READ),
+    ("POST", f"{CASE}/assign", {"arbiter_agent_id": "agt_a"}, ARBITRATION_WRITE),
+    ("POST", f"{CASE}/evidence", {"evidence_refs": ["ev:1"]}, ARBITRATION_WRITE),
+    (
+        "POST",
+        f"{CASE}/verdict",
+        {"outcome": "accepted", "release_rate_pct": 100, "rationale": "r"},
+        ARBITRATION_WRITE,
+    ),
+    ("POST", f"{CASE}/close", {}, ARBITRATION_WRITE),
+    ("POST", f"{CASE}/appeal", {"reason": "r"}, ARBITRATION_WRITE),
+]
+ARBITRATION_404 = {
+    (method, path): (404, "SETTLEMENT_NOT_FOUND" if path.startswith(SETTLEMENT) and not path.startswith(DISPUTE)
+                     or path == "/ops/arbitration/cases" else
+                     "DISPUTE_NOT_FOUND" if path.startswith(DISPUTE) else "ARBITRATION_CASE_NOT_FOUND")
+    for method, path, *_ in ARBITRATION_ROUTES if path != "/ops/arbitration/queue"
+}  # fmt: skip
+
 # (method, path, json body, a key's scopes that do NOT grant the route)
 ROUTES = [
     ("GET", "/ops/finance/reconciliation/queue", None, ("finance_write", "ops_read", "ops_write")),
@@ -37,6 +72,7 @@ ROUTES = [
         ("finance_read", "finance_write", "ops_read"),
     ),
     ("GET", f"{ONBOARDING}/checklist", None, ("finance_read", "finance_write", "ops_write")),
+    *ARBITRATION_ROUTES,
 ]
 # Platform routes: a platform key with these scopes passes; a tenant key, whatever its scopes, is 403.
 PLATFORM_ROUTES = [
@@ -53,6 +89,7 @@ AUTHORIZED_STATUS = {
     ("POST", "/ops/finance/periods/2026-10/close"): (409, "PERIOD_GATE_FAILED"),
     ("POST", "/ops/finance/periods/2026-10/reopen"): (404, "PERIOD_NOT_CLOSED"),
     ("GET", "/ops/finance/invoices/2026-10/USD"): (404, "INVOICE_NOT_FOUND"),  # globex's, not acme's
+    **ARBITRATION_404,
 }
 
 
@@ -82,7 +119,10 @@ def test_the_table_covers_every_route(app: FastAPI) -> None:
             path.replace(MINE["triage_key"], "{triage_key}")
             .replace("2026-10", "{period}")
             .replace("USD", "{currency}")
-            .replace("/tenants/acme", "/tenants/{tenant_id}"),
+            .replace("/tenants/acme", "/tenants/{tenant_id}")
+            .replace("setl_sec", "{settlement_id}")
+            .replace("dsp_sec", "{dispute_id}")
+            .replace("case_sec", "{case_id}"),
         )
         for method, path, *_ in ROUTES + PLATFORM_ROUTES
     }

@@ -35,6 +35,7 @@ from fastapi.testclient import TestClient
 from api.core.settings import ApiSettings
 from api.main import create_app
 from api.tenants.models import Scope
+from tests.api.arbitration_kit import ISOLATION_BODIES, isolation_providers
 from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
 from tests.api.hostile import Operation
 
@@ -123,6 +124,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /ops/tenants/{tenant_id}/keys": {"scopes": ["finance_read"]},
     "POST /v1/tenants/{tenant_id}/onboarding/events": {"event_type": "wizard_viewed", "event_id": "walk"},
 }
+ID_PROVIDERS.update(isolation_providers(IdProvider))  # settlement_id, dispute_id, case_id
+BODIES.update(ISOLATION_BODIES)
 # A tenant key on a route for platform keys only: the same refusal whatever the ids.
 PLATFORM_ONLY = (403, "PLATFORM_KEY_REQUIRED")
 

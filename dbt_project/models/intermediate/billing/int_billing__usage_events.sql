@@ -12,7 +12,7 @@ with
 
 settlements as (
 
-    select * from {{ ref('stg_settlement_kernel__settlements') }}
+    select * from {{ ref('int_arbitration__settlements_adjusted') }}  -- kernel + arbitration adjustments
 
 ),
 

@@ -5,7 +5,7 @@
 {%- set row_columns = [
     'tenant_id', 'settlement_id', 'run_id', 'payer_agent_id', 'payee_agent_id', 'policy_id', 'policy_version',
     'policy_hash', 'status', 'dispute_status', 'amount_cents', 'released_amount_cents', 'refunded_amount_cents',
-    'currency', 'locked_at', 'resolved_at', 'updated_at', '_source_file', '_source_row',
+    'currency', 'dispute_window_days', 'locked_at', 'resolved_at', 'updated_at', '_source_file', '_source_row',
 ] %}
 
 -- `not materialized`: the de-duplication reads `renamed` three times (macros/deduplicate.sql).
@@ -37,6 +37,8 @@ renamed as not materialized (
         cast(coalesce(released_amount_cents, 0) as bigint) as released_amount_cents,
         cast(coalesce(refunded_amount_cents, 0) as bigint) as refunded_amount_cents,
         cast(currency as varchar) as currency,
+        -- No window sent means none: the settlement cannot be disputed after its resolution.
+        cast(coalesce(dispute_window_days, 0) as bigint) as dispute_window_days,
         cast(locked_at as timestamp) as locked_at,
         cast(resolved_at as timestamp) as resolved_at,
         cast(updated_at as timestamp) as updated_at,
@@ -79,8 +81,11 @@ final as (
         released_amount_cents,
         refunded_amount_cents,
         currency,
+        dispute_window_days,
         locked_at,
         resolved_at,
+        -- Disputes may be opened, and verdicts issued, up to this instant (null while locked).
+        {{ dbt.dateadd('day', 'dispute_window_days', 'resolved_at') }} as dispute_window_ends_at,
         updated_at,
         _source_file,
         _source_row

@@ -1,0 +1,24 @@
+-- The append-only history of arbitration cases: the case as it stood after each action, keyed
+-- (tenant_id, case_id, revision); `revision_seq` orders all revisions as they were written. Empty, with
+-- the same columns, when no API database is configured.
+
+{#- Always declare the dependency, so lineage shows the API's table even when it is not attached. -#}
+{%- set revisions_source = source('operator_api', 'arbitration_case_revisions') %}
+
+with
+
+revisions as (
+
+    {{ operator_api_typed(revisions_source, [
+        ('tenant_id', 'varchar'), ('case_id', 'varchar'), ('revision', 'bigint'), ('revision_seq', 'bigint', 'seq'),
+        ('run_id', 'varchar'), ('settlement_id', 'varchar'), ('dispute_id', 'varchar'),
+        ('appeal_parent_case_id', 'varchar'), ('action', 'varchar'), ('arbiter_agent_id', 'varchar'),
+        ('priority', 'varchar'), ('status', 'varchar'), ('evidence_count', 'bigint'),
+        ('verdict_outcome', 'varchar'), ('verdict_release_rate_pct', 'integer'),
+        ('opened_at', 'timestamp'), ('verdict_issued_at', 'timestamp'), ('closed_at', 'timestamp'),
+        ('revised_at', 'timestamp', '"at"'),
+    ]) }}
+
+)
+
+select * from revisions
