@@ -59,6 +59,9 @@ def verify(body: bytes, signature_header: str | None, secret: str, tolerance: in
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise WebhookRejected("invalid_json", "the body is not UTF-8 text") from error
+    if signature_header is not None and not signature_header.isascii():
+        # Stripe's header is ASCII; the SDK's constant-time compare raises TypeError on anything else.
+        raise WebhookRejected("signature_verification_failed", "the Stripe-Signature header is not ASCII")
     try:
         stripe.WebhookSignature.verify_header(text, signature_header, secret, tolerance=None)
     except stripe.SignatureVerificationError as error:
@@ -78,11 +81,12 @@ def parse_event(body: bytes) -> dict[str, Any]:
     problems = []
     if not isinstance(event, dict):
         raise WebhookRejected("schema_invalid", "the event is not a JSON object")
-    if not isinstance(event.get("id"), str) or not event["id"]:
+    # ids and types Stripe makes are short ASCII; anything a column cannot hold is not an event of Stripe's
+    if fields.text(event.get("id")) is None:
         problems.append("id")
-    if not isinstance(event.get("type"), str) or not event["type"]:
+    if fields.text(event.get("type")) is None:
         problems.append("type")
-    if not isinstance(event.get("created"), int) or isinstance(event.get("created"), bool):
+    if fields.integer(event.get("created")) is None:
         problems.append("created")
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
@@ -171,15 +175,15 @@ def store_event(
             event_type=event["type"],
             created=event["created"],
             tenant_id=tenant_id,
-            object_type=obj.get("object") if isinstance(obj.get("object"), str) else None,
-            object_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
+            object_type=(fields.text(obj.get("object")) or "")[:64] or None,
+            object_id=fields.text(obj.get("id")),
             livemode=bool(event.get("livemode", False)),
             ignored=not is_supported(event["type"]),
             customer_id=customer_id,
             subscription_status=status,
             plan=plan,
             source=source,
-            payload=json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+            payload=fields.storable_json(event),
             received_at=now,
         )
     )
@@ -238,25 +242,30 @@ def _maybe_event(body: bytes) -> dict[str, Any] | None:
 def _record(session: Session, *, body: bytes, signature_header: str | None, now: datetime, source: str, status: str,
             reason: str | None, message: str | None, event: dict[str, Any] | None, tenant_id: str | None,
             replayed_delivery_id: int | None) -> StripeWebhookDelivery:  # fmt: skip
-    text = body.decode("utf-8", errors="replace")
-    complete = len(text) <= MAX_KEPT_BODY
-    event_id = event.get("id") if event and isinstance(event.get("id"), str) else None
-    event_type = event.get("type") if event and isinstance(event.get("type"), str) else None
-    created = event.get("created") if event and isinstance(event.get("created"), int) else None
+    # What cannot be stored (NUL, lone surrogates, integers past BIGINT) is escaped or left out, and cut
+    # to its column: a refused delivery is recorded whatever it holds. An escaped body is not replayable
+    # (the signature covers the bytes as sent).
+    decoded = body.decode("utf-8", errors="replace")
+    text = fields.storable(decoded, MAX_KEPT_BODY)
+    intact = text == decoded
+    raw_id = event.get("id") if event else None
+    raw_type = event.get("type") if event else None
+    event_id = fields.storable(raw_id, 255) or None if isinstance(raw_id, str) else None
+    event_type = fields.storable(raw_type, 255) or None if isinstance(raw_type, str) else None
     delivery = StripeWebhookDelivery(
         received_at=now,
         source=source,
         status=status,
         reason=reason,
-        message=message,
-        event_id=event_id[:255] if event_id else None,
-        event_type=event_type[:255] if event_type else None,
-        event_created=created,
+        message=fields.storable(message, 2000) if message else None,
+        event_id=event_id,
+        event_type=event_type,
+        event_created=fields.integer(event.get("created")) if event else None,
         tenant_id=tenant_id,
-        signature_header=(signature_header or None) and signature_header[:2000],
-        payload=text if complete else text[:MAX_KEPT_BODY],
+        signature_header=fields.storable(signature_header, 2000) if signature_header else None,
+        payload=text,
         # replayable: a rejected delivery whose body is a whole event (a new signature check decides later)
-        replayable=status == "rejected" and complete and event_id is not None and reason != "invalid_json",
+        replayable=status == "rejected" and intact and event_id is not None and reason != "invalid_json",
         replayed_delivery_id=replayed_delivery_id,
     )
     session.add(delivery)

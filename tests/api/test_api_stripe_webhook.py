@@ -173,3 +173,47 @@ def test_replay_reapplies_verified_dead_letters_and_refuses_bad_signatures(
         "signature_verification_failed": 1
     }
     assert stored_events(database_url) == 1
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "stored_id", "created"),
+    [
+        ("lone_surrogate_id", "signature_verification_failed", "\\ud800", 1_790_000_000),
+        ("created_past_bigint", "signature_verification_failed", "evt_1", None),
+        ("boolean_created", "signature_verification_failed", "evt_1", None),
+        ("non_ascii_signature", "signature_verification_failed", "evt_1", 1_790_000_000),
+        ("signed_nul_id", "schema_invalid", "evt_\\u0000", 1_790_000_000),
+        ("signed_created_past_bigint", "schema_invalid", "evt_1", None),
+    ],
+)
+def test_a_hostile_delivery_is_refused_and_still_recorded_with_what_cannot_be_stored_escaped(
+    webhook_client: TestClient, database_url: str, case: str, reason: str, stored_id: str, created: int | None
+) -> None:
+    document = event()
+    headers = {"Content-Type": "application/json"}
+    if case == "lone_surrogate_id":
+        document["id"] = "\ud800"
+    elif case in ("created_past_bigint", "signed_created_past_bigint"):
+        document["created"] = 2**63
+    elif case == "boolean_created":
+        document["created"] = True
+    elif case == "signed_nul_id":
+        document["id"] = "evt_\x00"
+    body = json.dumps(document)
+    if case.startswith("signed_"):
+        headers = signed(body)
+    elif case == "non_ascii_signature":
+        headers = {"Stripe-Signature": "t=1,v1=\xe9".encode("latin-1")}
+    response = webhook_client.post(URL, content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["reason"] == reason
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            (delivery,) = session.scalars(select(StripeWebhookDelivery)).all()
+            assert (delivery.status, delivery.reason, delivery.event_id) == ("rejected", reason, stored_id)
+            assert delivery.event_created == created
+            assert delivery.payload == body  # json.dumps escapes: the body as sent is storable text
+    finally:
+        database.dispose()
+    assert stored_events(database_url) == 0
