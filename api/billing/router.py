@@ -33,7 +33,8 @@ class WebhookAccepted(BaseModel):
     ignored: bool
     event_id: str
     event_type: str
-    tenant_id: str
+    tenant_id: str | None  # null: the platform's (payouts, balance) or not attributed yet
+    attribution: str  # tenant | platform | unattributed (parked until a link names its tenant)
     delivery_id: int
 
 
@@ -76,6 +77,7 @@ def stripe_webhook(
         event_id=outcome.event_id,
         event_type=outcome.event_type,
         tenant_id=outcome.tenant_id,
+        attribution=outcome.attribution,
         delivery_id=outcome.delivery_id,
     )
     return JSONResponse(accepted.model_dump())
