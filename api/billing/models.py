@@ -142,8 +142,9 @@ class StripeObject(Base):
     # finalisation date for a one-off invoice. A renewal's period_start/period_end are the PREVIOUS period.
     service_start: Mapped[int | None] = mapped_column(BigInteger)
     service_end: Mapped[int | None] = mapped_column(BigInteger)
-    # What the object actually received (charges: captured minus nothing if failed; payment intents:
-    # amount_received; invoices: amount_paid); amount_cents stays the attempted or billed amount.
+    # What the object actually received (a succeeded charge's amount_captured, 0 if it failed; a payment
+    # intent's amount_received; an invoice's or invoice payment's amount_paid); amount_cents stays the
+    # attempted or billed amount and is never by itself money received.
     amount_received_cents: Mapped[int | None] = mapped_column(BigInteger)
     # A payment's failure facts (charges, payment intents' last_payment_error, invoice payments).
     failure_code: Mapped[str | None] = mapped_column(String(64))

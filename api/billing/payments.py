@@ -89,14 +89,21 @@ def failure_facts(object_type: str, obj: dict[str, Any]) -> dict[str, Any]:
     if object_type == "payment_intent":
         error = obj.get("last_payment_error")
         if isinstance(error, dict):
-            facts["failure_code"], facts["decline_code"] = _short(error.get("code")), _short(error.get("decline_code"))
-            charge = error.get("charge") if isinstance(error.get("charge"), dict) else obj.get("latest_charge")
+            facts["failure_code"], facts["decline_code"] = (
+                _short(error.get("code")),
+                _short(error.get("decline_code")),
+            )
+            charge = (
+                error.get("charge") if isinstance(error.get("charge"), dict) else obj.get("latest_charge")
+            )
             outcome = charge.get("outcome") if isinstance(charge, dict) else None
         facts["related_id"] = reference_id(obj.get("invoice"))
     elif object_type == "charge":
         facts["failure_code"] = _short(obj.get("failure_code"))
         if isinstance(outcome, dict):
-            facts["decline_code"] = _short(outcome.get("network_decline_code")) or _short(outcome.get("reason"))
+            facts["decline_code"] = _short(outcome.get("network_decline_code")) or _short(
+                outcome.get("reason")
+            )
         facts["related_id"] = reference_id(obj.get("invoice")) or reference_id(obj.get("payment_intent"))
     elif object_type in ("invoice", "invoice_payment"):
         facts["attempt_count"] = integer(obj.get("attempt_count"))

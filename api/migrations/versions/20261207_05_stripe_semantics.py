@@ -16,6 +16,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -53,6 +55,39 @@ def upgrade() -> None:
     with op.batch_alter_table("stripe_objects") as batch:
         for name, type_ in OBJECT_COLUMNS:
             batch.add_column(sa.Column(name, type_, nullable=True))
+    _backfill()
+
+
+def _backfill() -> None:
+    """Rows stored before: the new facts read from their payloads, as the code of this revision reads
+    them (api/billing/payments.py), so no invoice loses its month."""
+    from api.billing.payments import amount_received, failure_facts, service_period
+
+    connection = op.get_bind()
+    objects = sa.table("stripe_objects", sa.column("object_type"), sa.column("object_id"), sa.column("payload"),
+                       *(sa.column(name) for name, _ in OBJECT_COLUMNS))  # fmt: skip
+    rows = connection.execute(
+        sa.select(objects.c.object_type, objects.c.object_id, objects.c.payload).where(
+            objects.c.object_type.in_(("invoice", "charge"))
+        )
+    ).all()
+    for object_type, object_id, payload in rows:
+        obj = json.loads(payload)
+        start, end = service_period(obj) if object_type == "invoice" else (None, None)
+        values = {"service_start": start, "service_end": end, "amount_received_cents": amount_received(object_type, obj),
+                  **failure_facts(object_type, obj)}  # fmt: skip
+        connection.execute(
+            objects.update()
+            .where(objects.c.object_type == object_type, objects.c.object_id == object_id)
+            .values(**values)
+        )
+    events = sa.table("stripe_events", sa.column("event_id"), sa.column("payload"), sa.column("api_version"))
+    for event_id, payload in connection.execute(sa.select(events.c.event_id, events.c.payload)).all():
+        version = json.loads(payload).get("api_version")
+        if isinstance(version, str) and version:
+            connection.execute(
+                events.update().where(events.c.event_id == event_id).values(api_version=version[:64])
+            )
 
 
 def downgrade() -> None:
@@ -62,6 +97,8 @@ def downgrade() -> None:
     with op.batch_alter_table("stripe_webhook_deliveries") as batch:
         for name in ("resolution", "resolved_at", "last_replayed_at", "last_error", "replay_attempts"):
             batch.drop_column(name)
+    # The old schema cannot hold an event without a tenant (the platform's, or parked): they go.
+    op.execute("DELETE FROM stripe_events WHERE tenant_id IS NULL")
     with op.batch_alter_table("stripe_events") as batch:
         batch.drop_index("ix_stripe_events_attribution")
         batch.drop_column("api_version")
