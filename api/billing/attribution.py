@@ -55,9 +55,19 @@ def direct_customer(obj: dict[str, Any]) -> str | None:
     return fields.reference_id(obj.get("id") if obj.get("object") == "customer" else obj.get("customer"))
 
 
+def related_reference(event: dict[str, Any]) -> tuple[str, str] | None:
+    """A v2 notification's related object (api/billing/notifications.py), as (object type, id)."""
+    related = event.get("related_object")
+    if not isinstance(related, dict):
+        return None
+    kind, object_id = fields.text(related.get("type")), fields.text(related.get("id"))
+    return (kind.rsplit(".", 1)[-1], object_id) if kind and object_id else None
+
+
 def resolve(session: Session, event: dict[str, Any]) -> Attributed:
     obj = event["data"]["object"]
-    customer_id = direct_customer(obj)
+    related = related_reference(event)
+    customer_id = direct_customer(obj) or (related[1] if related and related[0] == "customer" else None)
     tenant = fields.metadata_tenant(obj) or fields.metadata_tenant(obj.get("customer"))
     if tenant:
         return Attributed(Attribution.tenant, tenant, customer_id)
@@ -66,7 +76,7 @@ def resolve(session: Session, event: dict[str, Any]) -> Attributed:
     tenant = _customer_tenant(session, customer_id)
     if tenant:
         return Attributed(Attribution.tenant, tenant, customer_id)
-    for kind, object_id in _linked_ids(obj):
+    for kind, object_id in [*_linked_ids(obj), *([related] if related and related[0] != "customer" else [])]:
         linked = session.get(StripeObject, (kind, object_id))
         if linked is None:
             continue

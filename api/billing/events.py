@@ -40,6 +40,7 @@ def store_event(session: Session, event: dict[str, Any], *, source: str, now: da
         return Stored(False, Attributed(stored.attribution, stored.tenant_id, stored.customer_id))
     found = attribution.resolve(session, event)
     obj = event["data"]["object"]
+    related = attribution.related_reference(event)  # a v2 notification names its object instead
     status, plan = subscription_facts(event)
     session.add(
         StripeEvent(
@@ -49,8 +50,8 @@ def store_event(session: Session, event: dict[str, Any], *, source: str, now: da
             tenant_id=found.tenant_id,
             attribution=found.attribution,
             api_version=(fields.text(event.get("api_version")) or "")[:64] or None,
-            object_type=(fields.text(obj.get("object")) or "")[:64] or None,
-            object_id=fields.text(obj.get("id")),
+            object_type=(fields.text(obj.get("object")) or (related[0] if related else ""))[:64] or None,
+            object_id=fields.text(obj.get("id")) or (related[1] if related else None),
             livemode=bool(event.get("livemode", False)),
             ignored=not is_supported(event["type"]),
             customer_id=found.customer_id,

@@ -27,7 +27,7 @@ import stripe
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.billing import events, fields
+from api.billing import events, fields, notifications
 from api.billing.models import StripeWebhookDelivery
 from settld.vocabulary import WEBHOOK_REJECTION_REASONS
 
@@ -81,6 +81,11 @@ def parse_event(body: bytes) -> dict[str, Any]:
     problems = []
     if not isinstance(event, dict):
         raise WebhookRejected("schema_invalid", "the event is not a JSON object")
+    if notifications.is_notification(event):  # a v2 thin event: ISO `created`, `related_object`, no data
+        try:
+            event = notifications.as_event(body, event)
+        except ValueError as error:
+            raise WebhookRejected("schema_invalid", str(error), event=event) from error
     # ids and types Stripe makes are short ASCII; anything a column cannot hold is not an event of Stripe's
     if fields.text(event.get("id")) is None:
         problems.append("id")
@@ -176,8 +181,12 @@ def _record(session: Session, *, body: bytes, signature_header: str | None, now:
         tenant_id=tenant_id,
         signature_header=fields.storable(signature_header, 2000) if signature_header else None,
         payload=text,
-        # replayable: a rejected delivery whose body is a whole event (a new signature check decides later)
-        replayable=status == "rejected" and intact and event_id is not None and reason != "invalid_json",
+        # replayable: a rejected delivery whose body is a whole event that a new signature check may let in;
+        # a body that is not JSON or not an event is refused the same way on every replay
+        replayable=status == "rejected"
+        and intact
+        and event_id is not None
+        and reason not in ("invalid_json", "schema_invalid"),
         replayed_delivery_id=replayed_delivery_id,
     )
     session.add(delivery)
