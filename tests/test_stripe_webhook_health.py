@@ -80,5 +80,6 @@ def test_every_delivery_is_counted_by_status_and_reason(pipeline_run: dict, tmp_
     assert row == {
         "deliveries": 9, "accepted": 2, "duplicates": 1, "ignored": 0, "rejected": 6,
         "rejected_signature_verification_failed": 3, "rejected_timestamp_outside_tolerance": 1,
-        "rejected_invalid_json": 1, "rejected_schema_invalid": 1, "dead_letters": 4, "replayed": 0,
+        "rejected_invalid_json": 1, "rejected_schema_invalid": 1, "rejected_tenant_unresolved": 0,
+        "dead_letters": 4, "replayed": 0,
     }  # fmt: skip

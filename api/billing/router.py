@@ -24,7 +24,8 @@ from api.core.errors import problem_response, problem_responses
 
 router = APIRouter(tags=["billing"])
 RESPONSES = problem_responses(DeliveryRejected)
-RESPONSES[400]["description"] += f" Reason keys, in the order judged: {', '.join(webhook.REASON_KEYS)}."
+JUDGED = [key for key in webhook.REASON_KEYS if key not in webhook.RETIRED_REASON_KEYS]
+RESPONSES[400]["description"] += f" Reason keys, in the order judged: {', '.join(JUDGED)}."
 
 
 class WebhookAccepted(BaseModel):
