@@ -169,7 +169,8 @@ STRIPE_EVENTS = Dataset(
         Column("api_version"),
         Column("livemode", "boolean"),
         Column("account"),
-        Column("object_type", required=True, json_path="$.data.object.object"),
+        # v2 event notifications (thin events) carry no data.object: their related_object is fetched later
+        Column("object_type", json_path="$.data.object.object"),
         Column("object_id", json_path="$.data.object.id"),
         Column("customer_id", json_path="$.data.object.customer"),
         Column("tenant_id", json_path="$.data.object.metadata.tenant_id"),

@@ -120,3 +120,5 @@ MISMATCH_TYPES: dict[str, MismatchTypeRow] = VOCABULARY.mismatch_types
 MONEY_RAIL_MISMATCH_TYPES = VOCABULARY.mismatch_types_of(MONEY_RAILS_SOURCE)
 MONEY_RAIL_SEVERITIES = VOCABULARY.severities_of(MONEY_RAILS_SOURCE)  # critical, high, medium
 WEBHOOK_REJECTION_REASONS = VOCABULARY.webhook_rejection_reasons
+# The one plan catalog (seed billing_plan_catalog), in its order: lowest tier first.
+BILLING_PLANS = tuple(row["plan"] for row in read_seed("billing_plan_catalog"))

@@ -181,14 +181,25 @@ def stripe_invoices(events: list[dict]) -> dict[str, dict]:
     return newest
 
 
+def service_month(invoice: dict) -> str:
+    """The month an invoice bills: its subscription line's period, else (one-off) its finalisation date;
+    never `period_start`, which is a renewal's previous period."""
+    subscription = [
+        line for line in invoice["lines"]["data"] if line.get("type") == "subscription" and not line.get("proration")
+    ]  # fmt: skip
+    if subscription:
+        return month_of(subscription[0]["period"]["start"])
+    return month_of(invoice["status_transitions"]["finalized_at"])
+
+
 def stripe_totals(invoices: dict[str, dict]) -> dict[tuple[str, str, str], int]:
-    """Stripe's total of the issued invoices per (tenant, month of period_start, currency)."""
+    """Stripe's total of the issued invoices per (tenant, service month, currency)."""
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for invoice in invoices.values():
         if invoice["status"] in ("open", "paid", "uncollectible"):
             key = (
                 invoice["metadata"]["tenant_id"],
-                month_of(invoice["period_start"]),
+                service_month(invoice),
                 invoice["currency"].upper(),
             )
             totals[key] += invoice["total"]

@@ -26,6 +26,7 @@ from tests.sample_zone import (
     invoice_disagreements,
     load,
     month_of,
+    service_month,
     stripe_events,
     stripe_invoices,
     stripe_totals,
@@ -68,11 +69,8 @@ def test_stripe_events_look_like_stripe(zones):
         assert [(e["created"], e["id"]) for e in batch] == sorted((e["created"], e["id"]) for e in batch)
         assert {month_of(e["created"]) for e in batch} == {entry["path"][-13:-6]}  # events-<month>.jsonl
         events += batch
-    # the last period's invoices are billed in the first hours of the next month, before the cut-off
-    assert [f["path"][-13:-6] for f in manifest["datasets"]["stripe_events"]["files"]] == [
-        *PERIODS,
-        "2026-11",
-    ]
+    # a month's renewal is invoiced at its start (issue 28): no event falls after the last period
+    assert [f["path"][-13:-6] for f in manifest["datasets"]["stripe_events"]["files"]] == [*PERIODS]
     dup = manifest["stripe_duplicate"]
     duplicated = [i for path, i, _ in lines if path == dup["file"] and json.loads(_)["id"] == dup["event_id"]]
     assert duplicated == dup["rows"]
@@ -84,10 +82,9 @@ def test_stripe_events_look_like_stripe(zones):
     assert types["invoice.created"] == types["invoice.finalized"] == types["invoice.paid"] == 6 * 3 + 2
     assert 3 * 3 <= types["charge.succeeded"] < types["invoice.paid"]
     assert types["customer.subscription.updated"] == 1 and types["customer.subscription.deleted"] == 1
-    # on the 20th, per currency, the charges since the last payout: none yet in the first month, and the
-    # last period's invoices are paid after the cut-off
+    # on the 20th, per currency, the charges since the last payout: renewals are paid at the month's start
     payouts = [(e["created"], e["data"]["object"]["currency"]) for e in events if e["type"] == "payout.paid"]
-    assert sorted({month_of(at) for at, _ in payouts}) == list(PERIODS[1:])
+    assert sorted({month_of(at) for at, _ in payouts}) == list(PERIODS)
     assert {currency for _, currency in payouts} == {"usd", "eur"}
     for e in events:
         assert list(e) == EVENT_KEYS
@@ -145,16 +142,15 @@ def test_an_independent_billing_finds_exactly_the_injected_disagreements(zone):
             == invoice["amount_paid"]
             == sum(i["amount"] for i in lines)
         )
-        # the month of period_start is the month of every line's period (issue 28 will read the latter)
-        assert {month_of(line["period"]["start"]) for line in lines} == {month_of(invoice["period_start"])}
+        # every line carries the month billed; a renewal's period_start is the previous month, as Stripe's
         assert all(line["currency"] == invoice["currency"] for line in lines)
         if invoice_id in named:
             continue
-        key = (
-            invoice["metadata"]["tenant_id"],
-            month_of(invoice["period_start"]),
-            invoice["currency"].upper(),
-        )
+        month = service_month(invoice)
+        assert {month_of(line["period"]["start"]) for line in lines} == {month}
+        if invoice["billing_reason"] == "subscription_cycle":
+            assert month_of(invoice["period_start"]) < month == month_of(invoice["period_end"])
+        key = (invoice["metadata"]["tenant_id"], month, invoice["currency"].upper())
         assert key not in billed, key
         billed[key] = {line["metadata"]["line_code"]: line["amount"] for line in lines}
     assert len(named) == invoice_rows(root).height

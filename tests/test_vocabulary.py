@@ -84,14 +84,14 @@ def test_a_word_dropped_from_a_seed_or_a_changed_flag_is_reported(tmp_path: Path
     seeds = _seeds_copy(tmp_path)
     reasons = seeds / "billing_webhook_rejection_reasons.csv"
     reasons.write_text(
-        "".join(line for line in reasons.read_text().splitlines(True) if "tenant_unresolved" not in line)
+        "".join(line for line in reasons.read_text().splitlines(True) if "schema_invalid" not in line)
     )
     statuses = seeds / "reconciliation_triage_statuses.csv"
     statuses.write_text(statuses.read_text().replace("dismissed,true", "dismissed,false"))
 
     problems = "\n".join(drift(load(seeds)))
 
-    assert "implemented, not in the seed: ['tenant_unresolved']" in problems
+    assert "implemented, not in the seed: ['schema_invalid']" in problems
     assert (
         "terminal states of the triage state machine: implemented, not in the seed: ['dismissed']" in problems
     )

@@ -45,6 +45,16 @@ def _raised_reasons(source: str) -> set[str]:
     }  # fmt: skip
 
 
+def _retired_reasons(source: str) -> set[str]:
+    """The reason keys webhook.py keeps in the seed for old deliveries (RETIRED_REASON_KEYS), never raised."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", None) == "RETIRED_REASON_KEYS" for t in node.targets
+        ):
+            return {element.value for element in node.value.elts}
+    return set()
+
+
 def implementations(read: Reader = read_repo) -> dict[str, set[str]]:
     """What the code implements, per place: `<vocabulary>: <where>` -> its words. A place marked
     `(at least)` cannot tell a stray word from its other columns: dbt's enforced contract catches that."""
@@ -70,7 +80,8 @@ def implementations(read: Reader = read_repo) -> dict[str, set[str]]:
             _affixed(summary, suffix="_count"),
         "money-rail severities (at least): <severity>_mismatch_count columns of fct_reconciliation_summary":
             _affixed(summary, suffix="_mismatch_count"),
-        "webhook rejection reasons: raised by api/billing/webhook.py": _raised_reasons(read("api/billing/webhook.py")),
+        "webhook rejection reasons: raised by api/billing/webhook.py": _raised_reasons(read("api/billing/webhook.py"))
+            | _retired_reasons(read("api/billing/webhook.py")),
         "webhook rejection reasons: rejected_<reason> columns of fct_stripe_webhook_health":
             _affixed(health, prefix="rejected_") - {"rejected"},
         "triage statuses: states of the triage state machine": {s.value for s in TRIAGE.transitions},

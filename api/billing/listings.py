@@ -20,6 +20,7 @@ OBJECT_LISTS: dict[str, tuple[str, dict[str, str]]] = {
     "subscription": ("subscriptions", {"status": "all"}),
     "invoice": ("invoices", {}),
     "charge": ("charges", {}),
+    "payment_intent": ("payment_intents", {}),  # failure reasons (last_payment_error) and money received
     "balance_transaction": ("balance_transactions", {}),
     "payout": ("payouts", {}),
 }

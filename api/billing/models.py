@@ -49,18 +49,38 @@ class StripeWebhookDelivery(Base):
     payload: Mapped[str | None] = mapped_column(Text)  # the raw body (UTF-8), kept for replay and audit
     replayable: Mapped[bool] = mapped_column(Boolean)
     replayed_delivery_id: Mapped[int | None] = mapped_column(DELIVERY_ID_TYPE)  # set on replay deliveries
+    # A dead letter is a state, not a series of copies: each replay of it updates these.
+    replay_attempts: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)  # the reason key of the last refused replay
+    last_replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a replay applied it
+    resolution: Mapped[str | None] = mapped_column(String(16))  # accepted | duplicate | ignored
+
+
+class Attribution(StrEnum):
+    """Whose an accepted event is: a tenant's, the platform's (account-level objects: payouts, balance),
+    or nobody's yet (parked until a link names its tenant: api/billing/attribution.py)."""
+
+    tenant = "tenant"
+    platform = "platform"
+    unattributed = "unattributed"
 
 
 class StripeEvent(Base):
     """An accepted Stripe event, stored once per event id whichever path brought it (webhook, pull, replay)."""
 
     __tablename__ = "stripe_events"
-    __table_args__ = (Index("ix_stripe_events_created", "created", "event_id"),)
+    __table_args__ = (
+        Index("ix_stripe_events_created", "created", "event_id"),
+        Index("ix_stripe_events_attribution", "attribution", "customer_id"),
+    )
 
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(255))
     created: Mapped[int] = mapped_column(BigInteger)
-    tenant_id: Mapped[str] = mapped_column(String(64))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))  # null: the platform's, or not attributed yet
+    attribution: Mapped[str] = mapped_column(String(16), server_default="tenant")
+    api_version: Mapped[str | None] = mapped_column(String(64))  # the event's `api_version` (v1) or null
     object_type: Mapped[str | None] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(255))
     livemode: Mapped[bool] = mapped_column(Boolean)
@@ -116,8 +136,24 @@ class StripeObject(Base):
     # The object's own amount in minor units: an invoice's total, a charge's, payout's or balance
     # transaction's amount; null for subscriptions.
     amount_cents: Mapped[int | None] = mapped_column(BigInteger)
-    period_start: Mapped[int | None] = mapped_column(BigInteger)  # invoices: the billed period (epoch s)
+    period_start: Mapped[int | None] = mapped_column(BigInteger)  # invoices: Stripe's period_start (epoch s)
     period_end: Mapped[int | None] = mapped_column(BigInteger)
+    # Invoices: the service period (api/billing/payments.py): the subscription line's period, else the
+    # finalisation date for a one-off invoice. A renewal's period_start/period_end are the PREVIOUS period.
+    service_start: Mapped[int | None] = mapped_column(BigInteger)
+    service_end: Mapped[int | None] = mapped_column(BigInteger)
+    # What the object actually received (a succeeded charge's amount_captured, 0 if it failed; a payment
+    # intent's amount_received; an invoice's or invoice payment's amount_paid); amount_cents stays the
+    # attempted or billed amount and is never by itself money received.
+    amount_received_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # A payment's failure facts (charges, payment intents' last_payment_error, invoice payments).
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    decline_code: Mapped[str | None] = mapped_column(String(64))
+    outcome_type: Mapped[str | None] = mapped_column(String(64))
+    outcome_reason: Mapped[str | None] = mapped_column(String(64))
+    network_status: Mapped[str | None] = mapped_column(String(64))
+    attempt_count: Mapped[int | None] = mapped_column(Integer)
+    related_id: Mapped[str | None] = mapped_column(String(255))  # invoice payments: their invoice
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON of the listed object
     payload_sha256: Mapped[str] = mapped_column(String(64))
     first_stored_at: Mapped[datetime] = mapped_column(UTCDateTime())

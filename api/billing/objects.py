@@ -1,5 +1,5 @@
-"""The latest known state of each Stripe object finance reads (subscriptions, invoices, charges, balance
-transactions, payouts), from two paths: the objects embedded in stored events (webhook, pull, replay,
+"""The latest known state of each Stripe object finance reads (subscriptions, invoices, charges, payment
+intents, invoice payments, balance transactions, payouts), from two paths: the objects embedded in stored events (webhook, pull, replay,
 landing) and full listings through the SDK (api.billing.listings).
 
 A state is kept with the instant it was true (`state_at`, epoch seconds): an event's `created`, or the
@@ -21,13 +21,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.billing.fields import integer, metadata_tenant, reference_id, text
+from api.billing.fields import integer, metadata_tenant, reference_id, storable_json, text
 from api.billing.models import StripeCustomerTenant, StripeObject
-from settld.core import canonical_json
+from api.billing.payments import amount_received, failure_facts, service_period
 
-OBJECT_TYPES = ("subscription", "invoice", "charge", "balance_transaction", "payout")
-# The field that is the object's own amount in minor units (subscriptions have none).
-AMOUNT_FIELDS = {"invoice": "total", "charge": "amount", "balance_transaction": "amount", "payout": "amount"}
+OBJECT_TYPES = ("subscription", "invoice", "charge", "payment_intent", "invoice_payment", "balance_transaction",
+                "payout")  # fmt: skip
+# The field that is the object's own amount in minor units (subscriptions have none): what was billed or
+# attempted, never by itself money received (amount_received_cents, api/billing/payments.py).
+AMOUNT_FIELDS = {"invoice": "total", "charge": "amount", "payment_intent": "amount", "invoice_payment": "amount_requested",
+                 "balance_transaction": "amount", "payout": "amount"}  # fmt: skip
 OUTCOMES = ("inserted", "changed", "unchanged", "older", "tenant_unresolved", "without_id")
 
 
@@ -64,20 +67,26 @@ def _tenant(session: Session, object_type: str, obj: dict[str, Any], fallback: s
 def _values(
     session: Session, object_type: str, obj: dict[str, Any], fallback_tenant: str | None
 ) -> dict[str, Any]:
-    payload = canonical_json(obj)
+    payload = storable_json(obj)
     currency = text(obj.get("currency"))
+    currency = currency if currency and len(currency) == 3 else None
     amount_field = AMOUNT_FIELDS.get(object_type)
     billed = obj if object_type == "invoice" else {}
+    service_start, service_end = service_period(obj) if object_type == "invoice" else (None, None)
     return {
         "created": integer(obj.get("created")),
         "livemode": bool(obj.get("livemode", False)),
         "tenant_id": _tenant(session, object_type, obj, fallback_tenant),
         "customer_id": reference_id(obj.get("customer")),
-        "status": text(obj.get("status")),
+        "status": (text(obj.get("status")) or "")[:64] or None,
         "currency": currency.upper() if currency else None,
         "amount_cents": integer(obj.get(amount_field)) if amount_field else None,
         "period_start": integer(billed.get("period_start")),
         "period_end": integer(billed.get("period_end")),
+        "service_start": service_start,
+        "service_end": service_end,
+        "amount_received_cents": amount_received(object_type, obj),
+        **failure_facts(object_type, obj),
         "payload": payload,
         "payload_sha256": hashlib.sha256(payload.encode("utf-8")).hexdigest(),
     }

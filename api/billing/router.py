@@ -24,7 +24,8 @@ from api.core.errors import problem_response, problem_responses
 
 router = APIRouter(tags=["billing"])
 RESPONSES = problem_responses(DeliveryRejected)
-RESPONSES[400]["description"] += f" Reason keys, in the order judged: {', '.join(webhook.REASON_KEYS)}."
+JUDGED = [key for key in webhook.REASON_KEYS if key not in webhook.RETIRED_REASON_KEYS]
+RESPONSES[400]["description"] += f" Reason keys, in the order judged: {', '.join(JUDGED)}."
 
 
 class WebhookAccepted(BaseModel):
@@ -33,7 +34,8 @@ class WebhookAccepted(BaseModel):
     ignored: bool
     event_id: str
     event_type: str
-    tenant_id: str
+    tenant_id: str | None  # null: the platform's (payouts, balance) or not attributed yet
+    attribution: str  # tenant | platform | unattributed (parked until a link names its tenant)
     delivery_id: int
 
 
@@ -76,6 +78,7 @@ def stripe_webhook(
         event_id=outcome.event_id,
         event_type=outcome.event_type,
         tenant_id=outcome.tenant_id,
+        attribution=outcome.attribution,
         delivery_id=outcome.delivery_id,
     )
     return JSONResponse(accepted.model_dump())

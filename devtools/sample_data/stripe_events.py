@@ -2,12 +2,12 @@
 
 Per tenant `customer.created` and `customer.subscription.created` in the first period; one tenant upgrades
 builder -> growth in the middle period (`customer.subscription.updated`, with `previous_attributes`), one
-cancels at the end (`customer.subscription.deleted`). Each month's invoice drafts are billed in the first
-hours of the next month (`invoice.created`, `invoice.finalized`, `charge.succeeded`, `invoice.paid`;
+cancels at the end (`customer.subscription.deleted`). Each month's invoice drafts are billed as Stripe
+bills a subscription, in advance: the renewal in the first hours of the month it bills, a one-off invoice
+in its last hours (`invoice.created`, `invoice.finalized`, `charge.succeeded`, `invoice.paid`;
 stripe_invoices.py, with the disagreements injected on purpose), and on the 20th of each month one
 account-level `payout.paid` per currency pays out the charges collected since the last payout. Events are
-grouped by the month of their `created`: the last period's invoices are billed in the month after it,
-before the export cut-off.
+grouped by the month of their `created`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Stripe invoices of the generated tenants: Settld computes each month's invoice drafts and bills them
-through Stripe, so every draft with a line (drafts.py) is one Stripe invoice, created in the first hours of
-the next month, with one line item per draft line: Stripe's total for a tenant, month and currency is the
-draft's subtotal. The plan-currency invoice of a tenant whose subscription is still active is its
-subscription's cycle invoice (`subscription_cycle`, the subscription line priced from the catalog);
-any other is a one-off invoice of invoice items (`manual`). An invoice's `period_start` and every line's
-`period` fall in the month billed, so the month read from either is the same. A positive total is paid by
-a charge; a zero invoice is marked paid when finalized, as Stripe does.
+through Stripe, so every draft with a line (drafts.py) is one Stripe invoice with one line item per draft
+line: Stripe's total for a tenant, service month and currency is the draft's subtotal. The plan-currency
+invoice of a tenant whose subscription is active at the month's start is its subscription's invoice for
+the month, made as Stripe makes renewals: created in the first hours of the month it bills
+(`subscription_cycle`; the first month's as the subscription is created, `subscription_create`), with
+Stripe's `period_start`/`period_end` the PREVIOUS period and every line's `period` the month billed (the
+service period, docs/DECISIONLOG.md "Stripe semantics"). Any other is a one-off invoice of invoice items
+(`manual`), finalised in the last hours of the month it bills. A positive total is paid by a charge; a zero
+invoice is marked paid when finalized, as Stripe does.
 
 Disagreements injected on purpose, each a row of injected.csv (`invoice_total_mismatch`, provider
 `stripe`, key the currency, as marts.fct_billing_invoice_mismatches reports them):
@@ -35,10 +37,16 @@ from .stripe_objects import (
 )
 from .tenants import CURRENCIES, DAY, HOUR, Tenant, period_epochs
 
+
+def months_before(period: str) -> str:
+    year, month = map(int, period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
 BILLING_SOURCE = "billing_invoice_compare"
 INVOICE_MISMATCH_TYPES = VOCABULARY.mismatch_types_of(BILLING_SOURCE)  # ("invoice_total_mismatch",)
 (TOTAL_MISMATCH,) = INVOICE_MISMATCH_TYPES
-BILL_DELAY = 3 * HOUR  # a month's drafts are billed in the first hours of the next month
+BILL_DELAY = 3 * HOUR  # a renewal is invoiced in the first hours of the month it bills
 MANUAL_AMOUNT = 45_000  # the hand-made invoice, in minor units of its currency
 Charge = tuple[int, str, int]  # (created, currency, amount)
 
@@ -175,15 +183,30 @@ def bill_drafts(
     states = subscription_states(b.events)
     charges = []
     for t in tenants:
-        for month in months:
+        subscribed_at = states[t.tenant_id][0][0] if states.get(t.tenant_id) else None
+        for index, month in enumerate(months):
             start, end = period_epochs(month)
             plan = month_plan(t.tenant_id, states.get(t.tenant_id, []), month)
             drafts = draft_lines(plan, usage.get((t.tenant_id, month), Usage()), t.currency)
             for k, currency in enumerate(sorted(drafts, key=lambda c: (c != plan.currency, c))):
                 lines = drafts[currency]
-                created = end + BILL_DELAY + (t.index % 600) * 60 + k * 300
-                active = b.ended.get(t.tenant_id, created + 1) > created
+                # The subscription bills its month in advance: the renewal at the month's start (the first
+                # month's invoice as the subscription is created), as Stripe does.
+                first = index == 0 and subscribed_at is not None
+                renewal_at = (
+                    subscribed_at + 60 if first else start + BILL_DELAY + (t.index % 600) * 60
+                ) + k * 300
+                active = b.ended.get(t.tenant_id, renewal_at + 1) > renewal_at
                 cycle = active and currency == plan.currency and lines[0].code == "SUBSCRIPTION_BASE"
+                if cycle:
+                    created = renewal_at
+                    reason = "subscription_create" if first else "subscription_cycle"
+                    # Stripe's period_start/period_end of a renewal are the PREVIOUS period (a first
+                    # invoice's: its creation); the subscription line carries the month it bills
+                    period = (created, created) if first else (period_epochs(months_before(month))[0], start)
+                else:  # a one-off invoice, finalised within the month it bills
+                    created = end - 6 * HOUR + (t.index % 60) * 60 + k * 300
+                    reason, period = "manual", (created, created)
                 # the tenant's invoice of the month (the id it always had); another currency's is its own
                 suffix = "" if currency == plan.currency else f"-{currency}"
                 invoice = Invoice(
@@ -191,8 +214,8 @@ def bill_drafts(
                     invoice_id=stripe_id("in", b.seed, t.tenant_id, month, *([currency] if suffix else [])),
                     currency=currency,
                     created=created,
-                    reason="subscription_cycle" if cycle else "manual",
-                    period=(start, end),
+                    reason=reason,
+                    period=period,
                     number=f"{t.slug.upper()}-{month.replace('-', '')}{suffix}",
                 )
                 subscribed = plan.name if cycle else None

@@ -36,7 +36,8 @@ def stored(database_url: str, model, *columns) -> list[tuple]:
 
 def invoice_event(event_id: str, created: int, status: str, total: int) -> dict:
     obj = {"id": "in_1", "object": "invoice", "customer": "cus_1", "status": status, "total": total,
-           "currency": "usd", "period_start": 1_788_220_800, "period_end": 1_790_899_200, "metadata": {}}  # fmt: skip
+           "currency": "usd", "period_start": 1_788_220_800, "period_end": 1_790_899_200,
+           "metadata": {"tenant_id": "acme"}}  # fmt: skip
     return {
         "id": event_id,
         "object": "event",

@@ -57,8 +57,8 @@ def stripe_events_pull(
     tags=stage_tags(Stage.billing),
     kinds={"stripe", "sqlalchemy"},
     description=(
-        "The latest known state of the Stripe subscriptions, invoices, charges, balance transactions and "
-        "payouts: the objects events carry, and full listings through the SDK."
+        "The latest known state of the Stripe subscriptions, invoices, charges, payment intents, invoice "
+        "payments, balance transactions and payouts: the objects events carry, and full listings through the SDK."
     ),
 )
 def stripe_objects_pull(

@@ -11,6 +11,8 @@ subscription_events as (
 
     select * from {{ ref('stg_operator_api__stripe_events') }}
     where event_type like 'customer.subscription.%'
+        -- parked until its tenant is known (api/billing/attribution.py): no tenant's plan yet
+        and tenant_id is not null
 
 ),
 

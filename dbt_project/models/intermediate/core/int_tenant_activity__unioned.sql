@@ -24,9 +24,30 @@ money_rail_operations as (
 
 ),
 
-stripe_events as (
+landed_stripe_events as (
 
     select * from {{ ref('stg_stripe__events') }}
+
+),
+
+-- The operator API attributes every event by the webhook's rules (metadata, the customer mapping, linked
+-- invoices and payments); the landing row knows only metadata.tenant_id.
+attributed_stripe_events as (
+
+    select * from {{ ref('stg_operator_api__stripe_events') }}
+
+),
+
+stripe_events as (
+
+    select
+        landed.event_id,
+        coalesce(attributed.tenant_id, landed.tenant_id) as tenant_id,
+        landed.created_at
+
+    from landed_stripe_events as landed
+    left join attributed_stripe_events as attributed
+        on landed.event_id = attributed.event_id
 
 ),
 
@@ -59,7 +80,8 @@ unioned as (
 
     union all
 
-    -- Only billing events whose object carries metadata.tenant_id can be attributed.
+    -- Billing events the API attributed to a tenant, or whose object carries metadata.tenant_id; the
+    -- platform's (payouts, balance) and those not attributed yet name no tenant.
     select
         tenant_id,
         cast('stripe_event' as varchar) as activity_type,

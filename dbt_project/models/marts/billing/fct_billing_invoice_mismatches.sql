@@ -1,7 +1,9 @@
 -- Billing mismatches: where Stripe has invoiced a tenant for a period, does its total agree with the
 -- invoice draft Settld computes for the same tenant, period and currency? One row per disagreement, in
 -- the columns of fct_reconciliation_mismatches, so it is published, triaged and gated like the others.
--- A Stripe invoice belongs to the UTC month of its `period_start`; only issued invoices count (open, paid,
+-- A Stripe invoice belongs to the UTC month of its service period (the subscription line's period; a
+-- one-off invoice's finalisation date: api/billing/payments.py), never of `period_start`, which for a
+-- renewal is the PREVIOUS period; only issued invoices count (open, paid,
 -- uncollectible: a draft can still change and a void one bills nothing). Several invoices of one month
 -- and currency are added up (never across currencies). Rules: docs/DECISIONLOG.md ("Billing: usage and invoice drafts").
 
@@ -40,7 +42,7 @@ invoiced as (
 
     select
         tenant_id,
-        {{ to_period('period_start_at') }} as period,
+        {{ to_period('service_start_at') }} as period,
         currency,
         count(*) as invoice_count,
         {{ sum_cents('amount_cents') }} as stripe_total_cents,
@@ -48,7 +50,7 @@ invoiced as (
         min(status) as status
 
     from stripe_invoices
-    group by tenant_id, {{ to_period('period_start_at') }}, currency
+    group by tenant_id, {{ to_period('service_start_at') }}, currency
 
 ),
 

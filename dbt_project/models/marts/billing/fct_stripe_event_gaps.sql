@@ -14,8 +14,9 @@ webhook_delivered as (
 
     select distinct event_id
     from {{ ref('stg_operator_api__stripe_webhook_deliveries') }}
+    -- a delivery the webhook refused and a replay later applied came by webhook too
     where delivery_source = 'webhook'
-        and status in ('accepted', 'duplicate', 'ignored')
+        and (status in ('accepted', 'duplicate', 'ignored') or resolved_at is not null)
         and event_id is not null
 
 ),

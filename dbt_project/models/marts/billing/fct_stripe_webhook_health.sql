@@ -1,6 +1,7 @@
 -- Stripe webhook health per UTC day of receipt: how many deliveries arrived, how many were accepted,
 -- repeated, ignored (event types Settld does not use) or rejected, and the rejections by reason key.
--- Replays count on the day they ran (source = replay), beside the webhook's own deliveries.
+-- A replay updates the delivery it re-judged (no copy): `dead_letters` are the day's rejected, replayable
+-- deliveries no replay has resolved yet, `replayed` those a later replay applied.
 -- One column per reason of the seed billing_webhook_rejection_reasons (the contract lists them: a reason
 -- added to the seed without its column fails the build).
 -- depends_on: {{ ref('billing_webhook_rejection_reasons') }}
@@ -27,8 +28,8 @@ daily as (
         {%- for reason in reasons %}
         count(case when status = 'rejected' and reason = '{{ reason }}' then 1 end) as rejected_{{ reason }},
         {%- endfor %}
-        count(case when status = 'rejected' and is_replayable then 1 end) as dead_letters,
-        count(case when delivery_source = 'replay' then 1 end) as replayed
+        count(case when status = 'rejected' and is_replayable and resolved_at is null then 1 end) as dead_letters,
+        count(case when resolved_at is not null then 1 end) as replayed
 
     from deliveries
     group by cast(received_at as date)

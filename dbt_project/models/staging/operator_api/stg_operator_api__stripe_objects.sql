@@ -1,5 +1,5 @@
 -- The latest known state of each Stripe object finance reads (subscription, invoice, charge,
--- balance_transaction, payout), one row per (object_type, object_id), typed for the warehouse. The API
+-- payment_intent, invoice_payment, balance_transaction, payout), one row per (object_type, object_id), typed for the warehouse. The API
 -- keeps the newest state by when it was true (api/billing/objects.py), so nothing is ranked here.
 -- Without an attached API database this is an empty relation of the same shape.
 
@@ -29,6 +29,16 @@ renamed as (
         {{ epoch_seconds_to_timestamp('cast(created as bigint)') }} as created_at,
         {{ epoch_seconds_to_timestamp('cast(period_start as bigint)') }} as period_start_at,
         {{ epoch_seconds_to_timestamp('cast(period_end as bigint)') }} as period_end_at,
+        {{ epoch_seconds_to_timestamp('cast(service_start as bigint)') }} as service_start_at,
+        {{ epoch_seconds_to_timestamp('cast(service_end as bigint)') }} as service_end_at,
+        cast(amount_received_cents as bigint) as amount_received_cents,
+        cast(failure_code as varchar) as failure_code,
+        cast(decline_code as varchar) as decline_code,
+        cast(outcome_type as varchar) as outcome_type,
+        cast(outcome_reason as varchar) as outcome_reason,
+        cast(network_status as varchar) as network_status,
+        cast(attempt_count as bigint) as attempt_count,
+        cast(related_id as varchar) as related_id,
         cast(livemode as boolean) as is_livemode,
         {{ epoch_seconds_to_timestamp('cast(state_at as bigint)') }} as state_at,
         cast(state_source as varchar) as state_source,
@@ -54,6 +64,16 @@ select
     cast(null as timestamp) as created_at,
     cast(null as timestamp) as period_start_at,
     cast(null as timestamp) as period_end_at,
+    cast(null as timestamp) as service_start_at,
+    cast(null as timestamp) as service_end_at,
+    cast(null as bigint) as amount_received_cents,
+    cast(null as varchar) as failure_code,
+    cast(null as varchar) as decline_code,
+    cast(null as varchar) as outcome_type,
+    cast(null as varchar) as outcome_reason,
+    cast(null as varchar) as network_status,
+    cast(null as bigint) as attempt_count,
+    cast(null as varchar) as related_id,
     cast(null as boolean) as is_livemode,
     cast(null as timestamp) as state_at,
     cast(null as varchar) as state_source,

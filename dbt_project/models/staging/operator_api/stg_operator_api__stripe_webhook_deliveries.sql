@@ -27,7 +27,12 @@ renamed as (
         cast(event_created as bigint) as event_created,
         cast(tenant_id as varchar) as tenant_id,
         cast(replayable as boolean) as is_replayable,
-        cast(replayed_delivery_id as bigint) as replayed_delivery_id
+        cast(replayed_delivery_id as bigint) as replayed_delivery_id,
+        cast(replay_attempts as bigint) as replay_attempts,
+        cast(last_error as varchar) as last_error,
+        cast(last_replayed_at as timestamp) as last_replayed_at,
+        cast(resolved_at as timestamp) as resolved_at,
+        cast(resolution as varchar) as resolution
 
     from source
 
@@ -48,7 +53,12 @@ select
     cast(null as bigint) as event_created,
     cast(null as varchar) as tenant_id,
     cast(null as boolean) as is_replayable,
-    cast(null as bigint) as replayed_delivery_id
+    cast(null as bigint) as replayed_delivery_id,
+    cast(null as bigint) as replay_attempts,
+    cast(null as varchar) as last_error,
+    cast(null as timestamp) as last_replayed_at,
+    cast(null as timestamp) as resolved_at,
+    cast(null as varchar) as resolution
 where 1 = 0
 
 {% endif %}
