@@ -101,6 +101,7 @@ def ensure_tenant(
         target_type="tenant",
         target_id=tenant_id,
         details={"tenant_id": tenant_id, "name": name},
+        at=now,  # the instant of the signup it witnesses: the audit log stays in time order
     )
     record_witnessed(session, tenant_id=tenant_id, event_type=SIGNUP, at=now, context=context)
     return True
@@ -153,7 +154,7 @@ def create_key(
     details = {"key_id": key_id, "scopes": scope_list, "description": description, "is_platform": is_platform,
                "expires_at": expires_at.isoformat() if expires_at else None, "source": source}  # fmt: skip
     append_audit(session, context=context, action="API_KEY_CREATE", target_type="api_key", target_id=key_id,
-                 details=details)  # fmt: skip
+                 details=details, at=now)  # fmt: skip
     if not is_platform:
         record_witnessed(session, tenant_id=tenant_id, event_type=API_KEY_CREATED, at=now, context=context)
     return CreatedKey(key_id=key_id, tenant_id=tenant_id, scopes=scope_list, token=f"sk_{key_id}.{secret}",
