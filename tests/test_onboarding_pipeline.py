@@ -57,7 +57,9 @@ def invoke(*args: str) -> str:
     return result.output
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+# The Postgres case is a drill (`make test-drills`, which CI runs too): two more full runs would put
+# `make test` over its 10 minutes, and tests/test_postgres_warehouse.py already proves the engines alike.
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.drill])])
 def stores(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     """(warehouse, API database URL): a DuckDB file and a SQLite file, or one new Postgres database with
     the API in its schema `operator_api`, as production is laid out."""

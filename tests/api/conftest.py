@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -36,6 +37,15 @@ def _database(server_url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated from empty once per session; each test's is a copy of the file."""
+    path = tmp_path_factory.mktemp("api-template") / "settld-api.sqlite3"
+    assert migrate_database(f"sqlite:///{path}") is True
+    assert not path.with_name(path.name + "-wal").exists()  # checkpointed: the file is the database
+    return path
+
+
+@pytest.fixture(scope="session")
 def postgres_template(postgres_server_url: str) -> Iterator[str]:
     """A database migrated from empty once per session; each test's database is a copy of it (CREATE
     DATABASE ... TEMPLATE), which spares every Postgres test a full migration."""
@@ -62,8 +72,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A freshly migrated database, once per backend: a SQLite file, and a new database (created and
     dropped around the test) on the session's PostgreSQL server."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'settld-api.sqlite3'}"
-        migrate_database(url)
+        path = tmp_path / "settld-api.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+        assert migrate_database(url) is False  # already at head: a copy of the migrated template
         yield url
         return
     server = request.getfixturevalue("postgres_server_url")
