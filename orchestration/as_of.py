@@ -31,5 +31,11 @@ def run_as_of(context: dg.AssetExecutionContext) -> datetime:
     )
 
 
+def published_at(context: dg.AssetExecutionContext) -> datetime:
+    """The run's as-of as an aware UTC instant: when what a run publishes into the operator API's
+    database counts as published (the API stores aware UTC instants)."""
+    return run_as_of(context).replace(tzinfo=UTC)
+
+
 def dbt_timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -7,10 +7,9 @@ Idempotency-Key and If-Match (or `expected_revision`); another tenant's record i
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from api.arbitration import cases, problems, service
 from api.arbitration.query import QueueQuery, parse_filters, parse_sla_hours
@@ -34,7 +33,7 @@ from api.arbitration.schemas import (
     WorkspaceResponse,
 )
 from api.arbitration.workspace import get_workspace
-from api.core.dependencies import SessionDep, WriteSessionDep
+from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
 from api.core.pagination import CursorInvalid
 from api.core.states import TransitionIllegal
@@ -52,14 +51,6 @@ WriteDep = Annotated[Principal, Depends(require_scopes(Scope.finance_write, Scop
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 IF_MATCH_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='Expected revision, e.g. "3".')]
-
-
-def now_of(request: Request) -> datetime:
-    """The request's clock: the app's (api/main.py `create_app(clock=...)`; the wall clock unless a test fixes it)."""
-    return request.app.state.clock()
-
-
-NowDep = Annotated[datetime, Depends(now_of)]
 
 
 def expected_revision(body_value: int | None, if_match: str | None) -> int | None:

@@ -10,6 +10,7 @@ It is closed before the response is sent (`scope="function"`), so a failed commi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -42,6 +43,15 @@ def get_write_session(request: Request, session: SessionDep) -> Session:
 
 
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+
+
+def now_of(request: Request) -> datetime:
+    """What "now" means to the app: its clock (api/main.py `create_app(clock=...)`; the wall clock unless a
+    test fixes it). Routes whose rules depend on time take it as `NowDep`."""
+    return request.app.state.clock()
+
+
+NowDep = Annotated[datetime, Depends(now_of)]
 
 
 def request_id_of(request: Request) -> str:

@@ -1,12 +1,10 @@
 """Publishes the settlements disputes and arbitration cases are checked against into the operator API's
 database (marts.fct_settlements: the kernel's amounts, the dispute window, the policy reference)."""
 
-from datetime import UTC
-
 import dagster as dg
 
 from api.arbitration.publish import publish_settlements
-from orchestration.as_of import run_as_of
+from orchestration.as_of import published_at
 from orchestration.resources import OperatorApiResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
 
@@ -38,8 +36,7 @@ def published_settlements(
         rows = db.query(
             f"select {PUBLISHED_COLUMNS} from marts.fct_settlements order by tenant_id, settlement_id"
         )
-    published_at = run_as_of(context).replace(tzinfo=UTC)
-    result = publish_settlements(operator_api.database_url, rows, published_at=published_at)
+    result = publish_settlements(operator_api.database_url, rows, published_at=published_at(context))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(rows),

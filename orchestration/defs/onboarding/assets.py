@@ -7,13 +7,11 @@ the tenant's checklist shows it; `operator_api/onboarding_cohorts` publishes the
 at `GET /ops/onboarding/cohorts`.
 """
 
-from datetime import UTC
-
 import dagster as dg
 
 from api.onboarding.publish import publish_cohorts, publish_first_settlements
 from api.onboarding.steps import FUNNEL_STEPS
-from orchestration.as_of import run_as_of
+from orchestration.as_of import published_at
 from orchestration.defs.onboarding.charts import cohort_table_markdown, conversion_svg, image_markdown
 from orchestration.resources import OperatorApiResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
@@ -74,9 +72,7 @@ def onboarding_first_settlements(
             "select tenant_id, first_settlement_completed_at from marts.fct_onboarding_funnel "
             "where first_settlement_completed_at is not null order by tenant_id"
         )
-    result = publish_first_settlements(
-        operator_api.database_url, rows, published_at=run_as_of(context).replace(tzinfo=UTC)
-    )
+    result = publish_first_settlements(operator_api.database_url, rows, published_at=published_at(context))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(rows),
@@ -105,9 +101,7 @@ def onboarding_cohorts(
         rows = db.query(
             "select * from marts.fct_onboarding_cohorts order by cohort_grain, cohort, step_order"
         )
-    result = publish_cohorts(
-        operator_api.database_url, rows, published_at=run_as_of(context).replace(tzinfo=UTC)
-    )
+    result = publish_cohorts(operator_api.database_url, rows, published_at=published_at(context))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(rows),

@@ -5,13 +5,11 @@ The API never reads the warehouse file (DuckDB allows one writer, and a pipeline
 it reads these published copies, written through the API's own publish functions.
 """
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
 from api.invoices.publish import publish_invoices
 from api.reconciliation.publish import publish_mismatches
-from orchestration.as_of import run_as_of
+from orchestration.as_of import published_at
 from orchestration.resources import OperatorApiResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
 
@@ -19,10 +17,6 @@ MISMATCHES_MART = dg.AssetKey(["marts", "fct_reconciliation_mismatches"])
 INVOICE_MISMATCHES_MART = dg.AssetKey(["marts", "fct_billing_invoice_mismatches"])
 DRAFTS_MART = dg.AssetKey(["marts", "fct_invoice_drafts"])
 DRAFT_LINES_MART = dg.AssetKey(["marts", "fct_invoice_draft_lines"])
-
-
-def _published_at(context: dg.AssetExecutionContext) -> datetime:
-    return run_as_of(context).replace(tzinfo=UTC)  # the API stores aware UTC instants
 
 
 @dg.asset(
@@ -48,7 +42,7 @@ def published_reconciliation_mismatches(
         )
     for row in rows:
         del row["as_of"]  # the run's, not the mismatch's
-    result = publish_mismatches(operator_api.database_url, rows, published_at=_published_at(context))
+    result = publish_mismatches(operator_api.database_url, rows, published_at=published_at(context))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(rows),
@@ -82,7 +76,7 @@ def published_invoices(
         lines = db.query(
             "select * from marts.fct_invoice_draft_lines order by tenant_id, period, currency, line_code"
         )
-    result = publish_invoices(operator_api.database_url, drafts, lines, published_at=_published_at(context))
+    result = publish_invoices(operator_api.database_url, drafts, lines, published_at=published_at(context))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(drafts),
