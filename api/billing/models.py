@@ -205,6 +205,8 @@ class BillingUsagePublished(Base):
     usage_type: Mapped[str] = mapped_column(String(32), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     quantity: Mapped[int] = mapped_column(BigInteger)  # events (runs, cases) or, for volume, cents
+    plan: Mapped[str] = mapped_column(String(64))  # the plan the period is billed on, and its terms:
+    plan_terms: Mapped[str] = mapped_column(Text)  # canonical JSON of api.billing.catalog.PlanTerms
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -131,14 +131,21 @@ def test_opening_an_arbitration_case_meters_it(client, factory: Factory, token: 
     now = datetime.now(UTC)
     publish_settlements(factory.database_url, [settlement_row("acme", 1, resolved_at=now - timedelta(days=1))],
                         published_at=now)  # fmt: skip
-    assert client.post("/ops/settlements/setl_run_1/disputes", json={}, headers=auth(token)).status_code == 201
+    assert (
+        client.post("/ops/settlements/setl_run_1/disputes", json={}, headers=auth(token)).status_code == 201
+    )
     opened = client.post("/ops/arbitration/cases", headers=auth(token),
                          json={"settlement_id": "setl_run_1", "arbiter_agent_id": "agt_arb"})  # fmt: skip
     assert opened.status_code == 201, opened.text
     with factory.transaction() as session:
-        (row,) = session.scalars(select(BillingUsageWitnessed).where(BillingUsageWitnessed.tenant_id == "acme"))
+        (row,) = session.scalars(
+            select(BillingUsageWitnessed).where(BillingUsageWitnessed.tenant_id == "acme")
+        )
     assert (row.usage_type, row.source_ref, row.quantity) == (
-        "arbitration_cases", opened.json()["case"]["case_id"], 1)
+        "arbitration_cases",
+        opened.json()["case"]["case_id"],
+        1,
+    )
 
 
 def test_a_case_past_the_limit_is_refused_and_changes_nothing(client, factory: Factory, token: str) -> None:  # noqa: ANN001
@@ -147,7 +154,9 @@ def test_a_case_past_the_limit_is_refused_and_changes_nothing(client, factory: F
     meter(factory, "acme", "run_used", at=now)  # the month's one run
     publish_settlements(factory.database_url, [settlement_row("acme", 1, resolved_at=now - timedelta(days=1))],
                         published_at=now)  # fmt: skip
-    assert client.post("/ops/settlements/setl_run_1/disputes", json={}, headers=auth(token)).status_code == 201
+    assert (
+        client.post("/ops/settlements/setl_run_1/disputes", json={}, headers=auth(token)).status_code == 201
+    )
     refused = client.post("/ops/arbitration/cases", headers=auth(token),
                           json={"settlement_id": "setl_run_1", "arbiter_agent_id": "agt_arb"})  # fmt: skip
     assert refused.status_code == 402, refused.text

@@ -58,6 +58,8 @@ def upgrade() -> None:
         sa.Column("usage_type", sa.String(32), primary_key=True),
         sa.Column("currency", sa.String(3), primary_key=True),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("plan", sa.String(64), nullable=False),
+        sa.Column("plan_terms", sa.Text(), nullable=False),
         ts("as_of"),
         ts("published_at"),
     )
