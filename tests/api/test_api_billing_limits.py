@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from api.arbitration.models import ArbitrationCase
 from api.arbitration.publish import publish_settlements
 from api.audit.models import AuditLogEntry
+from api.billing.catalog import catalog
 from api.billing.limits import REFUSAL_ACTION, live_count, meter_billable_work
 from api.billing.models import NO_CURRENCY, BillingUsagePublished, BillingUsageWitnessed
 from api.billing.problems import PlanLimitExceeded
@@ -88,7 +89,9 @@ def test_published_figures_plus_what_was_witnessed_after_them(factory: Factory) 
     meter(factory, "acme", "run_before", at=NOW - timedelta(hours=2))  # inside the published figures
     with factory.transaction() as session:
         session.add(BillingUsagePublished(tenant_id="acme", period="2026-11", usage_type="verified_runs",
-                                          currency=NO_CURRENCY, quantity=4, as_of=NOW - timedelta(hours=1),
+                                          currency=NO_CURRENCY, quantity=4, plan="free",
+                                          plan_terms=canonical_json(vars(catalog()["free"])),
+                                          as_of=NOW - timedelta(hours=1),
                                           published_at=NOW - timedelta(minutes=30)))  # fmt: skip
     meter(factory, "acme", "run_after")
     assert used(factory, "acme") == 5
