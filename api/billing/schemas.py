@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from api.billing.catalog import PlanTerms
 from api.billing.estimate import Line
 from api.core.schemas import RequestModel
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant is outside the years a UTC timestamp can hold") from None
+
+
+UtcDateTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 
 class PlanPut(RequestModel):
@@ -39,8 +49,8 @@ class SubscriptionPut(RequestModel):
     price_id: str | None = Field(default=None, max_length=255)
     status: str | None = Field(default=None, max_length=64)
     plan: str | None = Field(default=None, max_length=64, description="A catalog plan, or null.")
-    current_period_start: datetime | None = None
-    current_period_end: datetime | None = None
+    current_period_start: UtcDateTime | None = None
+    current_period_end: UtcDateTime | None = None
     cancel_at_period_end: bool = False
     expected_revision: int | None = Field(default=None, ge=0, description="Alternative to If-Match.")
 

@@ -110,9 +110,13 @@ def put_subscription(session: Session, *, context: AuditContext, body: Subscript
 
 
 def _epoch(value: Any) -> datetime | None:
+    """Stripe's epoch seconds (milliseconds when > 1e12) as UTC; anything else, or out of range, None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return datetime.fromtimestamp(value / 1000 if value > 1e12 else value, UTC)
+    try:
+        return datetime.fromtimestamp(value / 1000 if value > 1e12 else value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def apply_subscription_event(
@@ -127,12 +131,9 @@ def apply_subscription_event(
     if current is not None and (current.last_event_created or 0) > event["created"]:
         return False  # an older event arrived late: the newer state stands
     obj = event["data"]["object"]
-    items = (obj.get("items") or {}).get("data") if isinstance(obj.get("items"), dict) else None
-    price = (
-        (items[0].get("price") or {})
-        if isinstance(items, list) and items and isinstance(items[0], dict)
-        else {}
-    )
+    items = obj["items"].get("data") if isinstance(obj.get("items"), dict) else None
+    first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+    price = first["price"] if isinstance(first.get("price"), dict) else {}
     values = {"provider": "stripe", "customer_id": fields.text(obj.get("customer")),
               "subscription_id": fields.text(obj.get("id")), "price_id": fields.text(price.get("id")),
               "status": status, "plan": plan if plan in catalog() else None,

@@ -203,3 +203,20 @@ def test_a_closed_period_summary_is_its_finalised_invoice_line_for_line(
                   line["unit_amount_bps"], line["amount_cents"]) for line in closed["estimate"]["lines"]]  # fmt: skip
     assert estimated == billed and closed["estimate"]["totals"] == [
         {"currency": "USD", "amount_cents": invoice["subtotal_cents"]}]  # fmt: skip
+
+
+def test_a_subscription_event_with_odd_fields_still_applies(
+    client: TestClient, webhook_client: TestClient, token: str
+) -> None:
+    odd = event("evt_odd", items={"data": [{"price": "price_as_text"}]}, current_period_end=10**30,
+                metadata={"tenant_id": "acme", "plan": "builder"})  # fmt: skip
+    body = json.dumps(odd)
+    assert webhook_client.post(URL, content=body, headers=signed(body)).status_code == 200
+    subscription = client.get(SUBSCRIPTION, headers=auth(token)).json()
+    assert (subscription["plan"], subscription["price_id"], subscription["current_period_end"]) == (
+        "builder",
+        None,
+        None,
+    )
+    naive = put(client, token, SUBSCRIPTION, {"current_period_start": "2026-11-01T00:00:00"})
+    assert naive.status_code == 422
