@@ -4,9 +4,11 @@ Steps, each timed and recorded in `artifacts/billing-smoke-status.json`:
 1. start the Stripe emulator (localstripe) and the operator API (uvicorn) on loopback, in a scratch
    directory with its own API database and warehouse;
 2. register the API's webhook with the emulator (signed with a fresh secret);
-3. with the official SDK: a customer carrying `metadata.tenant_id`, a plan, and a subscription whose
-   metadata names the Settld plan `growth`;
-4. wait for the emulator's signed `customer.subscription.created` delivery to be accepted by the API;
+3. the API's health, then with the official SDK a customer carrying `metadata.tenant_id`; through the
+   API a live checkout of the growth plan and a customer-portal session (the emulator serves both);
+4. a plan and a subscription whose metadata names the Settld plan `growth`; wait for the emulator's
+   signed `customer.subscription.created` delivery to be accepted by the API, whose plan route must then
+   say growth, and read the tenant's usage summary;
 5. build `dim_tenant_billing_plan` (dbt through Dagster) and read the tenant's current plan: it must be
    `growth`.
 The release workflow runs it and blocks the release when it fails.
@@ -28,6 +30,7 @@ from typing import Any
 
 TENANT = "tnt_billing_smoke"
 EXPECTED_PLAN = "growth"
+PLAN_PRICE = "settld-growth-monthly"  # the emulator's plan id, configured as the growth price
 
 
 @dataclass
@@ -59,8 +62,62 @@ class _Stop(Exception):
     pass
 
 
+def _tenant_key(database_url: str) -> str:
+    from api.core.database import Database
+    from api.tenants.service import create_key, ensure_tenant
+
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            ensure_tenant(session, tenant_id=TENANT)
+            return create_key(session, tenant_id=TENANT, scopes=("finance_read", "finance_write")).token
+    finally:
+        database.dispose()
+
+
+@dataclass
+class BillingApi:
+    """The billing routes as a tenant calls them (each write with its own Idempotency-Key)."""
+
+    base: str
+    token: str
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, expect: int = 200) -> Any:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": secrets.token_hex(8)}
+        response = httpx.request(method, self.base + path, json=body, headers=headers, timeout=30)
+        if response.status_code != expect:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text[:500]}")
+        return response.json()
+
+    def health(self) -> None:
+        self._call("GET", "/healthz")
+
+    def checkout(self, customer_id: str) -> dict[str, Any]:
+        body = {"plan": EXPECTED_PLAN, "customer_id": customer_id, "success_url": "https://settld.test/ok",
+                "cancel_url": "https://settld.test/cancel"}  # fmt: skip
+        session = self._call("POST", "/ops/finance/billing/providers/stripe/checkout", body, expect=201)
+        if (session["mode"], session["price_id"]) != ("live", PLAN_PRICE):
+            raise AssertionError(f"checkout was not live on the growth price: {session}")
+        return {"sessionId": session["session_id"], "mode": session["mode"]}
+
+    def portal(self, customer_id: str) -> None:
+        self._call("POST", "/ops/finance/billing/providers/stripe/portal", {"customer_id": customer_id}, 201)
+
+    def plan_is_growth(self) -> str:
+        plan = self._call("GET", "/ops/finance/billing/plan")
+        if plan["plan"] != EXPECTED_PLAN:
+            raise AssertionError(f"the API bills {plan['plan']!r} ({plan['plan_source']}), expected growth")
+        return plan["plan"]
+
+    def summary(self) -> dict[str, Any]:
+        summary = self._call("GET", "/ops/finance/billing/summary")
+        return {"period": summary["period"], "plan": summary["plan"], "totals": summary["estimate"]["totals"]}
+
+
 @contextmanager
-def _serve_api(database_url: str, secret: str) -> Iterator[str]:
+def _serve_api(database_url: str, secret: str, **settings: Any) -> Iterator[str]:
     import socket
 
     import uvicorn
@@ -71,7 +128,7 @@ def _serve_api(database_url: str, secret: str) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(ApiSettings(database_url=database_url, stripe_webhook_secret=secret))
+    app = create_app(ApiSettings(database_url=database_url, stripe_webhook_secret=secret, **settings))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -157,15 +214,24 @@ def run_billing_smoke(out: Path) -> dict[str, Any]:
         secret = "whsec_smoke_" + secrets.token_hex(16)
         try:
             run.step("migrate the API database (the deploy step)", lambda: deploy_migrations(database_url))
-            with running_emulator() as stripe_base, _serve_api(database_url, secret) as api_base:
+            token = run.step("create the tenant and its finance key", lambda: _tenant_key(database_url))
+            with running_emulator() as stripe_base, _serve_api(
+                database_url, secret, stripe_api_key="sk_test_smoke", stripe_api_base=stripe_base,
+                stripe_prices={EXPECTED_PLAN: PLAN_PRICE},
+            ) as api_base:  # fmt: skip
+                api = BillingApi(api_base, token)
+                run.step("the API is healthy", api.health)
                 run.step("register the webhook with the emulator", lambda: register_webhook(
                     stripe_base, url=f"{api_base}/v1/webhooks/stripe", secret=secret))  # fmt: skip
                 client = stripe.StripeClient("sk_test_smoke", base_addresses={"api": stripe_base},
                                              max_network_retries=2)  # fmt: skip
+                customer = run.step("create the tenant's Stripe customer", lambda: client.v1.customers.create(
+                    params={"email": "smoke@settld.test", "metadata": {"tenant_id": TENANT}}))  # fmt: skip
+                run.details["checkout"] = run.step("checkout of the growth plan (live, through the SDK)",
+                                                   lambda: api.checkout(customer.id))  # fmt: skip
+                run.step("a customer-portal session", lambda: api.portal(customer.id))
 
                 def subscribe() -> str:
-                    customer = client.v1.customers.create(params={"email": "smoke@settld.test",
-                                                                  "metadata": {"tenant_id": TENANT}})  # fmt: skip
                     card = client.v1.payment_methods.create(params={"type": "card", "card": {
                         "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})  # fmt: skip
                     client.v1.payment_methods.attach(card.id, params={"customer": customer.id})
@@ -185,6 +251,8 @@ def run_billing_smoke(out: Path) -> dict[str, Any]:
                 run.details["event"] = run.step(
                     "the signed webhook reaches the API", lambda: _wait_for_subscription_event(database_url)
                 )
+                run.details["apiPlan"] = run.step("the API bills the new plan", api.plan_is_growth)
+                run.details["summary"] = run.step("the usage summary answers", api.summary)
             plan = run.step("build dim_tenant_billing_plan", lambda: _warehouse_plan(workdir, database_url))
             run.details["warehousePlan"] = plan
 

@@ -1,4 +1,5 @@
-"""`settld smoke billing` against the Stripe emulator: a subscription change reaches the warehouse's plan."""
+"""`settld smoke billing` against the Stripe emulator: the API's health, checkout and portal, and a
+subscription change reaching the API's plan, its usage summary and the warehouse's plan."""
 
 from __future__ import annotations
 
@@ -18,4 +19,6 @@ def test_a_growth_subscription_in_the_emulator_becomes_the_tenants_plan(tmp_path
     assert document["ok"], document["steps"]
     assert document["warehousePlan"] == EXPECTED_PLAN
     assert document["event"]["plan"] == EXPECTED_PLAN
+    assert document["apiPlan"] == EXPECTED_PLAN and document["checkout"]["mode"] == "live"
+    assert document["summary"]["plan"] == EXPECTED_PLAN
     assert json.loads(out.read_text()) == document

@@ -1,6 +1,7 @@
 """Storing an accepted Stripe event once per event id, whichever path brought it (webhook, pull, replay,
 landing), with whose it is (api/billing/attribution.py) and the facts SQL reads without parsing JSON:
-its API version, its customer, a subscription's status and plan (api/billing/plans.py)."""
+its API version, its customer, a subscription's status and plan (api/billing/plans.py). A tenant's
+subscription event also becomes its subscription, so its plan (api/billing/service.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api.billing.attribution import Attributed
 from api.billing.models import Attribution, StripeEvent
 from api.billing.objects import store_event_object
 from api.billing.plans import subscription_facts
+from api.billing.service import apply_subscription_event
 
 # Event families Settld reads: subscriptions for plans, customers for tenant links; invoices, charges,
 # payment intents, invoice payments, payouts and the balance for finance.
@@ -68,4 +70,5 @@ def store_event(session: Session, event: dict[str, Any], *, source: str, now: da
     if found.attribution == Attribution.tenant:
         attribution.learn_customer(session, event, tenant_id=found.tenant_id, now=now)
         attribution.attribute_parked(session, now=now)
+        apply_subscription_event(session, tenant_id=found.tenant_id, event=event, now=now)
     return Stored(True, found)

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
-from api.billing import webhook
+from api.billing import plan_routes, provider_routes, webhook
 from api.billing.models import DeliveryStatus
 from api.billing.problems import DeliveryRejected
 from api.core.database import utc_now
@@ -82,3 +82,7 @@ def stripe_webhook(
         delivery_id=outcome.delivery_id,
     )
     return JSONResponse(accepted.model_dump())
+
+
+router.include_router(plan_routes.router)  # the plan, subscription and summary routes
+router.include_router(provider_routes.router)  # checkout and the customer portal

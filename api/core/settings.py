@@ -54,6 +54,25 @@ class ApiSettings(BaseSettings):
         ),
     )
     stripe_webhook_tolerance: int = Field(default=300, ge=0)
+    # Checkout and the customer portal (api/billing/provider.py): the Stripe secret key (live mode; none:
+    # stub mode), the API base (the emulator's in tests and `make demo`), the price of each paid plan
+    # (a JSON object, {"builder": "price_..."}), the SDK's retries, and the circuit breaker: this many
+    # consecutive retryable failures open it for this many seconds (503 BILLING_PROVIDER_CIRCUIT_OPEN).
+    stripe_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STRIPE_API_KEY", "SETTLD_API_STRIPE_API_KEY", "stripe_api_key"),
+    )
+    stripe_api_base: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "SETTLD_STRIPE_API_BASE", "SETTLD_API_STRIPE_API_BASE", "stripe_api_base"
+        ),
+    )
+    stripe_prices: dict[str, str] = Field(default_factory=dict)
+    stripe_max_network_retries: int = Field(default=2, ge=0, le=5)
+    billing_stub_base_url: str = "http://127.0.0.1:8000/billing/stub"
+    billing_circuit_fail_max: int = Field(default=3, ge=1, le=100)
+    billing_circuit_reset_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Limits on what a request may carry (api/core/middleware.py, api/core/request_json.py): a larger body
     # is 413 BODY_TOO_LARGE and JSON nested deeper 400 JSON_TOO_DEEP, on every route before it runs; text
     # in a write's JSON body (a value or a key) longer than max_string_length characters is 422.

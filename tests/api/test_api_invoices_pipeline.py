@@ -7,11 +7,15 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from api.core.database import Database
 from api.core.settings import ApiSettings
+from api.invoices.models import Invoice
 from api.main import create_app
 from reports.invoices import draft_file_name
 from tests.api.factories import Factory, auth
@@ -57,3 +61,45 @@ def test_the_published_invoices_are_the_draft_files(pipeline_run: dict, tmp_path
         assert [(line["line_type"], line["amount_cents"]) for line in invoice["lines"]] == sorted(
             (item["code"], item["amountCents"]) for item in draft["lineItems"]
         )
+
+
+def test_the_billing_summary_of_every_published_month_is_its_invoice(
+    pipeline_run: dict, tmp_path: Path
+) -> None:
+    """The published usage (marts.fct_billing_usage) priced by the API (api/billing/estimate.py) gives
+    every published draft line for line, in every currency: the API's arithmetic is the warehouse's."""
+    for suffix in ("", "-wal", "-shm"):
+        source = pipeline_run["root"] / f"api.sqlite3{suffix}"
+        if source.exists():
+            shutil.copy(source, tmp_path / source.name)
+    url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
+    later = datetime(2100, 1, 1, tzinfo=UTC)  # every month has ended: priced on the plan it was billed on
+    compared = 0
+    with TestClient(create_app(ApiSettings(database_url=url), clock=lambda: later)) as client:
+        with Database(url).session() as session:
+            tenants = sorted(set(session.scalars(select(Invoice.tenant_id))))
+        for tenant_id in tenants:
+            token = Factory(url).key(tenant_id, "finance_read")
+            items = client.get("/ops/finance/invoices", headers=auth(token), params={"limit": 500}).json()[
+                "items"
+            ]
+            billed: dict[str, dict[str, list]] = {}
+            for item in items:
+                billed.setdefault(item["period"], {})[item["currency"]] = [
+                    (line["line_type"], line["quantity"], line["amount_cents"]) for line in item["lines"]]  # fmt: skip
+            for period, per_currency in billed.items():
+                summary = client.get(
+                    "/ops/finance/billing/summary", headers=auth(token), params={"period": period}
+                )
+                assert summary.status_code == 200, summary.text
+                estimated: dict[str, list] = {}
+                for line in summary.json()["estimate"]["lines"]:
+                    estimated.setdefault(line["currency"], []).append(
+                        (line["line_code"], line["quantity"], line["amount_cents"]))  # fmt: skip
+                assert summary.json()["plan_source"] == "warehouse", (tenant_id, period)
+                assert estimated == {c: lines for c, lines in per_currency.items() if lines}, (
+                    tenant_id,
+                    period,
+                )
+                compared += 1
+    assert compared > 3

@@ -1,5 +1,6 @@
 """Publishes what the operator API needs from the warehouse into its database: the reconciliation
-mismatches operators triage, and the invoice drafts they read (and the period close finalises).
+mismatches operators triage, the invoice drafts they read (and the period close finalises), and the billable
+usage the live billing summary and the hard limits start from.
 
 The API never reads the warehouse file (DuckDB allows one writer, and a pipeline may be writing it);
 it reads these published copies, written through the API's own publish functions.
@@ -7,6 +8,7 @@ it reads these published copies, written through the API's own publish functions
 
 import dagster as dg
 
+from api.billing.usage import publish_usage
 from api.invoices.publish import publish_invoices
 from api.reconciliation.publish import publish_mismatches
 from orchestration.as_of import published_at
@@ -89,3 +91,29 @@ def published_invoices(
             "adjustments_changed": result.adjustments_changed,
         }
     )
+
+
+USAGE_MART = dg.AssetKey(["marts", "fct_billing_usage"])
+
+
+@dg.asset(
+    key=["operator_api", "billing_usage"],
+    group_name="operator_api",
+    deps=[USAGE_MART],
+    tags=stage_tags(Stage.publish),
+    kinds={"sqlalchemy"},
+    description=(
+        "marts.fct_billing_usage published into the operator API's database as its last warehouse figures "
+        "(replaced whole, stamped with the run's as-of): the live usage summary and the hard limits count "
+        "what the API witnessed after that instant on top (GET /ops/finance/billing/summary)."
+    ),
+)
+def published_billing_usage(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, operator_api: OperatorApiResource
+) -> dg.MaterializeResult:
+    with warehouse.connect(read_only=True) as db:
+        rows = db.query(
+            "select * from marts.fct_billing_usage order by tenant_id, period, usage_type, currency"
+        )
+    published = publish_usage(operator_api.database_url, rows, as_of=published_at(context))
+    return dg.MaterializeResult(metadata={"dagster/row_count": published})
