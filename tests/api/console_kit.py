@@ -1,0 +1,129 @@
+"""The console tests' shared world: one app per test module on a copy of the migrated SQLite template,
+served by uvicorn on loopback, with tenant `acme`'s mismatches over three periods (2026-10 red, 2026-09
+green and closable, 2026-08 for the chart) and tenant `rival`'s one mismatch (never shown to acme)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from api.core.database import utc_now
+from api.core.settings import ApiSettings
+from api.main import create_app
+from api.periods.service import record_verdict
+from settld.core import iso_micro, period_bounds
+from tests.api.conftest import _free_port
+from tests.api.factories import Factory, mismatch_row
+
+ROWS = [
+    mismatch_row("acme", "po_101", period="2026-10", mismatch_type="amount_mismatch"),
+    mismatch_row("acme", "po_102", period="2026-10", mismatch_type="missing_operation",
+                 actual_amount_cents=None, amount_delta_cents=-10_000, operation_id=None, operation_count=0),
+    mismatch_row("acme", "po_103", period="2026-10", mismatch_type="stale_in_flight", amount_delta_cents=0,
+                 actual_amount_cents=10_000),
+    mismatch_row("acme", "po_104", period="2026-10", mismatch_type="currency_mismatch", currency="EUR",
+                 actual_currency="GBP", expected_amount_cents=20_000, actual_amount_cents=20_000,
+                 amount_delta_cents=0, provider_id="wise"),
+    mismatch_row("acme", "po_091", period="2026-09", mismatch_type="stale_in_flight"),
+    mismatch_row("acme", "po_092", period="2026-09", mismatch_type="duplicate_expected"),
+    mismatch_row("acme", "po_081", period="2026-08", mismatch_type="amount_mismatch"),
+    mismatch_row("acme", "po_082", period="2026-08", mismatch_type="missing_operation"),
+    mismatch_row("acme", "po_083", period="2026-08", mismatch_type="missing_operation"),
+    mismatch_row("rival", "po_901", period="2026-10", mismatch_type="amount_mismatch"),
+]  # fmt: skip
+
+
+def verdict(tenant_id: str, period: str, *, ok: bool) -> dict:
+    checks = [
+        {"id": "dbt.tests_passed", "ok": True, "blocking": True, "details": {}},
+        {"id": "reconciliation.tieout_explained", "ok": True, "blocking": True, "details": {}},
+        {"id": "reconciliation.serious_mismatches_handled", "ok": ok, "blocking": True, "details": {}},
+    ]
+    failing = [check["id"] for check in checks if not check["ok"]]
+    return {
+        "tenantId": tenant_id, "period": period, "verdictHash": f"vh_{tenant_id}_{period}_{ok}",
+        "asOf": iso_micro(period_bounds(period)[1] + timedelta(days=2)), "checks": checks,
+        "verdict": {"ok": ok, "failingCheckIds": failing, "warningCheckIds": []},
+        "inputs": {"landingFiles": [], "reconciliationReports": [], "invoiceDrafts": []},
+    }  # fmt: skip
+
+
+@dataclass
+class World:
+    base_url: str
+    factory: Factory
+    token: str  # acme: finance_read, finance_write, ops_read
+    read_token: str  # acme: finance_read only
+    rival_token: str
+    artifacts: Path
+
+    def api(self, token: str | None = None) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {token or self.token}"}
+        )
+
+    def triage_key(self, tenant: str, mismatch_key: str) -> str:
+        return next(row["triage_key"] for row in ROWS if row["tenant_id"] == tenant
+                    and row["mismatch_key"] == mismatch_key)  # fmt: skip
+
+
+def serve(app) -> Iterator[str]:  # noqa: ANN001
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@contextmanager
+def console_world(sqlite_template: Path, root: Path) -> Iterator[World]:
+    """The world on a copy of the migrated template in `root`; a test module keeps one (module fixture)."""
+    shutil.copyfile(sqlite_template, root / "api.sqlite3")
+    url = f"sqlite:///{root / 'api.sqlite3'}"
+    factory = Factory(url)
+    tokens = (factory.key("acme", "finance_read", "finance_write", "ops_read"), factory.key("acme", "finance_read"),
+              factory.key("rival", "finance_read", "finance_write"))  # fmt: skip
+    factory.publish(ROWS)
+    with factory.transaction() as session:
+        record_verdict(session, verdict("acme", "2026-10", ok=False), now=utc_now())
+        record_verdict(session, verdict("acme", "2026-09", ok=True), now=utc_now())
+    app = create_app(ApiSettings(database_url=url, artifacts_dir=root / "artifacts"))
+    for base_url in serve(app):
+        yield World(base_url, factory, *tokens, artifacts=root / "artifacts")
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def signed_in(world: World, token: str | None = None) -> httpx.Client:
+    """An HTTP client holding a console session of `token` (default acme's full key)."""
+    client = httpx.Client(base_url=world.base_url)
+    form = client.get("/console/sign-in")
+    answer = client.post(
+        "/console/sign-in", data={"api_key": token or world.token, "csrf": csrf_of(form.text)}
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/console", answer.text
+    return client
