@@ -136,11 +136,14 @@ def _gate(session: SessionDep, tenant_id: str, period: str | None) -> dict[str, 
 
 def _query(request: Request, periods_: list[str]) -> QueueQuery:
     params = {
-        name: request.query_params[name] for name in (*FILTERS, "cursor") if request.query_params.get(name)
+        name: request.query_params[name]
+        for name in (*FILTERS, "cursor", "limit")
+        if request.query_params.get(name)
     }
     params.setdefault("period", periods_[0] if periods_ else None)
+    params.setdefault("limit", PAGE_SIZE)
     try:
-        return QueueQuery.model_validate({**params, "limit": PAGE_SIZE})
+        return QueueQuery.model_validate(params)
     except ValidationError as error:
         raise ValidationFailed(errors=[{"loc": list(map(str, e["loc"])), "msg": e["msg"], "type": e["type"]}
                                        for e in error.errors()]) from None  # fmt: skip
@@ -168,6 +171,8 @@ def workspace(request: Request, session: SessionDep, caller: CallerDep) -> Respo
         return problem_page(request, problem, console, caller=caller)
     filters = {name: getattr(query, name) for name in FILTERS}
     filters = {k: (v.value if hasattr(v, "value") else v) for k, v in filters.items()}
+    if query.limit != PAGE_SIZE:  # kept in every link, as the other filters
+        filters["limit"] = str(query.limit)
     return page(
         request, "reconciliation.html", console, caller=caller, periods=periods_, providers=providers,
         filters=filters, count=count, counts=counts, rows=rows, next_cursor=next_cursor,

@@ -5,7 +5,9 @@ cookie and headers the browser is told to keep."""
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +124,20 @@ def test_a_revoked_key_ends_its_session_and_bad_filters_are_the_apis_422(world: 
     assert doomed.get("/console").status_code == 200
     world.factory.revoke(token)
     assert doomed.get("/console").status_code == 303
+
+
+def test_the_queue_pages_by_the_apis_cursor(world: World) -> None:
+    client = signed_in(world)
+    shown, url, pages = [], "/console/reconciliation?period=2026-10&limit=2", 0
+    while url:
+        page, pages = client.get(url), pages + 1
+        shown += re.findall(r'data-triage-key="([^"]+)"', page.text)
+        nxt = re.search(r'href="([^"]+)" data-testid="next"', page.text)
+        url = html.unescape(nxt.group(1)) if nxt else None
+    api = (
+        world.api()
+        .get("/ops/finance/reconciliation/queue", params={"period": "2026-10", "limit": 500})
+        .json()
+    )
+    assert shown == [item["triage_key"] for item in api["items"]] and len(shown) == 4
+    assert pages == 2
