@@ -81,4 +81,5 @@ def static(request: Request, name: str) -> Response:
     return plain(request, FileResponse(HERE / "static" / name, media_type=STATIC[name]))
 
 
-router.include_router(reconciliation.router)
+# The workspaces' routes, as they are (full paths; FastAPI's include_router would wrap them lazily).
+router.routes.extend(reconciliation.router.routes)

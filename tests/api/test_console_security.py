@@ -141,3 +141,16 @@ def test_the_queue_pages_by_the_apis_cursor(world: World) -> None:
     )
     assert shown == [item["triage_key"] for item in api["items"]] and len(shown) == 4
     assert pages == 2
+
+
+def test_a_form_sent_twice_acts_once(world: World) -> None:
+    client = signed_in(world)
+    key = world.triage_key("acme", "po_104")
+    page = client.get("/console/reconciliation", params={"period": "2026-10", "selected": key})
+    form = {"csrf": csrf_of(page.text), "idempotency_key": "console-twice", "triage_key": key, "revision": "0",
+            "action": "acknowledge"}  # fmt: skip
+    assert client.post("/console/reconciliation/triage", data=form).status_code == 303
+    again = client.post("/console/reconciliation/triage", data=form)
+    assert "already sent" in client.get(again.headers["location"]).text
+    record = world.api().get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]
+    assert (record["status"], record["revision"]) == ("acknowledged", 1)
