@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
-from api.console import reconciliation
+from api.console import onboarding, reconciliation
 from api.console.session import (
     PATH,
     SIGN_IN,
@@ -26,9 +26,6 @@ from api.tenants.problems import AuthInvalid
 from api.tenants.service import resolve_token
 
 router = APIRouter(include_in_schema=False)
-# Workspaces: (title, url, the scopes any of which shows it). A new workspace adds its module's router below
-# and a line here.
-WORKSPACES = (("Reconciliation", reconciliation.BASE, ("finance_read",)),)
 STATIC = {"console.css": "text/css"}
 
 
@@ -69,8 +66,7 @@ def sign_out(request: Request, caller: CallerDep, csrf: Annotated[str, Form()] =
 
 @router.get(PATH)
 def home(request: Request, caller: CallerDep) -> Response:
-    shown = [(title, url) for title, url, scopes in WORKSPACES if caller.may(*scopes)]
-    return page(request, "home.html", caller.console, caller=caller, workspaces=shown)
+    return page(request, "home.html", caller.console, caller=caller)
 
 
 @router.get(f"{PATH}/static/{{name}}")
@@ -82,4 +78,5 @@ def static(request: Request, name: str) -> Response:
 
 
 # The workspaces' routes, as they are (full paths; FastAPI's include_router would wrap them lazily).
-router.routes.extend(reconciliation.router.routes)
+for workspace in (reconciliation, onboarding):
+    router.routes.extend(workspace.router.routes)

@@ -21,6 +21,12 @@ templates.env.filters["money"] = lambda cents, currency: (
     "—" if cents is None else major_units(cents, currency)
 )
 
+# The workspaces: (title, url, the scopes any of which shows it). A new workspace is a line here, its module
+# (routes) added in router.py, and its template.
+WORKSPACES = (
+    ("Reconciliation", "/console/reconciliation", ("finance_read",)),
+    ("Onboarding", "/console/onboarding", ("ops_read",)),
+)
 # Colour per series in a chart, in order (the legend names them; no meaning rests on colour alone).
 PALETTE = ("#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#a16207", "#0f766e", "#be123c", "#475569")
 
@@ -37,6 +43,9 @@ def page(
 ) -> Response:
     """A full page; every template gets the session's CSRF token and its flash message (shown once)."""
     flash = console.take_flash()
+    caller = context.get("caller")
+    if caller is not None:
+        context["nav"] = [(title, url) for title, url, scopes in WORKSPACES if caller.may(*scopes)]
     response = templates.TemplateResponse(request, template, {"csrf": console.csrf, "flash": flash, **context},
                                           status_code=status)  # fmt: skip
     return _finish(request, response, console)

@@ -20,6 +20,7 @@ import uvicorn
 from api.core.database import utc_now
 from api.core.settings import ApiSettings
 from api.main import create_app
+from api.onboarding.publish import publish_cohorts
 from api.periods.service import record_verdict
 from settld.core import iso_micro, period_bounds
 from tests.api.conftest import _free_port
@@ -40,6 +41,22 @@ ROWS = [
     mismatch_row("acme", "po_082", period="2026-08", mismatch_type="missing_operation"),
     mismatch_row("acme", "po_083", period="2026-08", mismatch_type="missing_operation"),
     mismatch_row("rival", "po_901", period="2026-10", mismatch_type="amount_mismatch"),
+]  # fmt: skip
+
+
+def cohort(label: str, step: str, order: int, tenants: int, reached: int) -> dict:
+    return {"cohort_grain": "month", "cohort": label, "step": step, "step_order": order,
+            "cohort_tenants": tenants, "reached_tenants": reached, "previous_reached_tenants": tenants,
+            "conversion_bps": reached * 10_000 // tenants, "drop_off_bps": 10_000 - reached * 10_000 // tenants,
+            "is_shareable": tenants >= 3, "median_seconds_to_first_settlement": None,
+            "p90_seconds_to_first_settlement": None}  # fmt: skip
+
+
+COHORTS = [
+    cohort("2026-09", "signup", 1, 5, 5), cohort("2026-09", "api_key_created", 2, 5, 4),
+    cohort("2026-09", "first_settlement_completed", 5, 5, 2),
+    cohort("2026-10", "signup", 1, 4, 4), cohort("2026-10", "api_key_created", 2, 4, 3),
+    cohort("2026-10", "first_settlement_completed", 5, 4, 1),
 ]  # fmt: skip
 
 
@@ -65,6 +82,7 @@ class World:
     token: str  # acme: finance_read, finance_write, ops_read
     read_token: str  # acme: finance_read only
     rival_token: str
+    platform_token: str  # ops_read, ops_write
     artifacts: Path
 
     def api(self, token: str | None = None) -> httpx.Client:
@@ -100,7 +118,9 @@ def console_world(sqlite_template: Path, root: Path) -> Iterator[World]:
     factory = Factory(url)
     tokens = (factory.key("acme", "finance_read", "finance_write", "ops_read"), factory.key("acme", "finance_read"),
               factory.key("rival", "finance_read", "finance_write"))  # fmt: skip
+    tokens = (*tokens, factory.platform_key("ops_read", "ops_write"))
     factory.publish(ROWS)
+    publish_cohorts(url, COHORTS, published_at=utc_now())
     with factory.transaction() as session:
         record_verdict(session, verdict("acme", "2026-10", ok=False), now=utc_now())
         record_verdict(session, verdict("acme", "2026-09", ok=True), now=utc_now())

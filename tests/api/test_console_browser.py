@@ -135,3 +135,33 @@ def test_every_action_is_reachable_by_keyboard(page: Any, world: World) -> None:
         reached.update(word for word in wanted if name.startswith(word))
     assert wanted - {"Next page"} <= reached
     assert serious_violations(page) == []
+
+
+def test_onboarding_checklist_and_the_platform_funnel(page: Any, world: World, tmp_path: Path) -> None:
+    sign_in(page, world)
+    page.get_by_role("link", name="Onboarding", exact=True).first.click()
+    checklist = world.api().get("/v1/tenants/acme/onboarding/checklist").json()
+    rows = page.get_by_test_id("checklist").locator("tbody tr")
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.step)") == [
+        s["step"] for s in checklist["steps"]
+    ]
+    done = page.get_by_test_id("checklist").locator("tbody tr:has(.badge.ok)").count()
+    assert done == checklist["completed_steps"] > 0
+    assert page.get_by_test_id("next-step").inner_text() == checklist["next_step"]
+    assert page.get_by_test_id("funnel").count() == 0  # the funnel is cross-tenant: platform keys only
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, world, world.platform_token)
+    page.get_by_role("link", name="Onboarding", exact=True).first.click()
+    cohorts = world.api(world.platform_token).get("/ops/onboarding/cohorts", params={"cohort_grain": "month"})
+    funnel = page.get_by_test_id("funnel")
+    bars = funnel.locator("svg[data-testid=chart] rect title").all_text_contents()
+    assert sorted(bars) == sorted(
+        f"{c['cohort']} {c['step']}: {c['reached_tenants']}" for c in cohorts.json()["items"]
+    )
+    page.get_by_role("textbox", name="Tenant").fill("acme")
+    page.keyboard.press("Enter")
+    assert "checklist of acme" in page.get_by_test_id("checklist").inner_text()
+    assert serious_violations(page) == []
+    page.screenshot(path=str(tmp_path / "onboarding.png"), full_page=True)

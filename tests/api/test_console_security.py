@@ -154,3 +154,13 @@ def test_a_form_sent_twice_acts_once(world: World) -> None:
     assert "already sent" in client.get(again.headers["location"]).text
     record = world.api().get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]
     assert (record["status"], record["revision"]) == ("acknowledged", 1)
+
+
+def test_onboarding_shows_a_tenant_key_its_own_tenant_only(world: World) -> None:
+    client = signed_in(world)
+    assert client.get("/console/onboarding").status_code == 200
+    answer = client.get("/console/onboarding", params={"tenant_id": "rival"})
+    assert answer.status_code == 404 and "TENANT_NOT_FOUND" in answer.text
+    reader = signed_in(world, world.read_token)  # finance_read only: no ops_read
+    assert reader.get("/console/onboarding").status_code == 403
+    assert "/console/onboarding" not in reader.get("/console").text
