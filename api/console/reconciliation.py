@@ -23,11 +23,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api.console.session import CallerDep, CsrfRefused, csrf_ok
-from api.console.views import grouped_bars, page, plain, problem_page, redirect
+from api.console.views import claim_form, grouped_bars, page, plain, problem_page, redirect
 from api.core.database import utc_now
 from api.core.dependencies import SessionDep, WriteSessionDep
 from api.core.errors import Problem, ValidationFailed
-from api.idempotency.service import IdempotentRequest, claim_key
 from api.periods import service as periods
 from api.periods.problems import EvidenceIncomplete, PeriodNotClosed
 from api.periods.router import PERIOD_PATTERN
@@ -38,7 +37,6 @@ from api.reconciliation.states import SEVERITY_RANK, TERMINAL_STATUSES, TRIAGE, 
 from api.tenants.dependencies import require_scopes
 from api.tenants.models import Scope
 from api.tenants.problems import ScopeForbidden
-from settld.core import canonical_hash
 from settld.vocabulary import MISMATCH_TYPES
 
 router = APIRouter(prefix="/console/reconciliation")
@@ -188,20 +186,6 @@ def problems_forbidden() -> Problem:
     return ScopeForbidden("This workspace needs the scope finance_read.", required_scopes=[READ])
 
 
-def _claim(
-    request: Request, session: WriteSessionDep, caller: Any, path: str, key: str, form: dict[str, Any]
-) -> bool:
-    """Claim the form's Idempotency-Key with the API's kit; False when the same form was already sent."""
-    sent = IdempotentRequest(key=key or None, method="POST", path=path,
-                             request_hash=canonical_hash({"path": path, "form": form}))  # fmt: skip
-    claim = claim_key(session, principal=caller.principal, request=sent, now=utc_now(),
-                      retention=request.app.state.settings.idempotency_retention)  # fmt: skip
-    if claim.replay is not None:
-        return False
-    claim.respond(200, {"ok": True, **form})
-    return True
-
-
 @router.post("/triage")
 def triage(
     request: Request,
@@ -236,7 +220,7 @@ def triage(
             )
         require_scopes(Scope.finance_write)(caller.principal)
         body = TriageUpsert.model_validate(fields)
-        if _claim(
+        if claim_form(
             request, session, caller, f"{BASE}/triage", idempotency_key, {**fields, "revision": revision}
         ):
             outcome = service.upsert_triage(session, principal=caller.principal, request=body,
@@ -279,7 +263,7 @@ def close(
             raise ValidationFailed(
                 errors=[{"loc": ["form", "period"], "msg": "not YYYY-MM", "type": "pattern"}]
             )
-        if _claim(request, session, caller, f"{BASE}/close", idempotency_key, {"period": period}):
+        if claim_form(request, session, caller, f"{BASE}/close", idempotency_key, {"period": period}):
             outcome = periods.close_period(session, context=caller.principal.audit_context, period=period,
                                            artifacts_dir=request.app.state.settings.artifacts_dir, now=utc_now())  # fmt: skip
             console.say("ok", f"Period {period} is closed (revision {outcome.record.revision}); the evidence "

@@ -10,9 +10,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from api.console.session import SECURITY_HEADERS, ConsoleSession, write_session
+from api.core.database import utc_now
 from api.core.errors import Problem
+from api.idempotency.service import IdempotentRequest, claim_key
+from settld.core import canonical_hash
 from settld.money import major_units
 
 HERE = Path(__file__).parent
@@ -25,6 +29,7 @@ templates.env.filters["money"] = lambda cents, currency: (
 # (routes) added in router.py, and its template.
 WORKSPACES = (
     ("Reconciliation", "/console/reconciliation", ("finance_read",)),
+    ("Arbitration", "/console/arbitration", ("finance_read", "finance_write", "ops_read")),
     ("Onboarding", "/console/onboarding", ("ops_read",)),
 )
 # Colour per series in a chart, in order (the legend names them; no meaning rests on colour alone).
@@ -108,3 +113,19 @@ def grouped_bars(groups: list[str], series: list[str], values: dict[tuple[str, s
     summary = "; ".join(f"{group}: " + ", ".join(f"{name} {values.get((group, name), 0)}" for name in series)
                         for group in groups)  # fmt: skip
     return Chart(30 + len(groups) * group_width, height, bars, axis, legend, peak, summary)
+
+
+def claim_form(
+    request: Request, session: Session, caller: Any, path: str, key: str, form: dict[str, Any]
+) -> bool:
+    """Claim a form's idempotency key with the API's kit (`claim_key`) in the request's transaction; False
+    when the same form was already sent (then the action is not run again). A refused action rolls the
+    claim back with it, as `@idempotent` does."""
+    sent = IdempotentRequest(key=key or None, method="POST", path=path,
+                             request_hash=canonical_hash({"path": path, "form": form}))  # fmt: skip
+    claim = claim_key(session, principal=caller.principal, request=sent, now=utc_now(),
+                      retention=request.app.state.settings.idempotency_retention)  # fmt: skip
+    if claim.replay is not None:
+        return False
+    claim.respond(200, {"ok": True, **form})
+    return True

@@ -11,18 +11,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import uvicorn
 
+from api.arbitration.publish import publish_settlements
 from api.core.database import utc_now
 from api.core.settings import ApiSettings
 from api.main import create_app
 from api.onboarding.publish import publish_cohorts
 from api.periods.service import record_verdict
 from settld.core import iso_micro, period_bounds
+from tests.api.arbitration_kit import settlement_row
 from tests.api.conftest import _free_port
 from tests.api.factories import Factory, mismatch_row
 
@@ -84,6 +86,11 @@ class World:
     rival_token: str
     platform_token: str  # ops_read, ops_write
     artifacts: Path
+    now: list[datetime]  # the app's clock (arbitration's SLA ages), moved by a test
+
+    def tick(self, delta: timedelta) -> datetime:
+        self.now[0] += delta
+        return self.now[0]
 
     def api(self, token: str | None = None) -> httpx.Client:
         return httpx.Client(
@@ -125,8 +132,28 @@ def console_world(sqlite_template: Path, root: Path) -> Iterator[World]:
         record_verdict(session, verdict("acme", "2026-10", ok=False), now=utc_now())
         record_verdict(session, verdict("acme", "2026-09", ok=True), now=utc_now())
     app = create_app(ApiSettings(database_url=url, artifacts_dir=root / "artifacts"))
+    now = [utc_now()]
+    app.state.clock = lambda: now[0]
     for base_url in serve(app):
-        yield World(base_url, factory, *tokens, artifacts=root / "artifacts")
+        yield World(base_url, factory, *tokens, artifacts=root / "artifacts", now=now)
+
+
+def open_cases(world: World) -> list[str]:
+    """Two arbitration cases of acme through the API: the first opened 45 hours ago (over its 24 h SLA),
+    the second 20 hours ago (due within the last quarter: due soon); the clock stands at now."""
+    resolved = world.now[0] - timedelta(days=3)
+    publish_settlements(world.factory.database_url, [settlement_row("acme", n, resolved_at=resolved) for n in (1, 2)],
+                        published_at=world.now[0])  # fmt: skip
+    api, case_ids = world.api(), []
+    for n, hours in ((1, 45), (2, 20)):
+        world.tick(-timedelta(hours=hours))
+        dispute = {"evidence_refs": ["ev:invoice-7", "ev:chat-1"]}
+        assert api.post(f"/ops/settlements/setl_run_{n}/disputes", json=dispute).status_code == 201
+        opened = api.post("/ops/arbitration/cases", json={"settlement_id": f"setl_run_{n}"})
+        assert opened.status_code == 201, opened.text
+        case_ids.append(opened.json()["case"]["case_id"])
+        world.tick(timedelta(hours=hours))
+    return case_ids
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -33,6 +33,10 @@ OWN_IDEMPOTENCY = {
     ("POST", "/v1/webhooks/stripe"): "Stripe sends no key; an event is stored once per event id",
     ("POST", "/console/reconciliation/triage"): "a console form: its own key, claimed with claim_key",
     ("POST", "/console/reconciliation/close"): "a console form: its own key, claimed with claim_key",
+    (
+        "POST",
+        "/console/arbitration/cases/{case_id}/{action}",
+    ): "a console form: its own key, claimed with claim_key",
 }
 # Console forms that write only the session cookie, never a row.
 COOKIE_ONLY = {("POST", "/console/sign-in"), ("POST", "/console/sign-out")}

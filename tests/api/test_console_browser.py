@@ -15,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from devtools.browser import block_other_hosts
 from settld.money import major_units
-from tests.api.console_kit import World, console_world
+from tests.api.console_kit import World, console_world, open_cases
 
 pytestmark = pytest.mark.xdist_group("console")
 
@@ -165,3 +165,56 @@ def test_onboarding_checklist_and_the_platform_funnel(page: Any, world: World, t
     assert "checklist of acme" in page.get_by_test_id("checklist").inner_text()
     assert serious_violations(page) == []
     page.screenshot(path=str(tmp_path / "onboarding.png"), full_page=True)
+
+
+def test_arbitration_queue_assign_conflict_and_decide(page: Any, world: World, tmp_path: Path) -> None:
+    first, second = open_cases(world)
+    api = world.api()
+    sign_in(page, world)
+    page.get_by_role("link", name="Arbitration", exact=True).first.click()
+    listed = api.get("/ops/arbitration/queue").json()
+    rows = page.get_by_test_id("arbitration-queue").locator("tbody tr")
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.caseId)") == [
+        i["case_id"] for i in listed["queue"]
+    ]
+    assert "over SLA" in page.locator(f"tr[data-case-id='{first}']").inner_text()
+    assert "due soon" in page.locator(f"tr[data-case-id='{second}']").inner_text()
+    page.get_by_label("Status", exact=True).select_option("open")
+    page.get_by_role("button", name="Apply").click()
+    assert rows.count() == listed["status_counts"]["open"] == 2
+    assert serious_violations(page) == []
+
+    page.get_by_role("link", name=first).click()
+    page.get_by_label("Arbiter agent id").fill("agt_arbiter_7")
+    page.get_by_role("button", name="Assign arbiter").click()
+    assert "under_review" in page.get_by_test_id("flash").inner_text()
+    case = api.get(f"/ops/arbitration/cases/{first}").json()["case"]
+    assert (case["status"], case["arbiter_agent_id"]) == ("under_review", "agt_arbiter_7")
+
+    # Evidence added through the API meanwhile: the page's verdict form is stale, and says so.
+    added = api.post(f"/ops/arbitration/cases/{first}/evidence", json={"evidence_refs": ["ev:invoice-7"]},
+                     headers={"If-Match": f'"{case["revision"]}"', "Idempotency-Key": "console-ev-1"})  # fmt: skip
+    assert added.status_code == 200, added.text
+    page.get_by_label("Outcome").select_option("partial")
+    page.get_by_label("Released to the payee (%)").fill("40")
+    page.get_by_label("Rationale").fill("Two of five milestones delivered.")
+    page.get_by_role("button", name="Issue verdict").click()
+    assert "REVISION_CONFLICT" in page.get_by_test_id("flash").inner_text()
+    assert "ev:invoice-7" in page.get_by_test_id("evidence").inner_text()
+    page.get_by_label("Outcome").select_option("partial")
+    page.get_by_label("Released to the payee (%)").fill("40")
+    page.get_by_label("Rationale").fill("Two of five milestones delivered.")
+    page.get_by_role("button", name="Issue verdict").click()
+    assert "verdict_issued" in page.get_by_test_id("flash").inner_text()
+    workspace = api.get(f"/ops/arbitration/cases/{first}/workspace").json()
+    assert workspace["arbitration_case"]["status"] == "verdict_issued"
+    assert page.get_by_test_id("case-status").inner_text() == "verdict_issued"
+    shown = page.get_by_test_id("timeline").locator("li").count()
+    assert shown == len(workspace["timeline"])
+    assert page.get_by_role("button", name="Assign arbiter").count() == 0  # actionability, as the API says
+    assert (
+        page.get_by_role("button", name="Close case").is_visible()
+        == workspace["actionability"]["can_close_case"]
+    )
+    assert serious_violations(page) == []
+    page.screenshot(path=str(tmp_path / "arbitration-case.png"), full_page=True)

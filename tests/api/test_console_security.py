@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.console_kit import World, console_world, csrf_of, signed_in
+from tests.api.console_kit import World, console_world, csrf_of, open_cases, signed_in
 
 pytestmark = pytest.mark.xdist_group("console")
 
@@ -164,3 +164,24 @@ def test_onboarding_shows_a_tenant_key_its_own_tenant_only(world: World) -> None
     reader = signed_in(world, world.read_token)  # finance_read only: no ops_read
     assert reader.get("/console/onboarding").status_code == 403
     assert "/console/onboarding" not in reader.get("/console").text
+
+
+def test_another_tenants_case_is_a_404_in_the_arbitration_workspace(world: World) -> None:
+    acme_case, _ = open_cases(world)
+    rival = signed_in(world, world.rival_token)
+    assert rival.get(f"/console/arbitration/cases/{acme_case}").status_code == 404
+    queue = rival.get("/console/arbitration")
+    assert queue.status_code == 200 and acme_case not in queue.text
+    answer = rival.post(f"/console/arbitration/cases/{acme_case}/assign",
+                        data={"csrf": csrf_of(queue.text), "revision": "1", "arbiter_agent_id": "agt_intruder"})  # fmt: skip
+    assert answer.status_code == 404 and "ARBITRATION_CASE_NOT_FOUND" in answer.text
+    acme = signed_in(world)
+    assert (
+        acme.post(
+            f"/console/arbitration/cases/{acme_case}/assign",
+            data={"revision": "1", "arbiter_agent_id": "agt_x"},
+        ).status_code
+        == 403
+    )  # no CSRF token
+    case = world.api().get(f"/ops/arbitration/cases/{acme_case}").json()["case"]
+    assert case["arbiter_agent_id"] is None and case["status"] == "open"
