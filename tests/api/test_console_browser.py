@@ -133,6 +133,8 @@ def test_every_action_is_reachable_by_keyboard(page: Any, world: World) -> None:
         page.keyboard.press("Tab")
         name = page.evaluate("document.activeElement && (document.activeElement.innerText || '').trim()")
         reached.update(word for word in wanted if name.startswith(word))
+        if wanted - {"Next page"} <= reached:
+            break
     assert wanted - {"Next page"} <= reached
     assert serious_violations(page) == []
 
