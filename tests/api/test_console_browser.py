@@ -17,7 +17,7 @@ from devtools.browser import block_other_hosts
 from settld.money import major_units
 from tests.api.console_kit import World, console_world, open_cases
 
-pytestmark = pytest.mark.xdist_group("console")
+pytestmark = pytest.mark.xdist_group("console-browser")
 
 
 @pytest.fixture(scope="module")

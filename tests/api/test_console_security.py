@@ -16,7 +16,7 @@ import pytest
 
 from tests.api.console_kit import World, console_world, csrf_of, open_cases, signed_in
 
-pytestmark = pytest.mark.xdist_group("console")
+pytestmark = pytest.mark.xdist_group("console-security")
 
 
 @pytest.fixture(scope="module")
