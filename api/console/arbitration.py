@@ -27,7 +27,7 @@ from api.core.errors import Problem, ValidationFailed
 from api.tenants.dependencies import require_scopes
 from api.tenants.models import Scope
 
-router = APIRouter(prefix="/console/arbitration")
+router = APIRouter(prefix="/console/arbitration", include_in_schema=False)
 BASE = "/console/arbitration"
 FILTERS = ("status", "priority", "assigned", "arbiter", "sla_hours", "cursor", "limit")
 READ_SCOPES = (Scope.finance_read, Scope.finance_write, Scope.ops_read)

@@ -20,7 +20,7 @@ from api.onboarding.router import own_tenant
 from api.tenants.dependencies import require_scopes
 from api.tenants.models import Scope
 
-router = APIRouter(prefix="/console/onboarding")
+router = APIRouter(prefix="/console/onboarding", include_in_schema=False)
 BASE = "/console/onboarding"
 COHORTS_SHOWN = 6
 

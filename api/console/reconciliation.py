@@ -39,7 +39,7 @@ from api.tenants.models import Scope
 from api.tenants.problems import ScopeForbidden
 from settld.vocabulary import MISMATCH_TYPES
 
-router = APIRouter(prefix="/console/reconciliation")
+router = APIRouter(prefix="/console/reconciliation", include_in_schema=False)
 BASE = "/console/reconciliation"
 PAGE_SIZE = 20
 CHART_PERIODS = 6

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.core.settings import ApiSettings
+from api.main import create_app
 from tests.api.console_kit import World, console_world, csrf_of, open_cases, signed_in
 
 pytestmark = pytest.mark.xdist_group("console-security")
@@ -185,3 +187,10 @@ def test_another_tenants_case_is_a_404_in_the_arbitration_workspace(world: World
     )  # no CSRF token
     case = world.api().get(f"/ops/arbitration/cases/{acme_case}").json()["case"]
     assert case["arbiter_agent_id"] is None and case["status"] == "open"
+
+
+def test_the_console_is_not_in_the_openapi_document() -> None:
+    document = create_app(
+        ApiSettings(database_url="sqlite:///:memory:", check_schema_on_startup=False)
+    ).openapi()
+    assert [path for path in document["paths"] if path.startswith("/console")] == []
