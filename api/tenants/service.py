@@ -215,6 +215,12 @@ def resolve_token(session: Session, token: str, *, at: datetime | None = None) -
     presented = sha256_hex(match["secret"])
     if not hmac.compare_digest(presented, key.secret_sha256 if key else _DUMMY_HASH) or key is None:
         raise AuthInvalid("The API key is not valid.")
+    return assert_live(key, at=at)
+
+
+def assert_live(key: ApiKey, *, at: datetime | None = None) -> ApiKey:
+    """The key, if it is neither revoked nor expired at `at` (default now); AUTH_KEY_REVOKED or
+    AUTH_KEY_EXPIRED otherwise. The console re-checks its session's key with it on every request."""
     now = at or utc_now()
     if key.revoked_at is not None and key.revoked_at <= now:
         raise AuthKeyRevoked()
