@@ -4,6 +4,7 @@ from api.audit.models import AuditLogEntry
 from api.billing.models import StripeCustomerTenant, StripeEvent, StripePullCursor, StripeWebhookDelivery
 from api.idempotency.models import IdempotencyRecord
 from api.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine
+from api.marketplace.models import Agreement, Bid, Listing, ListingRevision, Proposal, Rfq
 from api.onboarding.models import OnboardingCohort, OnboardingEvent
 from api.periods.models import PeriodClose, PeriodGateVerdict
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
@@ -11,18 +12,24 @@ from api.tenants.models import ApiKey, Tenant, TenantBootstrap
 
 __all__ = [
     "ApiKey",
+    "Agreement",
     "AuditLogEntry",
+    "Bid",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceAdjustment",
     "InvoiceLine",
+    "Listing",
+    "ListingRevision",
     "OnboardingCohort",
     "OnboardingEvent",
     "PeriodClose",
     "PeriodGateVerdict",
+    "Proposal",
     "ReconciliationMismatch",
     "ReconciliationTriage",
     "ReconciliationTriageAction",
+    "Rfq",
     "StripeCustomerTenant",
     "StripeEvent",
     "StripePullCursor",
