@@ -6,6 +6,7 @@ from api.idempotency.models import IdempotencyRecord
 from api.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine
 from api.onboarding.models import OnboardingCohort, OnboardingEvent
 from api.periods.models import PeriodClose, PeriodGateVerdict
+from api.policies.models import PolicyAssignment, PolicyRollout, PolicyRolloutEvent, PolicyVersion
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.tenants.models import ApiKey, Tenant, TenantBootstrap
 
@@ -20,6 +21,10 @@ __all__ = [
     "OnboardingEvent",
     "PeriodClose",
     "PeriodGateVerdict",
+    "PolicyAssignment",
+    "PolicyRollout",
+    "PolicyRolloutEvent",
+    "PolicyVersion",
     "ReconciliationMismatch",
     "ReconciliationTriage",
     "ReconciliationTriageAction",
