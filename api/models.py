@@ -7,6 +7,7 @@ from api.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine
 from api.marketplace.models import Agreement, Bid, Listing, ListingRevision, Proposal, Rfq
 from api.onboarding.models import OnboardingCohort, OnboardingEvent
 from api.periods.models import PeriodClose, PeriodGateVerdict
+from api.policies.models import PolicyAssignment, PolicyRollout, PolicyRolloutEvent, PolicyVersion
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.tenants.models import ApiKey, Tenant, TenantBootstrap
 
@@ -25,6 +26,10 @@ __all__ = [
     "OnboardingEvent",
     "PeriodClose",
     "PeriodGateVerdict",
+    "PolicyAssignment",
+    "PolicyRollout",
+    "PolicyRolloutEvent",
+    "PolicyVersion",
     "Proposal",
     "ReconciliationMismatch",
     "ReconciliationTriage",

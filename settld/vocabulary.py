@@ -122,3 +122,8 @@ MONEY_RAIL_SEVERITIES = VOCABULARY.severities_of(MONEY_RAILS_SOURCE)  # critical
 WEBHOOK_REJECTION_REASONS = VOCABULARY.webhook_rejection_reasons
 # The one plan catalog (seed billing_plan_catalog), in its order: lowest tier first.
 BILLING_PLANS = tuple(row["plan"] for row in read_seed("billing_plan_catalog"))
+# How many settlement policy versions a tenant of each plan may register (seed settlement_policy_quotas;
+# the API's 403 POLICY_VERSION_QUOTA).
+POLICY_VERSION_QUOTAS: dict[str, int] = {
+    row["plan"]: int(row["max_policy_versions"]) for row in read_seed("settlement_policy_quotas")
+}

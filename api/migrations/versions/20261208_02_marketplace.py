@@ -5,7 +5,7 @@ The status values are written out here, not imported (see 20261206_01_state_chec
 new revision.
 
 Revision ID: 20261208_02_marketplace
-Revises: 20261207_06_arbitration
+Revises: 20261208_01_policies
 Create Date: 2026-12-08
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261208_02_marketplace"
-down_revision = "20261207_06_arbitration"
+down_revision = "20261208_01_policies"
 branch_labels = None
 depends_on = None
 
