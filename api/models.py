@@ -1,7 +1,15 @@
 """Every table of the API database, imported once so `Base.metadata` is complete (Alembic, tests)."""
 
 from api.audit.models import AuditLogEntry
-from api.billing.models import StripeCustomerTenant, StripeEvent, StripePullCursor, StripeWebhookDelivery
+from api.billing.models import (
+    BillingSubscription,
+    BillingUsagePublished,
+    BillingUsageWitnessed,
+    StripeCustomerTenant,
+    StripeEvent,
+    StripePullCursor,
+    StripeWebhookDelivery,
+)
 from api.idempotency.models import IdempotencyRecord
 from api.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine
 from api.marketplace.models import Agreement, Bid, Listing, ListingRevision, Proposal, Rfq
@@ -14,6 +22,9 @@ from api.tenants.models import ApiKey, Tenant, TenantBootstrap
 __all__ = [
     "ApiKey",
     "Agreement",
+    "BillingSubscription",
+    "BillingUsagePublished",
+    "BillingUsageWitnessed",
     "AuditLogEntry",
     "Bid",
     "IdempotencyRecord",

@@ -38,6 +38,7 @@ from api.arbitration.service import (
 )
 from api.arbitration.states import CASE, ESCALATION, CaseStatus, DisputeStatus, EscalationLevel
 from api.audit.service import append_audit
+from api.billing.limits import meter_billable_work
 from api.core.states import TransitionIllegal
 from api.tenants.dependencies import Principal
 from settld.core import canonical_hash
@@ -182,6 +183,9 @@ def open_case(session: Session, *, principal: Principal, request: CaseOpen, now:
     if _assign(case, request, required=False):
         case.status = CaseStatus.under_review.value
     session.add(case)
+    meter_billable_work(session, tenant_id=tenant_id, usage_type="arbitration_cases", quantity=1,
+                        source_ref=case.case_id, now=now, actor_key_id=principal.key_id,
+                        request_id=principal.request_id)  # fmt: skip
     _record(session, principal, case, "open", now, None)
     return CaseOutcome(True, case)
 

@@ -33,6 +33,7 @@ from api.arbitration.schemas import (
     WorkspaceResponse,
 )
 from api.arbitration.workspace import get_workspace
+from api.billing.problems import PlanLimitExceeded
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
 from api.core.pagination import CursorInvalid
@@ -174,7 +175,7 @@ def get_case_workspace(session: SessionDep, principal: ReadDep, now: NowDep, cas
 
 @router.post("/ops/arbitration/cases", status_code=201, response_model=CaseResponse,
              responses=problem_responses(*CASE_PROBLEMS, problems.CaseIdTaken, problems.ArbiterRequired,
-                                         problems.EvidenceOutsideDispute))  # fmt: skip
+                                         problems.EvidenceOutsideDispute, PlanLimitExceeded))  # fmt: skip
 @idempotent(status_code=201)
 def post_case(body: CaseOpen, session: WriteSessionDep, principal: WriteDep, now: NowDep) -> CaseResponse:
     """Open a case on an open dispute: `arbiter_agent_id`, or a deterministic draw from

@@ -158,3 +158,70 @@ class StripeObject(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     first_stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the payload last differed
+
+
+class UsageType(StrEnum):
+    """What the API meters (api/billing/limits.py) and the warehouse publishes (api/billing/usage.py)."""
+
+    verified_runs = "verified_runs"
+    settled_volume = "settled_volume"
+    arbitration_cases = "arbitration_cases"
+
+
+NO_CURRENCY = "XXX"  # ISO 4217's code for "no currency involved": the currency of a count
+
+
+class BillingSubscription(Base):
+    """A tenant's subscription with its billing provider (PUT /ops/finance/billing/subscription, or a
+    Stripe `customer.subscription.*` event), in its latest known state."""
+
+    __tablename__ = "billing_subscriptions"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    subscription_id: Mapped[str | None] = mapped_column(String(255))
+    price_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(String(64))  # lower case, as Stripe spells it
+    plan: Mapped[str | None] = mapped_column(String(64))  # a catalog plan, or null
+    current_period_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_event_id: Mapped[str | None] = mapped_column(String(255))
+    last_event_created: Mapped[int | None] = mapped_column(BigInteger)  # epoch s: older events never win
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BillingUsagePublished(Base):
+    """The last published warehouse figures of a tenant's usage (marts.fct_billing_usage): per period,
+    usage type and currency (NO_CURRENCY for counts); `as_of` is the as-of instant of the run that
+    computed them. The API counts what it witnessed after that instant on top (docs/DECISIONLOG.md)."""
+
+    __tablename__ = "billing_usage_published"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    usage_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)  # events (runs, cases) or, for volume, cents
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BillingUsageWitnessed(Base):
+    """Billable work the API itself created (an accepted run, an opened case): one row per source, so a
+    repeat of the same work is metered once (api/billing/limits.py)."""
+
+    __tablename__ = "billing_usage_witnessed"
+    __table_args__ = (
+        Index("ix_billing_usage_witnessed_period", "tenant_id", "period", "usage_type"),
+        check_constraint("usage_type", UsageType, table="billing_usage_witnessed"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    usage_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_ref: Mapped[str] = mapped_column(String(255), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    witnessed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -33,6 +33,8 @@ class Tenant(Base):
     # The plan of the seed billing_plan_catalog and whether its hard limit is enforced (set by bootstrap).
     billing_plan: Mapped[str | None] = mapped_column(String(64))
     billing_hard_limit_enforced: Mapped[bool | None] = mapped_column(Boolean)
+    # Canonical JSON of the plan terms that replace the catalog's (api/billing/catalog.py), or null.
+    billing_plan_overrides: Mapped[str | None] = mapped_column(Text)
     # The starter settlement policy, a reference to a preset until the policy domain stores policies.
     policy_ref: Mapped[str | None] = mapped_column(String(100))
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
