@@ -11,16 +11,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.arbitration.router import IfMatch, expected_revision
+from api.billing.problems import PlanLimitExceeded
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
 from api.core.pagination import CursorInvalid
 from api.core.states import TransitionIllegal
 from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
-from api.marketplace import listings, problems, service
+from api.marketplace import accept, listings, problems, service
 from api.marketplace.queries import BidPage, BidQuery, ListingPage, ListingQuery, RfqPage, RfqQuery
 from api.marketplace.schemas import (
     ID_PATTERN,
+    AcceptRequest,
+    AcceptResponse,
+    AgreementResponse,
     BidCreate,
     BidResponse,
     CounterOfferCreate,
@@ -32,6 +36,7 @@ from api.marketplace.schemas import (
     RfqCreate,
     RfqResponse,
 )
+from api.policies.problems import ActivePolicyNotSet
 from api.tenants.dependencies import Principal, require_scopes
 from api.tenants.models import Scope
 from api.tenants.problems import AUTH_PROBLEMS
@@ -202,3 +207,26 @@ def post_counter_offer(body: CounterOfferCreate, session: WriteSessionDep, princ
     body.expected_revision = expected_revision(body.expected_revision, if_match)
     return _bid(session, service.counter_offer(session, principal=principal, rfq_id=rfq_id, bid_id=bid_id,
                                                request=body, now=now))  # fmt: skip
+
+
+@router.post("/rfqs/{rfq_id}/accept", response_model=AcceptResponse,
+             responses=problem_responses(*WRITE_PROBLEMS, problems.RfqNotFound, problems.RfqNotOpen,
+                                         problems.BidNotFound, problems.BidNotPending, problems.AcceptorNotPoster,
+                                         problems.PolicyRefMismatch, ActivePolicyNotSet, PlanLimitExceeded))  # fmt: skip
+@idempotent
+def post_accept(body: AcceptRequest, session: WriteSessionDep, principal: WriteDep, now: NowDep, rfq_id: IdPath,
+                if_match: IfMatch = None) -> AcceptResponse:  # fmt: skip
+    """Accept a pending bid in one transaction: the RFQ is assigned, the bid accepted, every other pending
+    bid rejected, the run's policy pinned (the bid's registered reference, else the tenant's rollout), and
+    the agreement written with the run and settlement ids the settlement kernel must lock."""
+    body.expected_revision = expected_revision(body.expected_revision, if_match)
+    done = accept.accept_bid(session, principal=principal, rfq_id=rfq_id, request=body, now=now)
+    return AcceptResponse(changed=True, rfq=service.rfq_out(done.rfq, now), accepted_bid=service.bid_out(done.bid),
+                          rejected_bid_ids=done.rejected_bid_ids, agreement=accept.agreement_out(done.agreement))  # fmt: skip
+
+
+@router.get("/agreements/{agreement_id}", response_model=AgreementResponse,
+            responses=problem_responses(*AUTH_PROBLEMS, problems.AgreementNotFound))  # fmt: skip
+def get_agreement(session: SessionDep, principal: ReadDep, agreement_id: IdPath) -> AgreementResponse:
+    agreement = accept.get_agreement(session, tenant_id=principal.tenant_id, agreement_id=agreement_id)
+    return AgreementResponse(agreement=accept.agreement_out(agreement))

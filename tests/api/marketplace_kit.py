@@ -101,7 +101,7 @@ MARKET_ISOLATION_BODIES: dict[str, dict[str, Any]] = {
 
 
 def _victim_market(victim: Any) -> dict[str, str]:
-    """The victim's listing, an open RFQ on it with a bid, and (when accept exists) an agreement."""
+    """The victim's listing, an open RFQ on it with a bid, and an agreement (another RFQ, accepted)."""
     if "marketplace" not in victim.made:
         victim.client.app.state.clock = lambda: T0
         headers = auth(victim.token)
@@ -111,6 +111,7 @@ def _victim_market(victim: Any) -> dict[str, str]:
                            (f"{M}/rfqs/rfq_victim/bids", bid_body("bid_victim", 1900))):  # fmt: skip
             answer = victim.client.post(path, json=body, headers=headers)
             assert answer.status_code == 201, answer.text
+        made["agreement_id"] = accepted(victim.client, victim.factory, victim.token, "globex")["agreement_id"]
         victim.made["marketplace"] = json.dumps(made)
     return json.loads(victim.made["marketplace"])
 
@@ -119,5 +120,21 @@ def market_isolation_providers(provider: Any) -> dict[str, Any]:
     """`{parameter: provider(make, absent)}` for listing_id, rfq_id and bid_id."""
     return {
         name: provider(lambda v, name=name: _victim_market(v)[name], absent)
-        for name, absent in (("listing_id", "caplst_absent"), ("rfq_id", "rfq_absent"), ("bid_id", "bid_absent"))
+        for name, absent in (("listing_id", "caplst_absent"), ("rfq_id", "rfq_absent"), ("bid_id", "bid_absent"),
+                             ("agreement_id", "agr_absent"))
     }
+
+
+def accepted(client: TestClient, factory: Factory, token: str, tenant_id: str) -> dict[str, Any]:
+    """An RFQ `rfq_done` with two bids, the cheaper accepted under a registered policy: the agreement."""
+    from tests.api.policies_kit import register
+
+    register(factory, tenant_id, "pol.market")
+    for path, body in ((f"{M}/rfqs", rfq_body(rfq_id="rfq_done", deadline_at="2099-01-01T00:00:00Z")),
+                       (f"{M}/rfqs/rfq_done/bids", bid_body("bid_done_a", 2200)),
+                       (f"{M}/rfqs/rfq_done/bids", bid_body("bid_done_b", 1900))):  # fmt: skip
+        answer = client.post(path, json=body, headers=auth(token))
+        assert answer.status_code == 201, answer.text
+    answer = client.post(f"{M}/rfqs/rfq_done/accept", json={"bid_id": "bid_done_b"}, headers=auth(token))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["agreement"]
