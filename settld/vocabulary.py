@@ -28,6 +28,13 @@ from settld.settings import DBT_PROJECT_DIR
 
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 MONEY_RAILS_SOURCE = "money_rails_reconcile"  # the source_type of the money-rail reconciliation's types
+# The marts whose rows are mismatches of the one triage queue (the columns of fct_reconciliation_mismatches):
+# published to the operator API, listed by `settld mismatches`, judged by the period gate.
+MISMATCH_MARTS = (
+    "fct_reconciliation_mismatches",
+    "fct_billing_invoice_mismatches",
+    "fct_marketplace_agreement_mismatches",
+)
 _FLAGS = {"true": True, "false": False}
 
 
