@@ -107,3 +107,15 @@ def test_a_party_the_policy_excludes_cannot_counter(mk: Market) -> None:
     impostor = mk.post("/rfqs/rfq_1/bids/bid_a/counter-offers",
                        {"proposer_role": "bidder", "proposer_agent_id": "agt_other", "amount_cents": 1})  # fmt: skip
     assert impostor.status_code == 409 and impostor.json()["code"] == "COUNTER_OFFER_NOT_ALLOWED"
+
+
+def test_expire_overdue_rfqs_stores_every_due_expiry(mk: Market) -> None:
+    from api.marketplace.service import expire_overdue_rfqs
+
+    mk.created("/rfqs", rfq_body())
+    mk.created("/rfqs", rfq_body(rfq_id="rfq_later", deadline_at=(mk.now[0] + timedelta(days=9)).isoformat()))
+    with mk.factory.transaction() as session:
+        assert expire_overdue_rfqs(session, now=mk.now[0] + timedelta(days=3)) == 1
+    stored = mk.get("/rfqs/rfq_1").json()["rfq"]
+    assert (stored["status"], stored["revision"]) == ("expired", 2)
+    assert mk.get("/rfqs/rfq_later").json()["rfq"]["status"] == "open"
