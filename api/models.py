@@ -1,5 +1,13 @@
 """Every table of the API database, imported once so `Base.metadata` is complete (Alembic, tests)."""
 
+from api.arbitration.models import (
+    ArbitrationAlert,
+    ArbitrationCase,
+    ArbitrationCaseRevision,
+    Dispute,
+    PublishedSettlement,
+    SettlementAdjustment,
+)
 from api.audit.models import AuditLogEntry
 from api.billing.models import (
     BillingSubscription,
@@ -22,11 +30,15 @@ from api.tenants.models import ApiKey, Tenant, TenantBootstrap
 __all__ = [
     "ApiKey",
     "Agreement",
+    "ArbitrationAlert",
+    "ArbitrationCase",
+    "ArbitrationCaseRevision",
     "BillingSubscription",
     "BillingUsagePublished",
     "BillingUsageWitnessed",
     "AuditLogEntry",
     "Bid",
+    "Dispute",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceAdjustment",
@@ -38,6 +50,7 @@ __all__ = [
     "PeriodClose",
     "PeriodGateVerdict",
     "PolicyAssignment",
+    "PublishedSettlement",
     "PolicyRollout",
     "PolicyRolloutEvent",
     "PolicyVersion",
@@ -46,6 +59,7 @@ __all__ = [
     "ReconciliationTriage",
     "ReconciliationTriageAction",
     "Rfq",
+    "SettlementAdjustment",
     "StripeCustomerTenant",
     "StripeEvent",
     "StripePullCursor",

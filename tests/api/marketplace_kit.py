@@ -120,8 +120,12 @@ def market_isolation_providers(provider: Any) -> dict[str, Any]:
     """`{parameter: provider(make, absent)}` for listing_id, rfq_id and bid_id."""
     return {
         name: provider(lambda v, name=name: _victim_market(v)[name], absent)
-        for name, absent in (("listing_id", "caplst_absent"), ("rfq_id", "rfq_absent"), ("bid_id", "bid_absent"),
-                             ("agreement_id", "agr_absent"))
+        for name, absent in (
+            ("listing_id", "caplst_absent"),
+            ("rfq_id", "rfq_absent"),
+            ("bid_id", "bid_absent"),
+            ("agreement_id", "agr_absent"),
+        )
     }
 
 

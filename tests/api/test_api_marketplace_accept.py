@@ -62,7 +62,9 @@ def test_a_bids_explicit_policy_reference_must_match_the_registry(mk: Market) ->
     register(mk.factory, "acme", "pol.standard")
     pinned = register(mk.factory, "acme", "pol.strict")
     mk.created("/rfqs", rfq_body())
-    mk.created("/rfqs/rfq_1/bids", bid_body("bid_forged", 1500, policy_ref={**pinned, "policy_hash": "f" * 64}))
+    mk.created(
+        "/rfqs/rfq_1/bids", bid_body("bid_forged", 1500, policy_ref={**pinned, "policy_hash": "f" * 64})
+    )
     mk.created("/rfqs/rfq_1/bids", bid_body("bid_pinned", 1600, policy_ref=pinned))
     forged = mk.post("/rfqs/rfq_1/accept", {"bid_id": "bid_forged"})
     assert forged.status_code == 409 and forged.json()["code"] == "POLICY_REF_MISMATCH"

@@ -20,7 +20,9 @@ def mk(factory: Factory) -> Iterator[Market]:
 def test_a_listing_change_is_a_new_immutable_revision(mk: Market) -> None:
     first = mk.created("/listings", LISTING)["listing"]
     assert first["revision"] == 1 and first["sla"] == {"response_hours": 4, "completion_hours": 48}
-    patched = mk.request("PATCH", "/listings/caplst_translate", {"title": "EN->DE legal"}, **{"If-Match": '"1"'})
+    patched = mk.request(
+        "PATCH", "/listings/caplst_translate", {"title": "EN->DE legal"}, **{"If-Match": '"1"'}
+    )
     assert patched.status_code == 200, patched.text
     now = patched.json()["listing"]
     assert now["revision"] == 2 and now["title"] == "EN->DE legal"

@@ -22,7 +22,9 @@ def test_an_rfq_on_a_listing_pins_its_revision_and_currency(mk: Market) -> None:
     mk.request("PATCH", "/listings/caplst_translate", {"title": "v2"})
     rfq = mk.created("/rfqs", rfq_body(capability=None, listing_id="caplst_translate"))["rfq"]
     assert (rfq["listing_revision"], rfq["capability"], rfq["status"]) == (2, "translation", "open")
-    euro = mk.post("/rfqs", rfq_body(rfq_id="rfq_eur", capability=None, listing_id="caplst_translate", currency="EUR"))
+    euro = mk.post(
+        "/rfqs", rfq_body(rfq_id="rfq_eur", capability=None, listing_id="caplst_translate", currency="EUR")
+    )
     assert euro.status_code == 409 and euro.json()["code"] == "CURRENCY_MISMATCH"
     assert euro.json()["field"] == "currency"
     nothing = mk.post("/rfqs", rfq_body(rfq_id="rfq_x", capability=None))
@@ -39,7 +41,9 @@ def test_an_rfq_on_a_listing_pins_its_revision_and_currency(mk: Market) -> None:
         ({"to_type": "human"}, "DIRECTION_MISMATCH", "to_type"),
     ],
 )
-def test_a_bid_must_match_the_rfqs_currency_and_direction(mk: Market, change: dict, code: str, field: str) -> None:
+def test_a_bid_must_match_the_rfqs_currency_and_direction(
+    mk: Market, change: dict, code: str, field: str
+) -> None:
     mk.created("/rfqs", rfq_body())
     answer = mk.post("/rfqs/rfq_1/bids", bid_body("bid_a", 2000, **change))
     assert answer.status_code == 409 and answer.json()["code"] == code
@@ -79,7 +83,9 @@ def _counter(mk: Market, role: str, amount: int, **headers: str):  # noqa: ANN20
 
 
 def test_counter_offers_alternate_within_the_rfqs_policy(mk: Market) -> None:
-    mk.created("/rfqs", rfq_body(counter_offer_policy={"max_rounds": 2, "allowed_roles": ["poster", "bidder"]}))
+    mk.created(
+        "/rfqs", rfq_body(counter_offer_policy={"max_rounds": 2, "allowed_roles": ["poster", "bidder"]})
+    )
     mk.created("/rfqs/rfq_1/bids", bid_body("bid_a", 2400))
     out_of_turn = _counter(mk, "bidder", 2300)
     assert out_of_turn.status_code == 409 and out_of_turn.json()["code"] == "COUNTER_OFFER_OUT_OF_TURN"
