@@ -42,7 +42,7 @@ from quality.gate_inputs import invoice_drafts, latest_reports
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
-from settld.vocabulary import HANDLED_STATUSES, SERIOUS_SEVERITIES
+from settld.vocabulary import HANDLED_STATUSES, MISMATCH_MARTS, SERIOUS_SEVERITIES
 from settld.warehouse import Warehouse
 
 SCHEMA_VERSION = "PeriodGateVerdict.v1"
@@ -166,13 +166,11 @@ def tieout_check(db: Warehouse, *, tenant_id: str, period: str, tolerance_cents:
 
 
 def mismatch_check(db: Warehouse, *, tenant_id: str, period: str, triage: TriageReader | None) -> list[Check]:
-    mismatches = db.query(
-        "select triage_key, severity, mismatch_type from marts.fct_reconciliation_mismatches "
-        "where tenant_id = ? and period = ? union all "
-        "select triage_key, severity, mismatch_type from marts.fct_billing_invoice_mismatches "
-        "where tenant_id = ? and period = ? order by triage_key",
-        [tenant_id, period, tenant_id, period],
+    union = " union all ".join(
+        f"select triage_key, severity, mismatch_type from marts.{mart} where tenant_id = ? and period = ?"
+        for mart in MISMATCH_MARTS
     )
+    mismatches = db.query(f"{union} order by triage_key", [tenant_id, period] * len(MISMATCH_MARTS))
     if triage is not None:
         records, source = triage(tenant_id, period), "operator_api"
     else:

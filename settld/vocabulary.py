@@ -28,6 +28,13 @@ from settld.settings import DBT_PROJECT_DIR
 
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 MONEY_RAILS_SOURCE = "money_rails_reconcile"  # the source_type of the money-rail reconciliation's types
+# The marts whose rows are mismatches of the one triage queue (the columns of fct_reconciliation_mismatches):
+# published to the operator API, listed by `settld mismatches`, judged by the period gate.
+MISMATCH_MARTS = (
+    "fct_reconciliation_mismatches",
+    "fct_billing_invoice_mismatches",
+    "fct_marketplace_agreement_mismatches",
+)
 _FLAGS = {"true": True, "false": False}
 
 
@@ -122,3 +129,8 @@ MONEY_RAIL_SEVERITIES = VOCABULARY.severities_of(MONEY_RAILS_SOURCE)  # critical
 WEBHOOK_REJECTION_REASONS = VOCABULARY.webhook_rejection_reasons
 # The one plan catalog (seed billing_plan_catalog), in its order: lowest tier first.
 BILLING_PLANS = tuple(row["plan"] for row in read_seed("billing_plan_catalog"))
+# How many settlement policy versions a tenant of each plan may register (seed settlement_policy_quotas;
+# the API's 403 POLICY_VERSION_QUOTA).
+POLICY_VERSION_QUOTAS: dict[str, int] = {
+    row["plan"]: int(row["max_policy_versions"]) for row in read_seed("settlement_policy_quotas")
+}

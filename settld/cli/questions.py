@@ -19,7 +19,7 @@ from settld.cli.api_database import require_api_database
 from settld.cli.tables import amount, decimal_amount, print_json, print_table, table
 from settld.core import parse_period
 from settld.settings import Settings, warehouse_target
-from settld.vocabulary import HANDLED_STATUSES, MISMATCH_TYPES, SEVERITY_RANK, Severity
+from settld.vocabulary import HANDLED_STATUSES, MISMATCH_MARTS, MISMATCH_TYPES, SEVERITY_RANK, Severity
 
 console = Console()
 PeriodOption = Annotated[str, typer.Option("--period", help="A UTC month, YYYY-MM.")]
@@ -30,7 +30,6 @@ select triage_key, tenant_id, period, provider_id, source_type, mismatch_type, m
        severity, expected_amount_cents, actual_amount_cents, amount_delta_cents, currency, actual_currency
 from marts.{mart} where period = ?{tenants}
 """
-MISMATCH_MARTS = ("fct_reconciliation_mismatches", "fct_billing_invoice_mismatches")
 
 
 def _period(value: str) -> str:

@@ -13,12 +13,12 @@ from rich.console import Console
 from settld.cli.landing_verdict import LandingVerdict, quarantine_lines
 from settld.cli.tables import print_table, table
 from settld.settings import Settings, WarehouseTarget
-from settld.vocabulary import SERIOUS_SEVERITIES
+from settld.vocabulary import MISMATCH_MARTS, SERIOUS_SEVERITIES
 from settld.warehouse import Warehouse
 from settld.warehouse import connect as connect_warehouse
 
 # The marts the publish stage copies into the operator API's queue (orchestration/defs/operator_api/).
-PUBLISHED_MISMATCH_MARTS = ("fct_reconciliation_mismatches", "fct_billing_invoice_mismatches")
+PUBLISHED_MISMATCH_MARTS = MISMATCH_MARTS
 
 
 def print_summary(

@@ -24,6 +24,8 @@ from api.periods.states import PERIOD_CLOSE, PeriodStatus
 from api.reconciliation.states import TRIAGE, TriageStatus
 from tests.api.arbitration_kit import one_of_each
 from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
+from tests.api.marketplace_kit import LISTING, accepted
+from tests.api.policies_kit import one_of_each as policies_one_of_each
 
 API = Path(__file__).resolve().parents[2] / "api"
 REVISIONS = API / "migrations" / "versions"
@@ -152,6 +154,9 @@ def test_a_status_outside_its_states_is_refused_by_the_database(
     )
     assert triaged.status_code == 200
     one_of_each(client, token, database_url)  # disputes, cases, revisions, adjustments, settlements
+    assert client.post("/v1/marketplace/listings", json=LISTING, headers=auth(token)).status_code == 201
+    accepted(client, factory, token, "acme")  # RFQ, bids, proposals, agreement (and a policy version)
+    policies_one_of_each(factory)  # policy rollout history, run assignments
     database = Database(database_url)
     try:
         with database.transaction() as session:

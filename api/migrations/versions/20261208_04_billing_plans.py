@@ -2,7 +2,7 @@
 figures the warehouse last published and the billable work the API witnessed since (hard limits).
 
 Revision ID: 20261208_04_billing_plans
-Revises: 20261207_06_arbitration
+Revises: 20261208_02_marketplace
 Create Date: 2026-12-08
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261208_04_billing_plans"
-down_revision = "20261207_06_arbitration"
+down_revision = "20261208_02_marketplace"
 branch_labels = None
 depends_on = None
 

@@ -45,7 +45,8 @@ def days(seconds: int | None) -> str:
     return "-" if seconds is None else f"{seconds / 86400:.1f} d"
 
 
-def conversion_svg(rows: Sequence[dict[str, Any]], steps: Sequence[str]) -> str:
+def conversion_svg(rows: Sequence[dict[str, Any]], steps: Sequence[str],
+                   title: str = "Conversion from the step before, by signup month") -> str:  # fmt: skip
     """Grouped bars: for each step, the conversion of each of the newest month cohorts (null: no bar)."""
     monthly = [row for row in rows if row["cohort_grain"] == "month"]
     cohorts = sorted({row["cohort"] for row in monthly}, reverse=True)[:MAX_COHORTS_PLOTTED][::-1]
@@ -58,7 +59,7 @@ def conversion_svg(rows: Sequence[dict[str, Any]], steps: Sequence[str]) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
         'font-size="11">',
-        f'<text x="{left}" y="16" font-size="13">Conversion from the step before, by signup month</text>',
+        f'<text x="{left}" y="16" font-size="13">{escape(title)}</text>',
         f'<line x1="{left}" y1="{top + plot_height}" x2="{width - 10}" y2="{top + plot_height}" stroke="#888"/>',
     ]
     for tick in range(0, scale_max + 1, 2500):

@@ -14,9 +14,11 @@ from api.reconciliation.publish import publish_mismatches
 from orchestration.as_of import published_at
 from orchestration.resources import OperatorApiResource, WarehouseResource
 from orchestration.stages import Stage, stage_tags
+from settld.vocabulary import MISMATCH_MARTS
 
 MISMATCHES_MART = dg.AssetKey(["marts", "fct_reconciliation_mismatches"])
 INVOICE_MISMATCHES_MART = dg.AssetKey(["marts", "fct_billing_invoice_mismatches"])
+AGREEMENT_MISMATCHES_MART = dg.AssetKey(["marts", "fct_marketplace_agreement_mismatches"])
 DRAFTS_MART = dg.AssetKey(["marts", "fct_invoice_drafts"])
 DRAFT_LINES_MART = dg.AssetKey(["marts", "fct_invoice_draft_lines"])
 
@@ -24,7 +26,7 @@ DRAFT_LINES_MART = dg.AssetKey(["marts", "fct_invoice_draft_lines"])
 @dg.asset(
     key=["operator_api", "reconciliation_mismatches"],
     group_name="operator_api",
-    deps=[MISMATCHES_MART, INVOICE_MISMATCHES_MART],
+    deps=[MISMATCHES_MART, INVOICE_MISMATCHES_MART, AGREEMENT_MISMATCHES_MART],
     tags=stage_tags(Stage.publish),
     kinds={"sqlalchemy"},
     description=(
@@ -38,10 +40,8 @@ def published_reconciliation_mismatches(
 ) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as db:
         # Money-rail and billing mismatches share one queue: same columns, triage and gate.
-        rows = db.query(
-            "select * from marts.fct_reconciliation_mismatches union all "
-            "select * from marts.fct_billing_invoice_mismatches order by triage_key"
-        )
+        union = " union all ".join(f"select * from marts.{mart}" for mart in MISMATCH_MARTS)
+        rows = db.query(f"{union} order by triage_key")
     for row in rows:
         del row["as_of"]  # the run's, not the mismatch's
     result = publish_mismatches(operator_api.database_url, rows, published_at=published_at(context))
