@@ -38,6 +38,7 @@ from api.tenants.models import Scope
 from tests.api.arbitration_kit import ISOLATION_BODIES, isolation_providers
 from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
 from tests.api.hostile import Operation
+from tests.api.policies_kit import POLICY_ISOLATION_BODIES, policy_isolation_providers
 
 DOCUMENT = create_app(ApiSettings(database_url="sqlite:///:memory:", check_schema_on_startup=False)).openapi()
 OPERATIONS = [
@@ -126,6 +127,8 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 ID_PROVIDERS.update(isolation_providers(IdProvider))  # settlement_id, dispute_id, case_id
 BODIES.update(ISOLATION_BODIES)
+ID_PROVIDERS.update(policy_isolation_providers(IdProvider, ID_PROVIDERS["tenant_id"]))  # policy ids
+BODIES.update(POLICY_ISOLATION_BODIES)
 # A tenant key on a route for platform keys only: the same refusal whatever the ids.
 PLATFORM_ONLY = (403, "PLATFORM_KEY_REQUIRED")
 
