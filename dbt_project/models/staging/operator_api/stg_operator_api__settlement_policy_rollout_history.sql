@@ -12,7 +12,7 @@ history as (
         ('seq', 'bigint'), ('tenant_id', 'varchar'), ('rollout_revision', 'bigint'), ('action', 'varchar'),
         ('stage', 'varchar'), ('from_policy_id', 'varchar'), ('from_policy_version', 'bigint'),
         ('to_policy_id', 'varchar'), ('to_policy_version', 'bigint'), ('rollout_percent', 'integer'),
-        ('moved_at', 'timestamp', 'at'),
+        ('moved_at', 'timestamp', '"at"'),
     ]) }}
 
 )
