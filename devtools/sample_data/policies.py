@@ -78,18 +78,18 @@ def registry_manifest(tenant_ids: list[str], unregistered: list[str]) -> dict[st
 
 
 def seed_registry(database_url: str, tenant_ids: list[str], *, at: datetime) -> dict[str, int]:
-    """Register the presets and set the rollout for each tenant (again: changes nothing)."""
+    """Register the presets and set the rollout for each tenant (again: changes nothing). The tenants
+    are not created in the API (as published settlements, the registry needs none): creating them would
+    start their onboarding, which the demo's tenants never went through."""
     from api.audit.service import AuditContext
     from api.core.database import Database
     from api.policies import rollout
-    from api.tenants.service import ensure_tenant
 
     counts = {"registered": 0, "moved": 0}
     database = Database(database_url)
     try:
         for tenant_id in tenant_ids:
             with database.transaction() as session:
-                ensure_tenant(session, tenant_id=tenant_id)
                 context = AuditContext(tenant_id, None, None)
                 for preset_id in (ACTIVE, CANARY, DRAFT):  # the first registered becomes active
                     preset = PRESETS[preset_id]
