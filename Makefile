@@ -32,6 +32,7 @@ $(DAGSTER_HOME) $(POSTGRES_HOME)/.dagster_home:
 demo: venv $(DAGSTER_HOME)
 	$(SETTLD) generate
 	$(SETTLD) api migrate
+	$(SETTLD) api seed-policies
 	$(SETTLD) run --as-of manifest
 
 # The same demo on PostgreSQL: a throwaway server (devtools/postgres_server.py) holds the warehouse in
@@ -42,7 +43,7 @@ demo-postgres: export SETTLD_HOME := $(POSTGRES_HOME)
 demo-postgres: export DAGSTER_HOME := $(POSTGRES_HOME)/.dagster_home
 demo-postgres: venv $(POSTGRES_HOME)/.dagster_home
 	$(SETTLD) generate
-	$(PY) -m devtools.postgres_server bash -c '$(SETTLD) api migrate && $(SETTLD) run --as-of manifest'
+	$(PY) -m devtools.postgres_server bash -c '$(SETTLD) api migrate && $(SETTLD) api seed-policies && $(SETTLD) run --as-of manifest'
 
 test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not drill" --ignore=tests/api/test_api_schemathesis.py

@@ -27,6 +27,8 @@ Checks:
 - `reconciliation.reports_present`: the period's ReconcileReport.v1 exists for every provider.
 - `billing.invoice_drafts_present`: the BillingInvoiceDraft.v1 of every currency the billing marts hold for
   the tenant and period is on disk, as the marts compute it now (or the period's invoice is finalized).
+- `policies.settlement_hashes_registered` (quality/gate_policies.py): every settlement locked or resolved in
+  the period references a registered policy version with its hash; the offending ones listed by id.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from typing import Any
 from quality.dbt_results import FAILING_STATUSES, build_as_of, read_test_results
 from quality.freshness import period_freshness_details
 from quality.gate_inputs import invoice_drafts, latest_reports
+from quality.gate_policies import CHECK_ID as POLICY_CHECK
+from quality.gate_policies import unbacked_settlements as unbacked
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
@@ -308,6 +312,12 @@ def evaluate(
         return invoice_drafts_check(drafts)
 
     checks += _guarded("billing.invoice_drafts_present", drafts_check)
+
+    def policy_check() -> list[Check]:  # blocking: a settlement no registered version backs
+        ok, details = unbacked(db, tenant_id=tenant_id, period=period)
+        return [Check(POLICY_CHECK, ok, True, details)]
+
+    checks += _guarded(POLICY_CHECK, policy_check)
     checks.sort(key=lambda check: check.id)
     reports = _guarded_value(lambda: latest_reports(artifacts_dir, tenant_id=tenant_id, period=period), [])
     core = {

@@ -112,6 +112,8 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert generated.exit_code == 0, generated.output
         migrated = runner.invoke(app, ["api", "migrate"])  # the deploy step, as `make demo` runs it first
         assert migrated.exit_code == 0, migrated.output
+        seeded = runner.invoke(app, ["api", "seed-policies", "--landing", str(landing)])  # as `make demo`
+        assert seeded.exit_code == 0, seeded.output
         first = runner.invoke(app, run_args)
         assert first.exit_code == 0, first.output
         tables, files = snapshot_tables(warehouse), snapshot_files(artifacts)

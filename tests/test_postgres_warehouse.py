@@ -64,6 +64,8 @@ def postgres_run(
         patch.setenv("SETTLD_API_DATABASE_URL", api_url)
         migrated = CliRunner().invoke(app, ["api", "migrate"])  # the deploy step, then the run
         assert migrated.exit_code == 0, migrated.output
+        seeded = CliRunner().invoke(app, ["api", "seed-policies", "--landing", str(pipeline_run["landing"])])
+        assert seeded.exit_code == 0, seeded.output  # the same policy registry as the DuckDB side
         result = CliRunner().invoke(app, run_args)
     assert result.exit_code == 0, result.output
     return {

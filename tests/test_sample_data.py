@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from api.policies.service import bucket_of
 from devtools.sample_data import DECOY_TYPES, MISMATCH_TYPES, generate_landing_zone
 from devtools.sample_data import generator as generator_module
 from devtools.sample_data import writer as writer_module
@@ -207,9 +208,6 @@ def test_money_invariants(tables):
     assert locked["released_amount_cents"].is_null().all() and locked["resolved_at"].is_null().all()
     assert (resolved["resolved_at"] > resolved["locked_at"]).all()
     assert s.select("tenant_id", "settlement_id").is_unique().all()
-    for row in s.unique(["policy_id", "policy_version"]).iter_rows(named=True):
-        expected = canonical_hash({"policy_id": row["policy_id"], "policy_version": row["policy_version"]})
-        assert row["policy_hash"] == expected
     shares = s["status"].value_counts(normalize=True).to_dict(as_series=False)
     share = dict(zip(shares["status"], shares["proportion"], strict=True))
     assert (
@@ -348,6 +346,26 @@ def test_output_directory_rules(tmp_path):
     for bad in ({"periods": ["2026-09", "2026-08"]}, {"periods": ["2026-13"]}, {"fmt": "xml"}, {"scale": 0}):
         with pytest.raises(ValueError):
             generate_landing_zone(tmp_path / "bad", **bad)
+
+
+def test_runs_get_the_registry_versions_by_the_rollout_rule_and_a_few_hashes_match_nothing(zone, tables):
+    """Every settlement carries the canary preset when its run's bucket is below 10, else the active one,
+    with that version's registered hash; the settlements the manifest lists carry a hash no version has."""
+    _, manifest = zone
+    registry = manifest["policy_registry"]
+    refs = {(v["policy_id"], v["policy_version"]): v["policy_hash"] for v in registry["versions"]}
+    unregistered = set(registry["unregistered_settlement_ids"])
+    assert 0 < registry["unregistered"] == len(unregistered) <= 2 * len(manifest["tenants"])
+    canary = 0
+    for row in tables["settlements"].iter_rows(named=True):
+        in_canary = bucket_of(row["tenant_id"], row["run_id"]) < registry["rollout"]["canary_percent"]
+        canary += in_canary
+        assert row["policy_id"] == (
+            "market.preset.high-autonomy-v1" if in_canary else "market.preset.balanced-v1"
+        )
+        registered = refs[(row["policy_id"], row["policy_version"])] == row["policy_hash"]
+        assert registered != (row["settlement_id"] in unregistered), row["settlement_id"]
+    assert 0.07 < canary / tables["settlements"].height < 0.13
 
 
 def test_settlements_carry_dispute_windows_some_open_some_expired(zone, tables):

@@ -36,6 +36,7 @@ from api.arbitration.states import (
 )
 from api.audit.service import append_audit
 from api.core.states import TransitionIllegal
+from api.policies.evaluate import split
 from api.tenants.dependencies import Principal
 from settld.core import canonical_hash, canonical_json
 
@@ -144,7 +145,7 @@ def write_adjustment(
 ) -> SettlementAdjustment:
     """The money a resolution moves: release = floor(amount * rate / 100), refund = the rest (integers)."""
     amount = settlement.amount_cents
-    released = amount * release_rate_pct // 100
+    released, refunded = split(amount, release_rate_pct)  # the policies' rounding (api/policies/evaluate.py)
     get_settlement(session, tenant_id=settlement.tenant_id, settlement_id=settlement.settlement_id, lock=True)
     previous = session.scalar(
         select(func.max(SettlementAdjustment.adjustment_seq)).where(
@@ -166,7 +167,7 @@ def write_adjustment(
         release_rate_pct=release_rate_pct,
         amount_cents=amount,
         released_amount_cents=released,
-        refunded_amount_cents=amount - released,
+        refunded_amount_cents=refunded,
         currency=settlement.currency,
         created_at=now,
     )

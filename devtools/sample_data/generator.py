@@ -23,13 +23,14 @@ from .kernel import (
     generate_settlements,
     settlements_frame,
 )
+from .policies import registry_manifest
 from .rail_rows import injected_frame, operation_injections, operations_frame
 from .rails import DECOY_TYPES, MISMATCH_TYPES, Rails, build_operations
 from .stripe_invoices import INVOICE_MISMATCH_TYPES
 from .tenants import PROVIDERS, TS_FORMAT, Tenant, period_epochs, tenant_list
 from .writer import PART_ROWS, LandingWriter, prepare_output, split_parts
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.3.0"
 INJECTED_COLUMNS = ("tenant_id", "period", "provider_id", "mismatch_type", "mismatch_key", "note")
 EXPORT_DELAY_SECONDS = 2 * 86_400  # the export cut-off (`as_of`): 2 days after the last period ends
 Format = Literal["mixed", "jsonl", "csv", "parquet"]
@@ -64,29 +65,35 @@ class _Run:
         self.out, self.seed, self.scale, self.periods = out, seed, scale, periods
         self.writer, self.split = writer, split
         self.injected_counts: Counter[str] = Counter()
+        self.unregistered: list[str] = []  # settlements whose policy hash matches no registered version
         self.usage: dict[tuple[str, str], Usage] = {}  # billable usage per (tenant, period), for Stripe
         self.injected_handle = (out / "injected.csv").open("wb")
         self.injected_handle.write((",".join(INJECTED_COLUMNS) + "\n").encode())
+
+    def policy_checked(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame, its settlements whose hash no registered version has noted for the manifest."""
+        known = [row["policy_hash"] for row in registry_manifest([], [])["versions"]]
+        self.unregistered += frame.filter(~pl.col("policy_hash").is_in(known))["settlement_id"].to_list()
+        return frame
 
     def chunk(
         self, t: Tenant, period_index: int, period: str, buffers: dict[Any, list[pl.DataFrame]]
     ) -> None:
         is_last = period_index == len(self.periods) - 1
+        inject = is_last and t.index > 0  # not the first tenant: the README closes its last month
         w = self.writer
         settlements = generate_settlements(t, period_index, period, self.seed, self.scale)
         self.usage[(t.tenant_id, period)] = chunk_usage(settlements.columns, period)
         instructions = generate_instructions(t, period_index, period, self.seed, settlements)
         if self.split:
             for part, (lo, hi) in enumerate(split_parts(settlements.rows), start=1):
-                w.write(
-                    "settlements",
-                    period,
-                    settlements_frame(t, period, settlements, lo, hi),
-                    tenant_number=t.number,
-                    part=part,
+                frame = self.policy_checked(
+                    settlements_frame(t, period, settlements, lo, hi, inject_unregistered=inject)
                 )
+                w.write("settlements", period, frame, tenant_number=t.number, part=part)
         else:
-            buffers["settlements"].append(settlements_frame(t, period, settlements, 0, settlements.rows))
+            frame = settlements_frame(t, period, settlements, 0, settlements.rows, inject_unregistered=inject)
+            buffers["settlements"].append(self.policy_checked(frame))
         del settlements
         rails = build_operations(t, period_index, period, self.seed, instructions, is_last)
         kernel_rows = instruction_rows(instructions, rails)
@@ -241,6 +248,7 @@ def generate_landing_zone(
         "injected_sha256": file_sha256(out / "injected.csv"),
         "malformed": {"rows": bad, "counts": dict(sorted(Counter(r["reason_code"] for r in bad).items()))},
         "stripe_duplicate": stripe_duplicate,
+        "policy_registry": registry_manifest([t.tenant_id for t in tenant_objects], run.unregistered),
     }
     tmp = out / "manifest.json.tmp"
     tmp.write_text(canonical_json(manifest) + "\n", encoding="utf-8")

@@ -12,8 +12,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from settld.core import canonical_hash
-
+from .policies import policy_columns
 from .tenants import (
     DAY,
     HOUR,
@@ -55,18 +54,6 @@ def sha256_column(texts: pl.Series) -> pl.Series:
     return pl.from_arrow(result).to_series().rename(texts.name or "sha256")
 
 
-def policies(tenant: Tenant, period_index: int) -> list[tuple[str, int, str]]:
-    """(policy_id, version, policy_hash) usable in a period: two policies, versions rolled out over time."""
-    rows = []
-    for name, latest in (("standard", 1 + period_index), ("milestone", 1 + period_index // 2)):
-        policy_id = f"pol_{tenant.slug}_{name}"
-        for version in sorted({max(1, latest - 1), latest}):
-            rows.append(
-                (policy_id, version, canonical_hash({"policy_id": policy_id, "policy_version": version}))
-            )
-    return rows
-
-
 def payee_id(tenant: Tenant, column: str = "payee") -> pl.Expr:
     return pl.lit(f"agt_{tenant.slug}_s") + zfill(column, 7)
 
@@ -76,7 +63,6 @@ class Settlements:
     columns: dict[str, np.ndarray]  # sorted by locked_at; settlement number = position + 1
     payees: np.ndarray  # active payee indexes (sorted)
     released_by_payee: np.ndarray  # int64, aligned with payees
-    policy_table: list[tuple[str, int, str]]
 
     @property
     def rows(self) -> int:
@@ -111,16 +97,6 @@ def generate_settlements(
     resolved_at[locked] = -1
     d = g.random(n)
     dispute = np.where(locked & (d < 0.125), 1, np.where(~locked & (d < 0.022), 2, 0)).astype(np.int8)
-    table = policies(tenant, period_index)
-    standard = [i for i, row in enumerate(table) if row[0].endswith("_standard")]
-    milestone = [i for i, row in enumerate(table) if row[0].endswith("_milestone")]
-    newest = g.random(n) >= 0.25  # staged rollout: a quarter still on the previous version
-    use_milestone = g.random(n) < 0.3
-    policy = np.where(
-        use_milestone,
-        np.where(newest, milestone[-1], milestone[0]),
-        np.where(newest, standard[-1], standard[0]),
-    ).astype(np.int8)
     order = np.argsort(locked_at, kind="stable")
     columns = {
         "payee": payees[position][order],
@@ -129,31 +105,27 @@ def generate_settlements(
         "released": released[order],
         "refunded": refunded[order],
         "status": status[order],
-        "policy": policy[order],
         "locked_at": locked_at[order],
         "resolved_at": resolved_at[order],
         "dispute": dispute[order],
     }
     paid = np.bincount(position, weights=np.where(locked, 0, released), minlength=payees.size)
-    return Settlements(columns, payees, np.rint(paid).astype(np.int64), table)
+    return Settlements(columns, payees, np.rint(paid).astype(np.int64))
 
 
-def settlements_frame(tenant: Tenant, period: str, s: Settlements, lo: int, hi: int) -> pl.DataFrame:
-    """Contract rows lo..hi-1 of a chunk (already sorted by settlement_id)."""
+def settlements_frame(
+    tenant: Tenant, period: str, s: Settlements, lo: int, hi: int, *, inject_unregistered: bool = False
+) -> pl.DataFrame:
+    """Contract rows lo..hi-1 of a chunk (already sorted by settlement_id); the policy each run gets by the
+    demo registry's rollout rule (policies.py), with `inject_unregistered` a few hashes no version has."""
     cols = {k: v[lo:hi] for k, v in s.columns.items()}
     cols["seq"] = np.arange(lo + 1, hi + 1, dtype=np.int64)
-    policy_ids = pl.Series([p[0] for p in s.policy_table])
-    versions = pl.Series([p[1] for p in s.policy_table], dtype=pl.Int64)
-    hashes = pl.Series([p[2] for p in s.policy_table])
-    policy = cols["policy"].astype(np.int64)
     run_id = pl.lit(f"run_{tenant.slug}_{period.replace('-', '')}_") + zfill("seq", 8)
     frame = pl.DataFrame(cols).with_columns(
         updated=pl.max_horizontal("locked_at", "resolved_at"),
         status_text=pl.Series(STATUSES).gather(cols["status"].astype(np.int64)),
         dispute_text=pl.Series(DISPUTES).gather(cols["dispute"].astype(np.int64)),
-        policy_id=policy_ids.gather(policy),
-        policy_version=versions.gather(policy),
-        policy_hash=hashes.gather(policy),
+        **policy_columns(tenant.tenant_id, run_id, pl.col("seq"), inject=inject_unregistered),
     )
     released, refunded = pl.col("released"), pl.col("refunded")
     return frame.select(

@@ -1,4 +1,4 @@
-"""`settld api serve|migrate|purge` and `settld keys create|revoke|list`: the operator API from the command line.
+"""`settld api serve|migrate|purge|seed-policies` and `settld keys create|revoke|list`: the operator API from the command line.
 
 Two typer apps for the main CLI: `app.add_typer(api_app, name="api")` and `app.add_typer(keys_app, name="keys")`.
 `keys create` prints the new bearer token once, alone on its last line, so scripts can take `tail -n 1`.
@@ -7,6 +7,7 @@ Two typer apps for the main CLI: `app.add_typer(api_app, name="api")` and `app.a
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -240,3 +241,29 @@ def list_keys(
 
 def _utc_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@api_app.command("seed-policies")
+def seed_policies(
+    landing: Annotated[
+        Path | None, typer.Option(help="The generated landing zone (default: SETTLD_LANDING_DIR).")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Seed the sample landing zone's settlement policy registry (the three presets, the balanced one
+    active, high autonomy canary at 10 %) into the API database, as of the first period's start."""
+    import json
+
+    from devtools.sample_data.policies import seed_registry
+    from settld.core import period_bounds
+    from settld.settings import Settings
+
+    manifest = json.loads(((landing or Settings().landing_dir) / "manifest.json").read_text())
+    registry = manifest["policy_registry"]
+    at = period_bounds(manifest["arguments"]["periods"][0])[0]
+    counts = seed_registry(_settings(database_url).database_url, registry["tenants"], at=at)
+    console.print(
+        f"Settlement policy registry: {counts['registered']} version(s) registered, {counts['moved']} rollout "
+        f"move(s) for {len(registry['tenants'])} tenant(s); {registry['unregistered']} settlement(s) carry a "
+        "policy hash no registered version has (the period gate's policies.settlement_hashes_registered)."
+    )

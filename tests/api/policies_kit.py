@@ -46,3 +46,38 @@ def one_of_each(factory: Factory, tenant_id: str = "acme") -> None:
     register(factory, tenant_id, "pol.checked")
     with factory.transaction() as session:
         resolve_policy_for_run(session, tenant_id=tenant_id, run_id="run_checked", now=T0, actor="test")
+
+
+# For tests/api/test_api_tenant_isolation.py's walk of every route with a path parameter:
+#     ID_PROVIDERS.update(policy_isolation_providers(IdProvider)); BODIES.update(POLICY_ISOLATION_BODIES)
+_WALK = "/v1/tenants/{tenant_id}/settlement-policies"
+_REF = {"policy_id": "pol.walk", "policy_version": 1}
+POLICY_ISOLATION_BODIES: dict[str, dict[str, Any]] = {
+    f"POST {_WALK}": {"policy_id": "pol.walk", "policy": {"mode": "automatic"}},
+    f"POST {_WALK}/rollout": {"stage": "draft", "policy_ref": _REF},
+    f"POST {_WALK}/rollback": {"policy_ref": _REF},
+    f"POST {_WALK}/resolve": {"run_id": "run_walk"},
+    f"POST {_WALK}/presets/apply": {"preset_id": "balanced_guardrails_v1"},
+}
+
+
+def _victim_version(victim: Any) -> tuple[str, str]:
+    """The victim's registered version pol.walk@1 (made once, through the API as the victim)."""
+    if "policy" not in victim.made:
+        response = victim.client.post(
+            "/v1/tenants/globex/settlement-policies", json=POLICY_ISOLATION_BODIES[f"POST {_WALK}"],
+            headers={"Authorization": f"Bearer {victim.token}"},
+        )  # fmt: skip
+        assert response.status_code in (200, 201), response.text
+        victim.made["policy"] = "pol.walk"
+    return "pol.walk", "1"
+
+
+def policy_isolation_providers(provider: Any, tenant: Any) -> dict[str, Any]:
+    """`{parameter: provider(make, absent)}` for policy_id and policy_version, and `tenant` (the walk's
+    tenant_id provider) wrapped so the victim's version exists before any read under its tenant."""
+    return {
+        "tenant_id": provider(lambda v: (_victim_version(v), tenant.make(v))[1], tenant.absent),
+        "policy_id": provider(lambda v: _victim_version(v)[0], "pol.absent"),
+        "policy_version": provider(lambda v: _victim_version(v)[1], "9"),
+    }

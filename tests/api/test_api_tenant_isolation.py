@@ -39,6 +39,7 @@ from tests.api.arbitration_kit import ISOLATION_BODIES, isolation_providers
 from tests.api.factories import Factory, auth, invoice_rows, mismatch_row
 from tests.api.hostile import Operation
 from tests.api.marketplace_kit import MARKET_ISOLATION_BODIES, market_isolation_providers
+from tests.api.policies_kit import POLICY_ISOLATION_BODIES, policy_isolation_providers
 
 DOCUMENT = create_app(ApiSettings(database_url="sqlite:///:memory:", check_schema_on_startup=False)).openapi()
 OPERATIONS = [
@@ -129,6 +130,8 @@ ID_PROVIDERS.update(isolation_providers(IdProvider))  # settlement_id, dispute_i
 BODIES.update(ISOLATION_BODIES)
 ID_PROVIDERS.update(market_isolation_providers(IdProvider))  # listing_id, rfq_id, bid_id, agreement_id
 BODIES.update(MARKET_ISOLATION_BODIES)
+ID_PROVIDERS.update(policy_isolation_providers(IdProvider, ID_PROVIDERS["tenant_id"]))  # policy ids
+BODIES.update(POLICY_ISOLATION_BODIES)
 # A tenant key on a route for platform keys only: the same refusal whatever the ids.
 PLATFORM_ONLY = (403, "PLATFORM_KEY_REQUIRED")
 

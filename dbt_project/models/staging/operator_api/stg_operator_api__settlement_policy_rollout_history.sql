@@ -1,0 +1,20 @@
+-- Every move of a tenant's settlement policy rollout (api/policies/rollout.py), in write order (`seq`):
+-- which stage, from and to which version, the canary percent. Empty when no API database is configured.
+
+{#- Always declare the dependency, so lineage shows the API's table even when it is not attached. -#}
+{%- set history_source = source('operator_api', 'settlement_policy_rollout_history') %}
+
+with
+
+history as (
+
+    {{ operator_api_typed(history_source, [
+        ('seq', 'bigint'), ('tenant_id', 'varchar'), ('rollout_revision', 'bigint'), ('action', 'varchar'),
+        ('stage', 'varchar'), ('from_policy_id', 'varchar'), ('from_policy_version', 'bigint'),
+        ('to_policy_id', 'varchar'), ('to_policy_version', 'bigint'), ('rollout_percent', 'integer'),
+        ('moved_at', 'timestamp', '"at"'),
+    ]) }}
+
+)
+
+select * from history
