@@ -84,5 +84,7 @@ def stripe_webhook(
     return JSONResponse(accepted.model_dump())
 
 
-router.include_router(plan_routes.router)  # the plan, subscription and summary routes
-router.include_router(provider_routes.router)  # checkout and the customer portal
+# The plan, subscription and summary routes, then checkout and the customer portal: their routes as they are
+# (full paths), as api/console does, since FastAPI's include_router would wrap them lazily.
+router.routes.extend(plan_routes.router.routes)
+router.routes.extend(provider_routes.router.routes)
