@@ -28,6 +28,8 @@ from settld.settings import DBT_PROJECT_DIR
 
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 MONEY_RAILS_SOURCE = "money_rails_reconcile"  # the source_type of the money-rail reconciliation's types
+FINANCE_RECONCILE_SOURCE = "finance_reconcile"  # the GL batch against the party statements
+ESCROW_NET_CLOSE_SOURCE = "escrow_net_close"  # the ledger's escrow against the held roll-forward
 _FLAGS = {"true": True, "false": False}
 
 
@@ -108,6 +110,10 @@ VOCABULARY = load()
 Severity = _enum("Severity", list(VOCABULARY.severity_rank))
 TriageStatus = _enum("TriageStatus", VOCABULARY.triage_statuses)
 MismatchType = _enum("MismatchType", list(VOCABULARY.mismatch_types))
+# The reconciliations that feed the one triage queue (the queue's `source_type` filter).
+SourceType = _enum(
+    "SourceType", list(dict.fromkeys(row.source_type for row in VOCABULARY.mismatch_types.values()))
+)
 
 # Published severities rank 1..3 (marts.fct_reconciliation_mismatches.severity_rank); an operator may also
 # lower a mismatch to `low`, which sorts after them.

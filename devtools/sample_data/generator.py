@@ -14,6 +14,7 @@ from ingestion.contracts import DATASETS
 from settld.core import canonical_json, file_sha256, parse_period
 
 from . import stripe_events
+from .books import BOOKS_DECOY_TYPES, ESCROW_MISMATCH_TYPES, FINANCE_MISMATCH_TYPES, BooksState, build_books
 from .drafts import Usage, chunk_usage
 from .kernel import (
     INSTRUCTION_COLUMNS,
@@ -29,7 +30,7 @@ from .stripe_invoices import INVOICE_MISMATCH_TYPES
 from .tenants import PROVIDERS, TS_FORMAT, Tenant, period_epochs, tenant_list
 from .writer import PART_ROWS, LandingWriter, prepare_output, split_parts
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.3.0"
 INJECTED_COLUMNS = ("tenant_id", "period", "provider_id", "mismatch_type", "mismatch_key", "note")
 EXPORT_DELAY_SECONDS = 2 * 86_400  # the export cut-off (`as_of`): 2 days after the last period ends
 Format = Literal["mixed", "jsonl", "csv", "parquet"]
@@ -65,6 +66,9 @@ class _Run:
         self.writer, self.split = writer, split
         self.injected_counts: Counter[str] = Counter()
         self.usage: dict[tuple[str, str], Usage] = {}  # billable usage per (tenant, period), for Stripe
+        self.books: dict[str, BooksState] = {}  # per tenant: the escrow balance carried between months
+        self.books_buffers: dict[str, list[pl.DataFrame]] = {}
+        self.last_tenant = ""  # its last month is still open in the kernel (set by generate_landing_zone)
         self.injected_handle = (out / "injected.csv").open("wb")
         self.injected_handle.write((",".join(INJECTED_COLUMNS) + "\n").encode())
 
@@ -76,6 +80,7 @@ class _Run:
         settlements = generate_settlements(t, period_index, period, self.seed, self.scale)
         self.usage[(t.tenant_id, period)] = chunk_usage(settlements.columns, period)
         instructions = generate_instructions(t, period_index, period, self.seed, settlements)
+        self.kernel_books(t, period_index, period, settlements)
         if self.split:
             for part, (lo, hi) in enumerate(split_parts(settlements.rows), start=1):
                 w.write(
@@ -124,7 +129,27 @@ class _Run:
         injected.write_csv(self.injected_handle, include_header=False, line_terminator="\n")
         self.injected_counts.update(injected["mismatch_type"].to_list())
 
+    def kernel_books(self, t: Tenant, period_index: int, period: str, settlements: Any) -> None:
+        is_open = t.tenant_id == self.last_tenant and period_index == len(self.periods) - 1
+        chunk = t.index * len(self.periods) + period_index
+        books = build_books(t, period, chunk, settlements, self.books.setdefault(t.tenant_id, BooksState()),
+                            is_open=is_open)  # fmt: skip
+        for name, frame in books.frames.items():
+            self.books_buffers.setdefault(name, []).append(frame)
+        injected = pl.DataFrame(
+            books.injected, schema=dict.fromkeys(INJECTED_COLUMNS, pl.String), orient="row"
+        )
+        injected.write_csv(self.injected_handle, include_header=False, line_terminator="\n")
+        self.injected_counts.update(injected["mismatch_type"].to_list())
+        self.injected_counts.update(books.decoys)
+
+    def flush_books(self, period: str) -> None:
+        for name, frames in sorted(self.books_buffers.items()):
+            self.writer.write(name, period, pl.concat(frames, how="vertical_relaxed"))
+        self.books_buffers = {}
+
     def flush_period(self, period: str, buffers: dict[Any, list[pl.DataFrame]]) -> None:
+        self.flush_books(period)
         if self.split:
             return
         self.writer.write("settlements", period, pl.concat(buffers["settlements"]))
@@ -186,6 +211,7 @@ def generate_landing_zone(
     split = tenants * MAX_SETTLEMENTS_PER_SCALE * scale > PART_ROWS
     writer = LandingWriter(out, fmt, malformed, progress, first_period=periods[0])
     run = _Run(out, seed, scale, periods, writer, split)
+    run.last_tenant = ordered[-1].tenant_id if len(ordered) > 1 else ""
     as_of = period_epochs(periods[-1])[1] + EXPORT_DELAY_SECONDS
     try:
         for period_index, period in enumerate(periods):
@@ -234,8 +260,16 @@ def generate_landing_zone(
             }
             for name in DATASETS
         },
-        "injected": {t: counts.get(t, 0) for t in (*MISMATCH_TYPES, *INVOICE_MISMATCH_TYPES)},
-        "decoys": {t: counts.get(t, 0) for t in DECOY_TYPES},
+        "injected": {
+            t: counts.get(t, 0)
+            for t in (
+                *MISMATCH_TYPES,
+                *INVOICE_MISMATCH_TYPES,
+                *FINANCE_MISMATCH_TYPES,
+                *ESCROW_MISMATCH_TYPES,
+            )
+        },
+        "decoys": {t: counts.get(t, 0) for t in (*DECOY_TYPES, *BOOKS_DECOY_TYPES)},
         "injected_file": "injected.csv",
         "injected_rows": sum(counts.values()),
         "injected_sha256": file_sha256(out / "injected.csv"),
