@@ -25,6 +25,8 @@ Checks:
   override) whose triage is not resolved or dismissed. Triage is read live from the operator API's
   database when one is configured, else from the queue mart as of the last build.
 - `reconciliation.reports_present`: the period's ReconcileReport.v1 exists for every provider.
+- `finance.gl_ties_out_with_statements` and `finance.escrow_net_close_passes`: the kernel's books
+  (quality/gate_finance.py).
 - `billing.invoice_drafts_present`: the BillingInvoiceDraft.v1 of every currency the billing marts hold for
   the tenant and period is on disk, as the marts compute it now (or the period's invoice is finalized).
 """
@@ -38,6 +40,7 @@ from typing import Any
 
 from quality.dbt_results import FAILING_STATUSES, build_as_of, read_test_results
 from quality.freshness import period_freshness_details
+from quality.gate_finance import GL_CHECK, finance_checks, finance_report_inputs
 from quality.gate_inputs import invoice_drafts, latest_reports
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
@@ -303,6 +306,9 @@ def evaluate(
         "reconciliation.reports_present",
         lambda: reports_check(db, artifacts_dir, tenant_id=tenant_id, period=period),
     )
+    checks += _guarded(
+        GL_CHECK, lambda: finance_checks(db, tenant_id=tenant_id, period=period, triage=triage)
+    )
     drafts: list[dict[str, Any]] = []  # filled by the check; stays empty when it cannot run
 
     def drafts_check() -> list[Check]:
@@ -341,6 +347,9 @@ def evaluate(
                 for entry in drafts
                 if entry["present"]
             ],
+            "financeReports": _guarded_value(
+                lambda: finance_report_inputs(db, artifacts_dir, tenant_id=tenant_id, period=period), []
+            ),
         },
     }
     return {**core, "verdictHash": canonical_hash(core)}

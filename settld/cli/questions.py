@@ -30,7 +30,11 @@ select triage_key, tenant_id, period, provider_id, source_type, mismatch_type, m
        severity, expected_amount_cents, actual_amount_cents, amount_delta_cents, currency, actual_currency
 from marts.{mart} where period = ?{tenants}
 """
-MISMATCH_MARTS = ("fct_reconciliation_mismatches", "fct_billing_invoice_mismatches")
+MISMATCH_MARTS = (
+    "fct_reconciliation_mismatches",
+    "fct_billing_invoice_mismatches",
+    "fct_finance_reconciliation_mismatches",
+)
 
 
 def _period(value: str) -> str:

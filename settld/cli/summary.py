@@ -18,7 +18,11 @@ from settld.warehouse import Warehouse
 from settld.warehouse import connect as connect_warehouse
 
 # The marts the publish stage copies into the operator API's queue (orchestration/defs/operator_api/).
-PUBLISHED_MISMATCH_MARTS = ("fct_reconciliation_mismatches", "fct_billing_invoice_mismatches")
+PUBLISHED_MISMATCH_MARTS = (
+    "fct_reconciliation_mismatches",
+    "fct_billing_invoice_mismatches",
+    "fct_finance_reconciliation_mismatches",
+)
 
 
 def print_summary(
