@@ -42,6 +42,7 @@ ESCROW_KINDS = (
 FINANCE_MISMATCH_TYPES = VOCABULARY.mismatch_types_of(FINANCE_RECONCILE_SOURCE)
 ESCROW_MISMATCH_TYPES = VOCABULARY.mismatch_types_of(ESCROW_NET_CLOSE_SOURCE)
 BOOKS_DECOY_TYPES = ("superseded_gl_batch", "unknown_memo_not_escrow", "currency_without_postings")
+OPEN_MONTH_TENANT = 2  # the third tenant's last month is still open in the kernel (not closable)
 KERNEL_PROVIDER = "settlement_kernel"  # the provider_id of every finance finding
 BASIS = "settled_at"
 TOTALS_DELTA, ADJUSTMENT, HELD_DELTA, INVALID_DELTA = 137, 250, 500, 300
@@ -176,8 +177,7 @@ def adjustment_postings(t: Tenant, period: str) -> pl.DataFrame:
 @dataclass
 class ChunkBooks:
     frames: dict[str, pl.DataFrame]
-    injected: list[tuple[str, str, str, str, str, str]]  # rows of injected.csv
-    decoys: list[str]
+    injected: list[tuple[str, str, str, str, str, str]]  # rows of injected.csv (findings and decoys)
 
 
 def build_books(
@@ -191,11 +191,12 @@ def build_books(
     if not is_open and escrow_kind == "ledger_unclassified_escrow_adjustment":
         postings = pl.concat([postings, adjustment_postings(t, period)]).sort("entry_id", "posting_index")
     injected: list[tuple[str, str, str, str, str, str]] = []
-    decoys = ["unknown_memo_not_escrow"]
     tag = f"{t.slug}_{period.replace('-', '')}"
 
     def finding(kind: str, key: str, note: str) -> None:
         injected.append((t.tenant_id, period, KERNEL_PROVIDER, kind, key, note))
+
+    finding("unknown_memo_not_escrow", f"je_{tag}_topup", "wallet:credit: on accounts that are not escrow")
 
     # -- the ledger's escrow over the month, per currency (what the held roll-forward should say)
     escrow = postings.filter(pl.col("account_id").str.ends_with(":escrow_locked"))
@@ -226,7 +227,7 @@ def build_books(
         ),
     }
     if is_open:  # nothing is produced before the month closes: the net close reports it not closable
-        return ChunkBooks(frames, injected, decoys)
+        return ChunkBooks(frames, injected)
 
     # -- GL batch: every posting of the month
     batch_id = f"glb_{tag}_2"
@@ -314,7 +315,7 @@ def build_books(
     if chunk_number % 3 == 0:  # decoy: an earlier batch of the same close, superseded by the latest
         earlier = lines.head(lines.height // 2).with_columns(batch_id=pl.lit(f"glb_{tag}_1"))
         batches.insert(0, (f"glb_{tag}_1", closed_at - HOUR, earlier))
-        decoys.append("superseded_gl_batch")
+        finding("superseded_gl_batch", f"glb_{tag}_1", "an earlier batch of the close; the latest counts")
     all_lines = pl.concat([b[2] for b in batches])
     hashes = gl_batch_hashes(all_lines)
     if gl_kind == "gl_hash_mismatch":
@@ -344,7 +345,7 @@ def build_books(
     if t.index == 0:  # decoy: a currency the tenant holds nothing in
         other = next(c for c in CURRENCIES if c != t.currency)
         rows.append((other, dict.fromkeys(("opening", "new", "released", "forfeited", "ending"), 0)))
-        decoys.append("currency_without_postings")
+        finding("currency_without_postings", other, "an all-zero roll-forward of a currency never used")
     if escrow_kind == "held_rollforward_ledger_mismatch":
         held["new"] += HELD_DELTA
         held["ending"] += HELD_DELTA
@@ -365,4 +366,4 @@ def build_books(
                 "released_cents", "forfeited_cents", "ending_cents", "generated_at"],
         orient="row",
     )  # fmt: skip
-    return ChunkBooks(frames, injected, decoys)
+    return ChunkBooks(frames, injected)

@@ -14,7 +14,14 @@ from ingestion.contracts import DATASETS
 from settld.core import canonical_json, file_sha256, parse_period
 
 from . import stripe_events
-from .books import BOOKS_DECOY_TYPES, ESCROW_MISMATCH_TYPES, FINANCE_MISMATCH_TYPES, BooksState, build_books
+from .books import (
+    BOOKS_DECOY_TYPES,
+    ESCROW_MISMATCH_TYPES,
+    FINANCE_MISMATCH_TYPES,
+    OPEN_MONTH_TENANT,
+    BooksState,
+    build_books,
+)
 from .drafts import Usage, chunk_usage
 from .kernel import (
     INSTRUCTION_COLUMNS,
@@ -68,7 +75,6 @@ class _Run:
         self.usage: dict[tuple[str, str], Usage] = {}  # billable usage per (tenant, period), for Stripe
         self.books: dict[str, BooksState] = {}  # per tenant: the escrow balance carried between months
         self.books_buffers: dict[str, list[pl.DataFrame]] = {}
-        self.last_tenant = ""  # its last month is still open in the kernel (set by generate_landing_zone)
         self.injected_handle = (out / "injected.csv").open("wb")
         self.injected_handle.write((",".join(INJECTED_COLUMNS) + "\n").encode())
 
@@ -130,7 +136,7 @@ class _Run:
         self.injected_counts.update(injected["mismatch_type"].to_list())
 
     def kernel_books(self, t: Tenant, period_index: int, period: str, settlements: Any) -> None:
-        is_open = t.tenant_id == self.last_tenant and period_index == len(self.periods) - 1
+        is_open = t.index == OPEN_MONTH_TENANT and period_index == len(self.periods) - 1
         chunk = t.index * len(self.periods) + period_index
         books = build_books(t, period, chunk, settlements, self.books.setdefault(t.tenant_id, BooksState()),
                             is_open=is_open)  # fmt: skip
@@ -141,7 +147,6 @@ class _Run:
         )
         injected.write_csv(self.injected_handle, include_header=False, line_terminator="\n")
         self.injected_counts.update(injected["mismatch_type"].to_list())
-        self.injected_counts.update(books.decoys)
 
     def flush_books(self, period: str) -> None:
         for name, frames in sorted(self.books_buffers.items()):
@@ -211,7 +216,6 @@ def generate_landing_zone(
     split = tenants * MAX_SETTLEMENTS_PER_SCALE * scale > PART_ROWS
     writer = LandingWriter(out, fmt, malformed, progress, first_period=periods[0])
     run = _Run(out, seed, scale, periods, writer, split)
-    run.last_tenant = ordered[-1].tenant_id if len(ordered) > 1 else ""
     as_of = period_epochs(periods[-1])[1] + EXPORT_DELAY_SECONDS
     try:
         for period_index, period in enumerate(periods):
