@@ -137,3 +137,20 @@ def test_gl_findings_block_the_gate_until_triaged_and_triage_survives_a_run(
     verdict = json.loads((root / "artifacts" / "gates" / tenant / f"{period}.json").read_text())
     gl_check = next(c for c in verdict["checks"] if c["id"] == "finance.gl_ties_out_with_statements")
     assert key not in gl_check["details"]["examples"]
+
+
+def test_at_a_million_postings_the_floor_finds_every_injected_problem_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    landing = tmp_path / "big"
+    generated = CliRunner().invoke(app, ["generate", "--out", str(landing), "--tenants", "3", "--scale", "240",
+                                         "--seed", "3", "--format", "parquet", "--no-malformed"])  # fmt: skip
+    assert generated.exit_code == 0, generated.output
+    manifest = json.loads((landing / "manifest.json").read_text())
+    assert manifest["datasets"]["ledger_postings"]["rows"] >= 1_000_000
+    run_finance_floor(landing, tmp_path / "floor.parquet")
+    with duckdb.connect() as con:
+        floor = set(
+            con.execute(f"select {COLUMNS} from read_parquet('{tmp_path / 'floor.parquet'}')").fetchall()
+        )
+    assert floor == _injected(landing) and floor

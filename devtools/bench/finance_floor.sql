@@ -26,11 +26,12 @@ books as (
 ),
 per_period as (
     select b.tenant_id, b.period, l.batch_id, l.basis, l.artifact_hash,
-        (select count(*) from statements s where s.tenant_id = b.tenant_id and s.period = b.period) as n_statements,
+        coalesce(n.n_statements, 0) as n_statements,
         coalesce(c.status = 'closed', false) as closed
     from books b
     left join latest l using (tenant_id, period)
     left join closes c using (tenant_id, period)
+    left join (select tenant_id, period, count(*) as n_statements from statements group by all) n using (tenant_id, period)
 ),
 latest_lines as (select x.*, p.period as p_period from lines x join per_period p using (tenant_id, batch_id)),
 digests as (
@@ -48,16 +49,16 @@ both_sides as (select * from per_period where batch_id is not null and n_stateme
 st_lines as (
     select s.tenant_id, s.period, s.party_id, x.line_kind, x.account_id, x.entry_id, x.amount_cents
     from statement_lines x join statements s using (tenant_id, statement_id)
-    where (s.tenant_id, s.period) in (select (tenant_id, period) from both_sides)
+    semi join both_sides b on b.tenant_id = s.tenant_id and b.period = s.period
 ),
 gl_totals as (
     select tenant_id, p_period as period, party_id, account_id, sum(amount_cents) as cents
-    from latest_lines where (tenant_id, batch_id) in (select (tenant_id, batch_id) from both_sides) group by all
+    from latest_lines l semi join both_sides b using (tenant_id, batch_id) group by all
 ),
 st_totals as (select tenant_id, period, party_id, account_id, sum(amount_cents) as cents from st_lines where line_kind = 'total' group by all),
-gl_entry_set as (select tenant_id, p_period as period, list_sort(list_distinct(list(entry_id))) as ids from latest_lines
-                 where (tenant_id, batch_id) in (select (tenant_id, batch_id) from both_sides) group by all),
-st_entry_set as (select tenant_id, period, list_sort(list_distinct(list(entry_id))) as ids from st_lines where line_kind = 'entry' group by all),
+gl_entry_set as (select distinct l.tenant_id, l.p_period as period, l.entry_id from latest_lines l
+                 semi join both_sides b on b.tenant_id = l.tenant_id and b.batch_id = l.batch_id),
+st_entry_set as (select distinct tenant_id, period, entry_id from st_lines where line_kind = 'entry'),
 esc as (
     select tenant_id, currency, strftime(posted_at::timestamp, '%Y-%m') as month, amount_cents as a, coalesce(memo, '') as memo
     from postings where account_id like '%:escrow_locked'
@@ -103,9 +104,8 @@ found as (
             coalesce(g.party_id, s.party_id) || '|' || coalesce(g.account_id, s.account_id)
         from gl_totals g full join st_totals s using (tenant_id, period, party_id, account_id)
         where coalesce(g.cents, 0) <> coalesce(s.cents, 0)
-    union all select g.tenant_id, g.period, 'entry_ids_mismatch', unnest(list_concat(list_filter(g.ids, i -> not list_contains(coalesce(s.ids, []), i)),
-                                                                                 list_filter(coalesce(s.ids, []), i -> not list_contains(g.ids, i))))
-        from gl_entry_set g left join st_entry_set s using (tenant_id, period)
+    union all select tenant_id, period, 'entry_ids_mismatch', entry_id
+        from ((from gl_entry_set except from st_entry_set) union all (from st_entry_set except from gl_entry_set))
     union all select tenant_id, period, 'held_rollforward_missing', currency from net
         where not has_held and (opening <> 0 or new_locks <> 0 or releases <> 0 or forfeits <> 0 or ending <> 0 or unknown > 0)
     union all select tenant_id, period, 'ledger_escrow_rollforward_invalid', currency from net where opening + new_locks - releases - forfeits <> ending
