@@ -8,6 +8,8 @@
 --   reported, not the first; without a batch or without statements the comparisons that need both sides
 --   are not made (the missing side is the one finding).
 -- - escrow_net_close: one row per code of a failing fct_escrow_net_close row (key: the currency).
+-- operation_state (a short detail: the API keeps 32 characters) is hash_differs, the stated period or
+-- basis, gl_only / statements_only, or the net close status; the hashes are in the finance report.
 -- Rules: docs/DECISIONLOG.md, "Finance integrity".
 
 with
@@ -157,7 +159,7 @@ findings as (
 
     union all
 
-    select tenant_id, period, 'gl_hash_mismatch', batch_id, null, batch_id, artifact_hash, line_count,
+    select tenant_id, period, 'gl_hash_mismatch', batch_id, null, batch_id, 'hash_differs', line_count,
         null, null, currency
     from gl_periods
     where batch_id is not null
@@ -188,7 +190,7 @@ findings as (
     select
         coalesce(gl.tenant_id, st.tenant_id), coalesce(gl.period, st.period), 'totals_mismatch',
         {{ dbt.concat(['coalesce(gl.party_id, st.party_id)', "'|'", 'coalesce(gl.account_id, st.account_id)']) }},
-        coalesce(gl.party_id, st.party_id), null, coalesce(gl.account_id, st.account_id), null,
+        coalesce(gl.party_id, st.party_id), null, null, null,
         coalesce(st.statement_cents, 0), coalesce(gl.gl_cents, 0),
         coalesce(gl.currency, st.currency, 'XXX')
     from gl_totals as gl
