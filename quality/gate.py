@@ -25,6 +25,8 @@ Checks:
   override) whose triage is not resolved or dismissed. Triage is read live from the operator API's
   database when one is configured, else from the queue mart as of the last build.
 - `reconciliation.reports_present`: the period's ReconcileReport.v1 exists for every provider.
+- `finance.gl_ties_out_with_statements` and `finance.escrow_net_close_passes`: the kernel's books
+  (quality/gate_finance.py).
 - `billing.invoice_drafts_present`: the BillingInvoiceDraft.v1 of every currency the billing marts hold for
   the tenant and period is on disk, as the marts compute it now (or the period's invoice is finalized).
 - `policies.settlement_hashes_registered` (quality/gate_policies.py): every settlement locked or resolved in
@@ -40,13 +42,14 @@ from typing import Any
 
 from quality.dbt_results import FAILING_STATUSES, build_as_of, read_test_results
 from quality.freshness import period_freshness_details
+from quality.gate_finance import GL_CHECK, finance_checks, finance_report_inputs
 from quality.gate_inputs import invoice_drafts, latest_reports
 from quality.gate_policies import CHECK_ID as POLICY_CHECK
 from quality.gate_policies import unbacked_settlements as unbacked
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
-from settld.vocabulary import HANDLED_STATUSES, MISMATCH_MARTS, SERIOUS_SEVERITIES
+from settld.vocabulary import GATED_BY_RECONCILIATION_CHECK, HANDLED_STATUSES, SERIOUS_SEVERITIES
 from settld.warehouse import Warehouse
 
 SCHEMA_VERSION = "PeriodGateVerdict.v1"
@@ -172,9 +175,10 @@ def tieout_check(db: Warehouse, *, tenant_id: str, period: str, tolerance_cents:
 def mismatch_check(db: Warehouse, *, tenant_id: str, period: str, triage: TriageReader | None) -> list[Check]:
     union = " union all ".join(
         f"select triage_key, severity, mismatch_type from marts.{mart} where tenant_id = ? and period = ?"
-        for mart in MISMATCH_MARTS
+        for mart in GATED_BY_RECONCILIATION_CHECK
     )
-    mismatches = db.query(f"{union} order by triage_key", [tenant_id, period] * len(MISMATCH_MARTS))
+    params = [tenant_id, period] * len(GATED_BY_RECONCILIATION_CHECK)
+    mismatches = db.query(f"{union} order by triage_key", params)
     if triage is not None:
         records, source = triage(tenant_id, period), "operator_api"
     else:
@@ -305,6 +309,9 @@ def evaluate(
         "reconciliation.reports_present",
         lambda: reports_check(db, artifacts_dir, tenant_id=tenant_id, period=period),
     )
+    checks += _guarded(
+        GL_CHECK, lambda: finance_checks(db, tenant_id=tenant_id, period=period, triage=triage)
+    )
     drafts: list[dict[str, Any]] = []  # filled by the check; stays empty when it cannot run
 
     def drafts_check() -> list[Check]:
@@ -349,6 +356,9 @@ def evaluate(
                 for entry in drafts
                 if entry["present"]
             ],
+            "financeReports": _guarded_value(
+                lambda: finance_report_inputs(db, artifacts_dir, tenant_id=tenant_id, period=period), []
+            ),
         },
     }
     return {**core, "verdictHash": canonical_hash(core)}

@@ -1,7 +1,8 @@
 """Period-close evidence bundles: a deterministic zip an auditor can verify on its own.
 
 `<artifacts>/evidence/<tenant>/<period>-<hash16>.zip` holds the gate verdict, the mismatches with their
-triage decisions and the triage action log (CSV), the reconciliation reports the verdict names, the
+triage decisions and the triage action log (CSV), the reconciliation and finance reports (GL tie-out,
+escrow net close) the verdict names, the
 landing files' digests, and `manifest.json` listing the close instant (`closedAt`) and the sha256 and size
 of every other file; `<hash16>` is a prefix of the manifest's sha256. Entries are sorted, carry a fixed timestamp and permissions, and
 are deflated at a fixed level, so the same inputs give the same bytes.

@@ -28,13 +28,18 @@ from settld.settings import DBT_PROJECT_DIR
 
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 MONEY_RAILS_SOURCE = "money_rails_reconcile"  # the source_type of the money-rail reconciliation's types
+FINANCE_RECONCILE_SOURCE = "finance_reconcile"  # the GL batch against the party statements
+ESCROW_NET_CLOSE_SOURCE = "escrow_net_close"  # the ledger's escrow against the held roll-forward
 # The marts whose rows are mismatches of the one triage queue (the columns of fct_reconciliation_mismatches):
-# published to the operator API, listed by `settld mismatches`, judged by the period gate.
-MISMATCH_MARTS = (
+# published to the operator API and listed by `settld mismatches`. The period gate judges the first three
+# with `reconciliation.serious_mismatches_handled` and the finance findings with its own two checks
+# (quality/gate_finance.py), so a GL or escrow finding is counted once.
+GATED_BY_RECONCILIATION_CHECK = (
     "fct_reconciliation_mismatches",
     "fct_billing_invoice_mismatches",
     "fct_marketplace_agreement_mismatches",
 )
+MISMATCH_MARTS = (*GATED_BY_RECONCILIATION_CHECK, "fct_finance_reconciliation_mismatches")
 _FLAGS = {"true": True, "false": False}
 
 
@@ -115,6 +120,10 @@ VOCABULARY = load()
 Severity = _enum("Severity", list(VOCABULARY.severity_rank))
 TriageStatus = _enum("TriageStatus", VOCABULARY.triage_statuses)
 MismatchType = _enum("MismatchType", list(VOCABULARY.mismatch_types))
+# The reconciliations that feed the one triage queue (the queue's `source_type` filter).
+SourceType = _enum(
+    "SourceType", list(dict.fromkeys(row.source_type for row in VOCABULARY.mismatch_types.values()))
+)
 
 # Published severities rank 1..3 (marts.fct_reconciliation_mismatches.severity_rank); an operator may also
 # lower a mismatch to `low`, which sorts after them.

@@ -39,7 +39,9 @@ def _exact(major: str | None, cents: int | None, currency: str) -> bool:
 
 def test_mismatches_list_every_published_source_with_full_keys_meaning_and_exact_amounts(home: Path) -> None:
     rows = json.loads(_settld(home, "mismatches", "--period", PERIOD, "--json"))
-    assert {row["source_type"] for row in rows} == {"money_rails_reconcile", "billing_invoice_compare"}
+    assert {row["source_type"] for row in rows} == {
+        "money_rails_reconcile", "billing_invoice_compare", "finance_reconcile", "escrow_net_close"
+    }  # fmt: skip
     for row in rows:
         assert row["period"] == PERIOD and row["triage_key"].startswith("frt_") and row["meaning"]
         assert _exact(row["expected_amount"], row["expected_amount_cents"], row["currency"])

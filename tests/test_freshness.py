@@ -11,6 +11,7 @@ import duckdb
 
 from ingestion.contracts import DATASETS, LOAD_FILES_DDL
 from ingestion.duckdb_sink import ensure_raw_schema
+from ingestion.finance_contracts import FINANCE_FOLDERS
 from orchestration.as_of import AS_OF_TAG
 from quality.freshness import dataset_freshness, period_freshness_details
 from settld.settings import warehouse_target
@@ -47,7 +48,11 @@ def test_stale_and_missing_datasets_are_found(tmp_path: Path) -> None:
 
         ok, details = period_freshness_details(db, period="2026-10")
         assert not ok
-        assert details["datasetsWithoutDeliveryAfterPeriodEnd"] == ["money_rail_operations", "stripe_events"]
+        # the kernel's books never delivered either: their month closes are an export like any other
+        books = sorted(FINANCE_FOLDERS)
+        assert details["datasetsWithoutDeliveryAfterPeriodEnd"] == sorted(
+            ["money_rail_operations", "stripe_events", *books]
+        )
         ok, _ = period_freshness_details(db, period="2026-09")
         assert not ok  # stripe_events never delivered
 
@@ -69,5 +74,6 @@ def test_the_asset_check_is_red_for_a_dataset_that_stopped(tmp_path: Path) -> No
     outcomes = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
     assert {name: e.passed for name, e in outcomes.items()} == {
         "settlements": True, "payout_instructions": True, "money_rail_operations": False, "stripe_events": False,
+        **dict.fromkeys(FINANCE_FOLDERS, False),  # never delivered
     }  # fmt: skip
     assert outcomes["money_rail_operations"].severity == dg.AssetCheckSeverity.ERROR

@@ -114,14 +114,17 @@ def test_untriaged_serious_mismatches_keep_the_gate_red_and_the_close_refused(pu
     assert gate.returncode == 1, gate.stdout + gate.stderr
     verdict = _verdict(published)
     assert verdict["schemaVersion"] == "PeriodGateVerdict.v1" and verdict["verdict"]["ok"] is False
-    assert verdict["verdict"]["failingCheckIds"] == ["reconciliation.serious_mismatches_handled"]
+    # the sample's GL and escrow problems of the month are in the queue too (tests/test_finance_integrity.py)
+    failing = ["finance.escrow_net_close_passes", "finance.gl_ties_out_with_statements",
+               "reconciliation.serious_mismatches_handled"]  # fmt: skip
+    assert verdict["verdict"]["failingCheckIds"] == failing
     assert {c["id"] for c in verdict["checks"]} >= {"dbt.tests_passed", "reconciliation.tieout_explained",
                                                     "ge.money_rail_operations.submitted_after_initiated"}  # fmt: skip
     with _client(published) as client:
         refused = _close(client, published)
     assert refused.status_code == 409
     assert refused.json()["code"] == "PERIOD_GATE_FAILED"
-    assert refused.json()["failing_check_ids"] == ["reconciliation.serious_mismatches_handled"]
+    assert refused.json()["failing_check_ids"] == failing
     # The drafts the verdict names are not finalized by a refused close.
     assert verdict["inputs"]["invoiceDrafts"] and "billing.invoice_drafts_present" in {
         c["id"] for c in verdict["checks"]
@@ -174,6 +177,12 @@ def test_after_triage_the_period_closes_once_with_a_verifiable_reproducible_bund
         assert {f"invoices/{d['file']}" for d in named} | {
             f"invoices/{p.name}" for p in finalized.values()
         } <= names
+        # Both finance reports of the month, as the verdict names them.
+        assert {f"finance/{entry['file']}" for entry in _verdict(published)["inputs"]["financeReports"]} == {
+            name for name in names if name.startswith("finance/")
+        } and {name.split("/")[1].split("-")[0] for name in names if name.startswith("finance/")} == {
+            "FinanceReconciliationReport.v1", "EscrowNetCloseSnapshot.v1"
+        }  # fmt: skip
         verified = _settld(published, "evidence", "verify", str(bundle))
         assert verified.returncode == 0, verified.stdout
 

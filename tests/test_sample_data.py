@@ -17,6 +17,12 @@ from api.policies.service import bucket_of
 from devtools.sample_data import DECOY_TYPES, MISMATCH_TYPES, generate_landing_zone
 from devtools.sample_data import generator as generator_module
 from devtools.sample_data import writer as writer_module
+from devtools.sample_data.books import (
+    BOOKS_DECOY_TYPES,
+    ESCROW_MISMATCH_TYPES,
+    FINANCE_MISMATCH_TYPES,
+    KERNEL_PROVIDER,
+)
 from ingestion.contracts import DATASETS, REASON_CODES
 from settld.core import canonical_hash, period_bounds
 from tests.sample_zone import (
@@ -161,11 +167,16 @@ def test_malformed_rows_break_exactly_the_declared_rule(zone):
 def test_every_problem_is_injected_counted_and_exactly_what_a_reconciliation_finds(zone, tables):
     root, manifest = zone
     everything = injected(root)
+    books = Counter(everything.filter(pl.col("provider_id") == KERNEL_PROVIDER)["mismatch_type"].to_list())
+    # their findings: tests/test_finance_integrity.py
+    assert set(books) <= {*FINANCE_MISMATCH_TYPES, *ESCROW_MISMATCH_TYPES, *BOOKS_DECOY_TYPES}
+    everything = everything.filter(pl.col("provider_id") != KERNEL_PROVIDER)
     counts = Counter(everything["mismatch_type"].to_list())
     assert set(counts) == {*MISMATCH_TYPES, *DECOY_TYPES, INVOICE_MISMATCH}
-    assert manifest["injected"] == {t: counts[t] for t in (*MISMATCH_TYPES, INVOICE_MISMATCH)}
-    assert manifest["decoys"] == {t: counts[t] for t in DECOY_TYPES}
-    assert manifest["injected_rows"] == everything.height
+    kinds = (*MISMATCH_TYPES, INVOICE_MISMATCH, *FINANCE_MISMATCH_TYPES, *ESCROW_MISMATCH_TYPES)
+    assert manifest["injected"] == {t: counts[t] + books[t] for t in kinds}
+    assert manifest["decoys"] == {t: counts[t] + books[t] for t in (*DECOY_TYPES, *BOOKS_DECOY_TYPES)}
+    assert manifest["injected_rows"] == everything.height + books.total()
     assert everything.select("tenant_id", "period", "mismatch_type", "mismatch_key").is_unique().all()
     truth = everything.filter(pl.col("mismatch_type") != INVOICE_MISMATCH)  # tests/test_sample_invoices.py
     instructions = manifest["datasets"]["payout_instructions"]["rows"]

@@ -63,7 +63,11 @@ def test_published_mismatches_are_triaged_and_the_queue_mart_sees_it(
         ).fetchone()
         total = con.execute("select count(*) from marts.fct_reconciliation_mismatches").fetchone()[0]
         billing = con.execute("select count(*) from marts.fct_billing_invoice_mismatches").fetchone()[0]
-    assert metadata["inserted"].value == total + billing  # money-rail and billing mismatches share the queue
+        finance = con.execute("select count(*) from marts.fct_finance_reconciliation_mismatches").fetchone()[
+            0
+        ]
+    # money-rail, billing and finance findings share the queue
+    assert metadata["inserted"].value == total + billing + finance
 
     token = Factory(api_url).key("tnt_acme", "finance_read", "finance_write")
     with TestClient(create_app(ApiSettings(database_url=api_url))) as client:

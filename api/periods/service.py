@@ -37,6 +37,7 @@ from api.periods.states import PERIOD_CLOSE, PeriodStatus
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.reconciliation.states import HANDLED_STATUSES, SERIOUS_SEVERITIES
 from reports.evidence import build_bundle, csv_bytes, write_bundle
+from reports.finance import finance_dir
 from reports.invoices import finalize, finalized_path, invoices_dir
 from settld.core import canonical_json, iso_micro, period_bounds, sha256_hex
 
@@ -188,6 +189,13 @@ def evidence_files(
             missing.append(f"invoices/{entry['file']}")
             continue
         files[f"invoices/{entry['file']}"] = path.read_bytes()
+    reports = finance_dir(artifacts_dir, tenant_id, period)
+    for entry in document["inputs"].get("financeReports", []):  # GL tie-out and escrow net close
+        path = reports / entry["file"]
+        if not path.is_file():
+            missing.append(f"finance/{entry['file']}")
+            continue
+        files[f"finance/{entry['file']}"] = path.read_bytes()
     if missing:
         raise EvidenceIncomplete(
             "Reports or invoice drafts named by the gate verdict are no longer on disk (pruned by "

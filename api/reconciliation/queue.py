@@ -52,6 +52,8 @@ def _conditions(tenant_id: str, query: QueueQuery) -> list[ColumnElement[bool]]:
         conditions.append(Mismatch.provider_id == query.provider_id)
     if query.mismatch_type is not None:
         conditions.append(Mismatch.mismatch_type == query.mismatch_type.value)
+    if query.source_type is not None:
+        conditions.append(Mismatch.source_type == query.source_type.value)
     if query.severity is not None:
         conditions.append(effective_severity == query.severity.value)
     if query.owner is not None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.core.pagination import Page, PageQuery
 from api.core.schemas import RequestModel
 from api.reconciliation.states import Severity, TriageStatus
-from settld.vocabulary import MismatchType  # seed reconciliation_mismatch_types, every source
+from settld.vocabulary import MismatchType, SourceType  # seed reconciliation_mismatch_types, every source
 
 TRIAGE_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -164,6 +164,9 @@ class QueueQuery(PageQuery):
     period: Period | None = Field(default=None, description="The mismatch's period, YYYY-MM.")
     provider_id: Label | None = Field(default=None, description="The payout rail, or stripe for invoices.")
     mismatch_type: MismatchType | None = None
+    source_type: SourceType | None = Field(
+        default=None, description="The reconciliation that found it (money rails, billing, GL, escrow)."
+    )
     severity: Severity | None = Field(default=None, description="Matches the effective severity.")
     status: TriageStatus | None = Field(default=None, description="The triage status (open when untriaged).")
     owner: Owner | None = Field(default=None, description="The triage record's owner, exactly.")

@@ -6,6 +6,11 @@ fmt="mixed", malformed=True)` writes, in the contracts of `ingestion.contracts`:
     settlements/settlements-<period>.<ext>
     payout_instructions/payout_instructions-<period>.<ext>
     money_rail_operations/operations-<provider>-<period>.<ext>   (stripe_connect, wire_fedline, usdc_circle)
+    kernel_books/<dataset>/<dataset>-<period>.<ext>               (the kernel's books: ledger postings, GL
+                                                                   batches and lines, party statements and
+                                                                   lines, held roll-forwards, month closes;
+                                                                   books.py, one GL and one escrow problem
+                                                                   per closed tenant-month)
     stripe/events/events-<month>.jsonl                            (each month from the first period to
                                                                    the one after the last, billing it)
     injected.csv                                                  (every injected problem and decoy)

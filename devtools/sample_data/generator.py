@@ -14,6 +14,14 @@ from ingestion.contracts import DATASETS
 from settld.core import canonical_json, file_sha256, parse_period
 
 from . import stripe_events
+from .books import (
+    BOOKS_DECOY_TYPES,
+    ESCROW_MISMATCH_TYPES,
+    FINANCE_MISMATCH_TYPES,
+    OPEN_MONTH_TENANT,
+    BooksState,
+    build_books,
+)
 from .drafts import Usage, chunk_usage
 from .kernel import (
     INSTRUCTION_COLUMNS,
@@ -67,6 +75,8 @@ class _Run:
         self.injected_counts: Counter[str] = Counter()
         self.unregistered: list[str] = []  # settlements whose policy hash matches no registered version
         self.usage: dict[tuple[str, str], Usage] = {}  # billable usage per (tenant, period), for Stripe
+        self.books: dict[str, BooksState] = {}  # per tenant: the escrow balance carried between months
+        self.books_buffers: dict[str, list[pl.DataFrame]] = {}
         self.injected_handle = (out / "injected.csv").open("wb")
         self.injected_handle.write((",".join(INJECTED_COLUMNS) + "\n").encode())
 
@@ -85,6 +95,7 @@ class _Run:
         settlements = generate_settlements(t, period_index, period, self.seed, self.scale)
         self.usage[(t.tenant_id, period)] = chunk_usage(settlements.columns, period)
         instructions = generate_instructions(t, period_index, period, self.seed, settlements)
+        self.kernel_books(t, period_index, period, settlements)
         if self.split:
             for part, (lo, hi) in enumerate(split_parts(settlements.rows), start=1):
                 frame = self.policy_checked(
@@ -131,7 +142,26 @@ class _Run:
         injected.write_csv(self.injected_handle, include_header=False, line_terminator="\n")
         self.injected_counts.update(injected["mismatch_type"].to_list())
 
+    def kernel_books(self, t: Tenant, period_index: int, period: str, settlements: Any) -> None:
+        is_open = t.index == OPEN_MONTH_TENANT and period_index == len(self.periods) - 1
+        chunk = t.index * len(self.periods) + period_index
+        books = build_books(t, period, chunk, settlements, self.books.setdefault(t.tenant_id, BooksState()),
+                            is_open=is_open)  # fmt: skip
+        for name, frame in books.frames.items():
+            self.books_buffers.setdefault(name, []).append(frame)
+        injected = pl.DataFrame(
+            books.injected, schema=dict.fromkeys(INJECTED_COLUMNS, pl.String), orient="row"
+        )
+        injected.write_csv(self.injected_handle, include_header=False, line_terminator="\n")
+        self.injected_counts.update(injected["mismatch_type"].to_list())
+
+    def flush_books(self, period: str) -> None:
+        for name, frames in sorted(self.books_buffers.items()):
+            self.writer.write(name, period, pl.concat(frames, how="vertical_relaxed"))
+        self.books_buffers = {}
+
     def flush_period(self, period: str, buffers: dict[Any, list[pl.DataFrame]]) -> None:
+        self.flush_books(period)
         if self.split:
             return
         self.writer.write("settlements", period, pl.concat(buffers["settlements"]))
@@ -241,8 +271,16 @@ def generate_landing_zone(
             }
             for name in DATASETS
         },
-        "injected": {t: counts.get(t, 0) for t in (*MISMATCH_TYPES, *INVOICE_MISMATCH_TYPES)},
-        "decoys": {t: counts.get(t, 0) for t in DECOY_TYPES},
+        "injected": {
+            t: counts.get(t, 0)
+            for t in (
+                *MISMATCH_TYPES,
+                *INVOICE_MISMATCH_TYPES,
+                *FINANCE_MISMATCH_TYPES,
+                *ESCROW_MISMATCH_TYPES,
+            )
+        },
+        "decoys": {t: counts.get(t, 0) for t in (*DECOY_TYPES, *BOOKS_DECOY_TYPES)},
         "injected_file": "injected.csv",
         "injected_rows": sum(counts.values()),
         "injected_sha256": file_sha256(out / "injected.csv"),

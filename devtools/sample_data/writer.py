@@ -23,6 +23,13 @@ MIXED_FORMATS = {
     ("money_rail_operations", "stripe_connect"): "jsonl",
     ("money_rail_operations", "wire_fedline"): "csv",
     ("money_rail_operations", "usdc_circle"): "parquet",
+    "ledger_postings": "jsonl",
+    "gl_batches": "csv",
+    "gl_batch_lines": "parquet",
+    "party_statements": "csv",
+    "party_statement_lines": "parquet",
+    "held_exposure_rollforwards": "csv",
+    "month_closes": "jsonl",
 }
 OWNED_FILES = ("manifest.json", "injected.csv")
 

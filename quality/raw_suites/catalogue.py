@@ -198,8 +198,26 @@ def _catalogue() -> dict[str, tuple[RawCheck, ...]]:
         _delivery_rows_unique(e),
     ]
     # fmt: on
-    catalogue = {s: settlements, p: instructions, o: operations, e: events}
+    catalogue = {s: settlements, p: instructions, o: operations, e: events, **_kernel_books()}
     return {name: tuple(checks) for name, checks in catalogue.items()}
+
+
+def _kernel_books() -> dict[str, list[RawCheck]]:
+    """The kernel's books: their keys and the row-delivery check. Their meaning (does the GL tie out with
+    the statements, does escrow net close) is judged by the finance marts, not row by row."""
+    keys = {
+        "ledger_postings": ("tenant_id", "entry_id"),
+        "gl_batches": ("tenant_id", "batch_id"),
+        "gl_batch_lines": ("tenant_id", "batch_id"),
+        "party_statements": ("tenant_id", "statement_id"),
+        "party_statement_lines": ("tenant_id", "statement_id"),
+        "held_exposure_rollforwards": ("tenant_id", "artifact_id"),
+        "month_closes": ("tenant_id",),
+    }
+    return {
+        name: [*(check for column in columns for check in _key(name, column)), _delivery_rows_unique(name)]
+        for name, columns in keys.items()
+    }
 
 
 CHECKS: dict[str, tuple[RawCheck, ...]] = _catalogue()

@@ -46,7 +46,7 @@ def _first_event_sql() -> str:
 def _period_filter(dataset: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
     # A row whose period-defining value is missing belongs to no period by the rule, so it could hide
     # in any: every period's selection includes it, and its blocking not-null check fails them all.
-    if dataset == "payout_instructions":
+    if dataset == "payout_instructions" or "period" in DATASETS[dataset].column_names:
         return "(period = ? or period is null)", [f"{start:%Y-%m}"]
     if dataset == "settlements":
         return (
@@ -54,7 +54,8 @@ def _period_filter(dataset: str, start: datetime, end: datetime) -> tuple[str, l
             "or locked_at is null)",
             [start, end, start, end],
         )
-    moment = _first_event_sql() if dataset == "money_rail_operations" else "created_at"
+    moments = {"money_rail_operations": _first_event_sql(), "ledger_postings": "posted_at"}
+    moment = moments.get(dataset, "created_at")
     return f"(({moment} >= ? and {moment} < ?) or {moment} is null)", [start, end]
 
 

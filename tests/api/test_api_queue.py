@@ -149,3 +149,21 @@ def test_finance_read_alone_may_read_the_audit_log(client: TestClient, factory: 
     assert client.get("/ops/audit", headers=auth(reader)).status_code == 200
     ops = factory.key("acme", "ops_read")
     assert client.get("/ops/audit", headers=auth(ops)).status_code == 200
+
+
+def test_the_source_type_filter_selects_the_gl_and_escrow_findings(
+    client: TestClient, token: str, factory: Factory
+) -> None:
+    rail = mismatch_row("acme", "rail", mismatch_type="missing_operation")
+    gl = mismatch_row("acme", "2026-09", mismatch_type="gl_batch_missing", provider_id="settlement_kernel",
+                      source_type="finance_reconcile", operation_id=None, operation_state=None)  # fmt: skip
+    escrow = mismatch_row("acme", "USD", mismatch_type="held_rollforward_missing", provider_id="settlement_kernel",
+                          source_type="escrow_net_close", operation_id=None, operation_state=None)  # fmt: skip
+    factory.publish([rail, gl, escrow])
+    assert keys(client.get(QUEUE, headers=auth(token), params={"source_type": "finance_reconcile"})) == [
+        "2026-09"
+    ]
+    assert keys(client.get(QUEUE, headers=auth(token), params={"source_type": "escrow_net_close"})) == ["USD"]
+    assert sorted(keys(client.get(QUEUE, headers=auth(token)))) == ["2026-09", "USD", "rail"]
+    unknown = client.get(QUEUE, headers=auth(token), params={"source_type": "ledger"})
+    assert unknown.status_code in (400, 422)

@@ -19,6 +19,7 @@ from settld.vocabulary import MISMATCH_MARTS
 MISMATCHES_MART = dg.AssetKey(["marts", "fct_reconciliation_mismatches"])
 INVOICE_MISMATCHES_MART = dg.AssetKey(["marts", "fct_billing_invoice_mismatches"])
 AGREEMENT_MISMATCHES_MART = dg.AssetKey(["marts", "fct_marketplace_agreement_mismatches"])
+FINANCE_MISMATCHES_MART = dg.AssetKey(["marts", "fct_finance_reconciliation_mismatches"])
 DRAFTS_MART = dg.AssetKey(["marts", "fct_invoice_drafts"])
 DRAFT_LINES_MART = dg.AssetKey(["marts", "fct_invoice_draft_lines"])
 
@@ -26,11 +27,12 @@ DRAFT_LINES_MART = dg.AssetKey(["marts", "fct_invoice_draft_lines"])
 @dg.asset(
     key=["operator_api", "reconciliation_mismatches"],
     group_name="operator_api",
-    deps=[MISMATCHES_MART, INVOICE_MISMATCHES_MART, AGREEMENT_MISMATCHES_MART],
+    deps=[MISMATCHES_MART, INVOICE_MISMATCHES_MART, AGREEMENT_MISMATCHES_MART, FINANCE_MISMATCHES_MART],
     tags=stage_tags(Stage.publish),
     kinds={"sqlalchemy"},
     description=(
-        "marts.fct_reconciliation_mismatches published into the operator API's database (upsert by "
+        "marts.fct_reconciliation_mismatches (with the billing and finance findings) published into the "
+        "operator API's database (upsert by "
         "triage_key; mismatches that disappeared are marked cleared, never deleted; one that appears for a "
         "closed period is marked found after the close)."
     ),
@@ -39,7 +41,7 @@ def published_reconciliation_mismatches(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, operator_api: OperatorApiResource
 ) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as db:
-        # Money-rail and billing mismatches share one queue: same columns, triage and gate.
+        # Money-rail, billing, marketplace and finance (GL, escrow) findings share one queue: same columns, triage and gate.
         union = " union all ".join(f"select * from marts.{mart}" for mart in MISMATCH_MARTS)
         rows = db.query(f"{union} order by triage_key")
     for row in rows:
