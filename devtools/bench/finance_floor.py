@@ -44,7 +44,9 @@ def run_finance_floor(landing: Path, out: Path) -> dict:
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         started = time.perf_counter()
-        (rows,) = con.execute(f"copy ({finance_floor_sql(landing)}) to {literal(str(out))} (format parquet)").fetchone()
+        (rows,) = con.execute(
+            f"copy ({finance_floor_sql(landing)}) to {literal(str(out))} (format parquet)"
+        ).fetchone()
         return {"seconds": round(time.perf_counter() - started, 3), "rows": rows}
 
 
