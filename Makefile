@@ -46,7 +46,7 @@ demo-postgres: venv $(POSTGRES_HOME)/.dagster_home
 	$(PY) -m devtools.postgres_server bash -c '$(SETTLD) api migrate && $(SETTLD) api seed-policies && $(SETTLD) run --as-of manifest'
 
 test: venv
-	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not drill" --ignore=tests/api/test_api_schemathesis.py
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not drill" --ignore=tests/api/test_api_schemathesis.py --durations=40
 	@# schemathesis generates one test per API operation under a single test id, which xdist collapses:
 	@# run it in one process so every operation is fuzzed.
 	env -u DAGSTER_HOME $(PY) -m pytest -q tests/api/test_api_schemathesis.py

@@ -2,7 +2,8 @@
 statements and the escrow net close find every injected problem and nothing else, the hand-written floor
 query agrees with the marts, the findings reach the one triage queue and block the gate until triaged, a
 triage survives `settld run`, and the bundle of a closed period holds both finance reports and verifies.
-Drills: they build on the pipeline and run it again (make test-drills)."""
+The checks on the shared pipeline's marts run in make test; those that run the pipeline again, and the
+million-postings run, are drills (make test-drills)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
     from fastapi.testclient import TestClient
 
-pytestmark = [pytest.mark.slow, pytest.mark.drill, pytest.mark.xdist_group("pipeline")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 COLUMNS = "tenant_id, period, provider_id, mismatch_type, mismatch_key"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +90,7 @@ def _settld(env: dict, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
 
 
+@pytest.mark.drill
 def test_gl_findings_block_the_gate_until_triaged_and_triage_survives_a_run(
     pipeline_run: dict, tmp_path: Path
 ) -> None:
@@ -139,7 +141,8 @@ def test_gl_findings_block_the_gate_until_triaged_and_triage_survives_a_run(
     assert key not in gl_check["details"]["examples"]
 
 
-def test_at_a_million_postings_the_floor_finds_every_injected_problem_and_nothing_else(
+@pytest.mark.drill
+def test_at_a_million_postings_the_floor_and_the_marts_find_every_injected_problem_and_nothing_else(
     tmp_path: Path,
 ) -> None:
     landing = tmp_path / "big"
@@ -153,4 +156,13 @@ def test_at_a_million_postings_the_floor_finds_every_injected_problem_and_nothin
         floor = set(
             con.execute(f"select {COLUMNS} from read_parquet('{tmp_path / 'floor.parquet'}')").fetchall()
         )
-    assert floor == _injected(landing) and floor
+    injected = _injected(landing)
+    assert floor == injected and floor
+    # The whole pipeline on the same files, default settings: the marts agree.
+    warehouse = tmp_path / "big.duckdb"
+    env = {"SETTLD_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "SETTLD_HOME": str(tmp_path / "home"),
+           "SETTLD_API_DATABASE_URL": f"sqlite:///{tmp_path / 'api.sqlite3'}"}  # fmt: skip
+    assert _settld(env, "api", "migrate").returncode == 0
+    run = _settld(env, "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "manifest")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert _marts(warehouse) == injected
