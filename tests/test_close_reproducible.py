@@ -63,6 +63,7 @@ def _files(root: Path) -> list[str]:
                   if p.is_file() and "data_docs" not in p.parts)  # fmt: skip
 
 
+@pytest.mark.drill  # a second full run into a fresh home: CI runs it with the drills
 def test_two_closes_of_the_same_inputs_give_byte_identical_bundles(
     pipeline_run: dict, tmp_path: Path
 ) -> None:

@@ -64,6 +64,9 @@ def test_each_folder_has_one_yaml_of_its_own_models(folder: Path) -> None:
     assert "sources" not in documented, "sources go in the folder's _<source>__sources.yml"
     tested = {test["model"] for test in documented.get("unit_tests", [])}
     assert tested <= {path.stem for path in folder.glob("*.sql")}, "unit tests sit beside their model"
+    # dbt names a unit test's relation after it, and Postgres cuts identifiers at 63 bytes (an error there).
+    too_long = [test["name"] for test in documented.get("unit_tests", []) if len(test["name"]) > 63]
+    assert not too_long, f"unit test names longer than Postgres' 63-byte identifiers: {too_long}"
 
 
 def test_only_staging_selects_from_sources() -> None:

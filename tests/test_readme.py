@@ -132,6 +132,7 @@ def _run_block(block: Block, home: Path, env: dict[str, str]) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.drill  # serves the API and closes a month on a copy of the demo: CI runs it with the drills
 @pytest.mark.xdist_group("pipeline")
 def test_the_readme_runs_as_written_and_closes_a_month(pipeline_run: dict, tmp_path: Path) -> None:
     from api.periods.verdicts import period_closes
