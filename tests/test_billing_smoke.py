@@ -10,7 +10,10 @@ import pytest
 
 from devtools.smoke import EXPECTED_PLAN, run_billing_smoke
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.drill,
+]  # the release gate's billing smoke: CI runs it with the drills
 
 
 def test_a_growth_subscription_in_the_emulator_becomes_the_tenants_plan(tmp_path: Path) -> None:

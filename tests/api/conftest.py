@@ -62,6 +62,17 @@ def postgres_template(postgres_server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+# The hostile-input walk on Postgres (every operation a second time, about two minutes of a worker) is a
+# drill: `make test` walks every operation on SQLite, and CI walks Postgres too with `make test-drills`.
+DRILL_ON_POSTGRES = ("tests/api/test_api_fuzz.py::",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(DRILL_ON_POSTGRES) and "[postgres-" in item.nodeid:
+            item.add_marker(pytest.mark.drill)
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
