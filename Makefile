@@ -58,7 +58,7 @@ test-fast: venv
 
 # The slow drills (each rebuilds dbt on the pipeline's data): CI runs them after make test.
 test-drills: venv
-	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m drill
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m drill --durations=20
 
 lint: venv
 	$(VENV)/bin/ruff check .
