@@ -47,18 +47,19 @@ demo-postgres: venv $(POSTGRES_HOME)/.dagster_home
 
 test: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not drill" --ignore=tests/api/test_api_schemathesis.py --durations=40
-	@# schemathesis generates one test per API operation under a single test id, which xdist collapses:
-	@# run it in one process so every operation is fuzzed.
-	env -u DAGSTER_HOME $(PY) -m pytest -q tests/api/test_api_schemathesis.py
 
 # The quick subset while editing: everything not marked slow (no dbt build, no pipeline run); make test
 # still runs it all.
 test-fast: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow" --ignore=tests/api/test_api_schemathesis.py
 
-# The slow drills (each rebuilds dbt on the pipeline's data): CI runs them after make test.
+# The slow drills (each reruns the pipeline or a dbt build, or walks every route on Postgres) and schemathesis:
+# CI runs them after make test.
 test-drills: venv
 	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m drill --durations=20
+	@# schemathesis (every operation of the OpenAPI document, about a minute) generates one test per operation
+	@# under a single test id, which xdist collapses: run it in one process so every operation is fuzzed.
+	env -u DAGSTER_HOME $(PY) -m pytest -q tests/api/test_api_schemathesis.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
