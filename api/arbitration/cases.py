@@ -27,9 +27,7 @@ from api.arbitration.schemas import (
 )
 from api.arbitration.service import (
     assert_window_open,
-    check_revision,
     dump_refs,
-    flush_or_conflict,
     get_dispute,
     get_settlement,
     load_refs,
@@ -39,6 +37,7 @@ from api.arbitration.service import (
 from api.arbitration.states import CASE, ESCALATION, CaseStatus, DisputeStatus, EscalationLevel
 from api.audit.service import append_audit
 from api.billing.limits import meter_billable_work
+from api.core.revisions import check_revision, flush_or_conflict
 from api.core.states import TransitionIllegal
 from api.tenants.dependencies import Principal
 from settld.core import canonical_hash

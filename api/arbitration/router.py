@@ -6,10 +6,9 @@ Idempotency-Key and If-Match (or `expected_revision`); another tenant's record i
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from api.arbitration import cases, problems, service
 from api.arbitration.query import QueueQuery, parse_filters, parse_sla_hours
@@ -37,6 +36,7 @@ from api.billing.problems import PlanLimitExceeded
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
 from api.core.pagination import CursorInvalid
+from api.core.revisions import IfMatch, expected_revision
 from api.core.states import TransitionIllegal
 from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
@@ -50,21 +50,6 @@ ReadDep = Annotated[
 ]
 WriteDep = Annotated[Principal, Depends(require_scopes(Scope.finance_write, Scope.ops_write))]
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
-IF_MATCH_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='Expected revision, e.g. "3".')]
-
-
-def expected_revision(body_value: int | None, if_match: str | None) -> int | None:
-    if if_match is None:
-        return body_value
-    match = IF_MATCH_PATTERN.match(if_match)
-    if match is None:
-        raise problems.IfMatchInvalid()
-    if body_value is not None and body_value != int(match.group(1)):
-        raise problems.RevisionAmbiguous()
-    return int(match.group(1))
-
-
 WRITE_PROBLEMS = (*AUTH_PROBLEMS, *IDEMPOTENCY_PROBLEMS, problems.IfMatchInvalid, problems.RevisionAmbiguous,
                   problems.RevisionConflict, TransitionIllegal)  # fmt: skip
 DISPUTE_PROBLEMS = (

@@ -11,9 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from api.arbitration import problems
 from api.arbitration.models import ArbitrationCase, Dispute, PublishedSettlement, SettlementAdjustment
@@ -35,6 +33,7 @@ from api.arbitration.states import (
     SettlementStatus,
 )
 from api.audit.service import append_audit
+from api.core.revisions import check_revision, flush_or_conflict
 from api.core.states import TransitionIllegal
 from api.policies.evaluate import split
 from api.tenants.dependencies import Principal
@@ -55,27 +54,6 @@ def load_refs(text: str | None) -> list[str]:
 def dump_refs(refs: Iterable[str]) -> str:
     """Refs as stored: sorted and unique, canonical JSON (so equal sets compare equal)."""
     return canonical_json(sorted(set(refs)))
-
-
-def check_revision(current: int, expected: int | None, what: str) -> None:
-    if expected is not None and expected != current:
-        raise problems.RevisionConflict(
-            f"The {what} is at revision {current}, not {expected}; reload and retry.",
-            current_revision=current,
-            expected_revision=expected,
-        )
-
-
-def flush_or_conflict(session: Session, current_revision: int, what: str) -> None:
-    """Flush; a writer that got this revision first (the ORM's version check, or a unique key) is a 409."""
-    try:
-        session.flush()
-    except (StaleDataError, IntegrityError) as error:
-        raise problems.RevisionConflict(
-            f"Another request changed the {what} first; reload and retry.",
-            current_revision=current_revision + 1,
-            expected_revision=current_revision,
-        ) from error
 
 
 def get_settlement(

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.arbitration.router import IfMatch, expected_revision
 from api.billing import service
 from api.billing.limits import period_of
 from api.billing.problems import PeriodInvalid, SchemaInvalid
@@ -16,9 +15,9 @@ from api.billing.schemas import PlanOut, PlanPut, SubscriptionOut, SubscriptionP
 from api.billing.usage import period_summary
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
+from api.core.revisions import IfMatch, IfMatchInvalid, RevisionAmbiguous, RevisionConflict, expected_revision
 from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
-from api.reconciliation.problems import IfMatchInvalid, RevisionAmbiguous, RevisionConflict
 from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
 from api.tenants.problems import AUTH_PROBLEMS, TenantNotFound
 

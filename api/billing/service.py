@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.arbitration.service import check_revision
 from api.audit.service import AuditContext, append_audit
 from api.billing import fields
 from api.billing.catalog import catalog, configured_plan, override_errors, resolve_plan
@@ -17,6 +16,7 @@ from api.billing.models import BillingSubscription
 from api.billing.plans import subscription_facts
 from api.billing.problems import SchemaInvalid
 from api.billing.schemas import PlanOut, PlanPut, SubscriptionOut, SubscriptionPut
+from api.core.revisions import check_revision
 from api.tenants.models import Tenant
 from api.tenants.service import get_tenant
 from settld.core import canonical_json

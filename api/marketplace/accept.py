@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.arbitration.service import check_revision, flush_or_conflict
 from api.audit.service import append_audit
 from api.billing.limits import meter_billable_work
+from api.core.revisions import check_revision, flush_or_conflict
 from api.marketplace import problems
 from api.marketplace.models import Agreement, Bid, Rfq
 from api.marketplace.schemas import AcceptRequest, AgreementOut

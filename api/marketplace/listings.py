@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.arbitration.service import check_revision, flush_or_conflict
 from api.audit.service import append_audit
 from api.core.pagination import KeysetOrder, PageQuery, SortKey, paginate
+from api.core.revisions import check_revision, flush_or_conflict
 from api.marketplace import problems
 from api.marketplace.models import Listing, ListingContent, ListingRevision
 from api.marketplace.schemas import ListingCreate, ListingOut, ListingUpdate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from api.core.errors import Problem
 
 # Revisions mean the same in every domain: the codes are triage's (a code is defined once).
-from api.reconciliation.problems import IfMatchInvalid, RevisionAmbiguous, RevisionConflict  # noqa: F401
+from api.core.revisions import IfMatchInvalid, RevisionAmbiguous, RevisionConflict  # noqa: F401
 
 
 class ListingNotFound(Problem):

@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.arbitration.router import IfMatch, expected_revision
 from api.billing.problems import PlanLimitExceeded
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
 from api.core.pagination import CursorInvalid
+from api.core.revisions import IfMatch, expected_revision
 from api.core.states import TransitionIllegal
 from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS

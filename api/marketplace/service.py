@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
-from api.arbitration.service import check_revision, flush_or_conflict
 from api.audit.service import append_audit
 from api.core.pagination import KeysetOrder, PageQuery, SortKey, paginate
+from api.core.revisions import check_revision, flush_or_conflict
 from api.marketplace import problems
 from api.marketplace.listings import get_listing
 from api.marketplace.models import Bid, Proposal, Rfq

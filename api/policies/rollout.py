@@ -12,16 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from api.audit.service import AuditContext, append_audit
+from api.core import revisions
 from api.policies import problems
 from api.policies.models import PolicyRollout, PolicyRolloutEvent, PolicyVersion
 from api.policies.service import Registered, get_policy_version, get_rollout, register_version
 from api.policies.states import DEFAULT_CANARY_PERCENT, RolloutAction, Stage
-from api.reconciliation.problems import RevisionConflict
 
 POLICY_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 HISTORY_LIMIT = 200
@@ -64,10 +62,7 @@ def _set(rollout: PolicyRollout, stage: Stage, ref: Ref | None) -> None:
 
 
 def check_revision(rollout: PolicyRollout | None, expected: int | None) -> None:
-    current = rollout.revision if rollout is not None else 0
-    if expected is not None and expected != current:
-        raise RevisionConflict(f"The rollout is at revision {current}, not {expected}; reload and retry.",
-                               current_revision=current, expected_revision=expected)  # fmt: skip
+    revisions.check_revision(rollout.revision if rollout is not None else 0, expected, "rollout")
 
 
 def load_for_write(session: Session, *, tenant_id: str, now: datetime) -> PolicyRollout:
@@ -101,14 +96,7 @@ def _record(session: Session, rollout: PolicyRollout, *, action: RolloutAction, 
 
 
 def flush(session: Session, rollout: PolicyRollout) -> None:
-    try:
-        session.flush()
-    except (StaleDataError, IntegrityError) as error:
-        raise RevisionConflict(
-            "Another request moved the rollout first; reload and retry.",
-            current_revision=rollout.revision,
-            expected_revision=rollout.revision - 1,
-        ) from error
+    revisions.flush_or_conflict(session, rollout.revision - 1, "rollout")
 
 
 def _percent(value: Any) -> int:

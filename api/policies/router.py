@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.encoders import jsonable_encoder
 
-from api.arbitration.router import IfMatch, expected_revision
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
+from api.core.revisions import IfMatch, IfMatchInvalid, RevisionAmbiguous, RevisionConflict, expected_revision
 from api.idempotency.dependencies import IdempotencyDep, idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
 from api.onboarding.router import own_tenant
@@ -36,7 +36,6 @@ from api.policies.schemas import (
     RolloutResponse,
     RolloutState,
 )
-from api.reconciliation.problems import IfMatchInvalid, RevisionAmbiguous, RevisionConflict
 from api.tenants.dependencies import Principal, require_scopes
 from api.tenants.models import Scope
 from api.tenants.problems import AUTH_PROBLEMS, TenantNotFound

@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 from api.core.errors import Problem
-
-
-class IfMatchInvalid(Problem):
-    status, code, title = 400, "IF_MATCH_INVALID", 'If-Match must carry a revision number, e.g. "3".'
-
-
-class RevisionAmbiguous(Problem):
-    status, code, title = (
-        400,
-        "REVISION_AMBIGUOUS",
-        "expected_revision and If-Match name different revisions.",
-    )
+from api.core.revisions import IfMatchInvalid, RevisionAmbiguous, RevisionConflict  # noqa: F401
 
 
 class MismatchNotFound(Problem):
@@ -23,11 +12,6 @@ class MismatchNotFound(Problem):
 
 class TriageNotFound(Problem):
     status, code, title = 404, "TRIAGE_NOT_FOUND", "No triage record with this key for the tenant."
-
-
-class RevisionConflict(Problem):
-    status, code, title = 409, "REVISION_CONFLICT", "The record is at another revision; reload and retry."
-    members = ("current_revision", "expected_revision")
 
 
 class TriageClosed(Problem):

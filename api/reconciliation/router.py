@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from api.core.dependencies import SessionDep, WriteSessionDep
 from api.core.errors import problem_responses
 from api.core.pagination import CursorInvalid
+from api.core.revisions import IfMatch, expected_revision
 from api.core.states import TransitionIllegal
 from api.idempotency.dependencies import idempotent
 from api.idempotency.problems import IDEMPOTENCY_PROBLEMS
@@ -34,7 +34,6 @@ from api.tenants.dependencies import FinanceReadDep, FinanceWriteDep
 from api.tenants.problems import AUTH_PROBLEMS
 
 router = APIRouter(prefix="/ops/finance/reconciliation", tags=["reconciliation"])
-IF_MATCH_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
 def _triage_out(session: SessionDep, triage: ReconciliationTriage, *, limit: int | None) -> TriageOut:
@@ -44,18 +43,6 @@ def _triage_out(session: SessionDep, triage: ReconciliationTriage, *, limit: int
         for a in service.triage_actions(session, triage, limit=limit)
     ]
     return TriageOut(**summary.model_dump(), actions=actions)
-
-
-def _expected_revision(body_value: int | None, if_match: str | None) -> int | None:
-    if if_match is None:
-        return body_value
-    match = IF_MATCH_PATTERN.match(if_match)
-    if match is None:
-        raise problems.IfMatchInvalid()
-    header_value = int(match.group(1))
-    if body_value is not None and body_value != header_value:
-        raise problems.RevisionAmbiguous()
-    return header_value
 
 
 @router.get(
@@ -99,15 +86,11 @@ def post_triage(
     body: TriageUpsert,
     session: WriteSessionDep,
     principal: FinanceWriteDep,
-    if_match: Annotated[
-        str | None, Header(alias="If-Match", description='Expected revision, e.g. "3".')
-    ] = None,
+    if_match: IfMatch = None,
 ) -> TriageUpsertResponse:
     """Create or update the triage record of a published mismatch (transition table in api/reconciliation/states.py)."""
-    expected_revision = _expected_revision(body.expected_revision, if_match)
-    outcome = service.upsert_triage(
-        session, principal=principal, request=body, expected_revision=expected_revision
-    )
+    expected = expected_revision(body.expected_revision, if_match)
+    outcome = service.upsert_triage(session, principal=principal, request=body, expected_revision=expected)
     triage = _triage_out(session, outcome.triage, limit=service.RESPONSE_ACTION_COUNT)
     return TriageUpsertResponse(ok=True, changed=outcome.changed, triage=triage)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from api.audit.service import append_audit
 from api.core.database import utc_now
 from api.core.pagination import KeysetOrder, SortKey, paginate
+from api.core.revisions import revision_conflict
 from api.reconciliation import problems
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage, ReconciliationTriageAction
 from api.reconciliation.schemas import TriageListQuery, TriageUpsert
@@ -46,14 +47,6 @@ TRIAGE_LIST_ORDER = KeysetOrder(
 class UpsertOutcome:
     changed: bool
     triage: ReconciliationTriage
-
-
-def _revision_conflict(current: int, expected: int) -> problems.RevisionConflict:
-    return problems.RevisionConflict(
-        f"The triage record is at revision {current}, not {expected}; reload and retry.",
-        current_revision=current,
-        expected_revision=expected,
-    )
 
 
 def get_mismatch(session: Session, *, tenant_id: str, triage_key: str) -> ReconciliationMismatch:
@@ -148,7 +141,7 @@ def upsert_triage(
     ).one_or_none()
     current_revision = triage.revision if triage else 0
     if expected_revision is not None and expected_revision != current_revision:
-        raise _revision_conflict(current_revision, expected_revision)
+        raise revision_conflict(current_revision, expected_revision, "triage record")
 
     current = TriageStatus(triage.status) if triage else TriageStatus.open
     target = _target_status(request, current)
@@ -208,7 +201,7 @@ def upsert_triage(
     try:
         session.flush()
     except (StaleDataError, IntegrityError) as error:  # another writer got this revision first
-        raise _revision_conflict(current_revision + 1, current_revision) from error
+        raise revision_conflict(current_revision + 1, current_revision, "triage record") from error
     details: dict[str, Any] = {
         "triage_key": triage.triage_key,
         "action": action.value,
