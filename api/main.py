@@ -66,8 +66,9 @@ def check_schema_on_startup(database: Database) -> None:
 
 
 def domain_routers() -> list[APIRouter]:
-    """`router` of every domain package's `router.py` (`api/<domain>/router.py`, and any folder appended to
-    `api.__path__`), in name order: a new domain needs no edit here."""
+    """The routers of every domain package's `router.py` (`api/<domain>/router.py`, and any folder appended
+    to `api.__path__`), in name order: its `routers` when a domain has several, else its `router`. A new
+    domain needs no edit here."""
     import api
 
     routers = []
@@ -81,7 +82,7 @@ def domain_routers() -> list[APIRouter]:
             if missing.name != name:
                 raise
             continue  # a package without routes (core, idempotency, migrations, ...)
-        routers.append(routes.router)
+        routers.extend(getattr(routes, "routers", (routes.router,)))
     return routers
 
 

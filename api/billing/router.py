@@ -84,7 +84,6 @@ def stripe_webhook(
     return JSONResponse(accepted.model_dump())
 
 
-# The plan, subscription and summary routes, then checkout and the customer portal: their routes as they are
-# (full paths), as api/console does, since FastAPI's include_router would wrap them lazily.
-router.routes.extend(plan_routes.router.routes)
-router.routes.extend(provider_routes.router.routes)
+# The domain's routers, mounted in this order by api.main: the webhook, the plan, subscription and summary
+# routes, then checkout and the customer portal.
+routers = (router, plan_routes.router, provider_routes.router)

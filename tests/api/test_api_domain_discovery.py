@@ -34,3 +34,14 @@ def test_a_throwaway_domain_is_served_and_its_write_commits(
     assert first.status_code == 201, first.text
     assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
     assert count(database_url, AuditLogEntry, action="PROBE_RECORD") == 1
+
+
+def test_a_domain_with_several_routers_serves_each_of_them() -> None:
+    from api.billing import router as billing
+
+    walked = {route.path for router in domain_routers() for route in router.routes}
+    served = set(create_app().openapi()["paths"])
+    assert len(billing.routers) == 3
+    for router in billing.routers:
+        assert router.routes, router
+        assert {route.path for route in router.routes} <= walked & served
