@@ -62,17 +62,6 @@ def postgres_template(postgres_server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-# The hostile-input walk on Postgres (every operation a second time, about two minutes of a worker) is a
-# drill: `make test` walks every operation on SQLite, and CI walks Postgres too with `make test-drills`.
-DRILL_ON_POSTGRES = ("tests/api/test_api_fuzz.py::",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.nodeid.startswith(DRILL_ON_POSTGRES) and "[postgres-" in item.nodeid:
-            item.add_marker(pytest.mark.drill)
-
-
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
@@ -82,6 +71,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A freshly migrated database, once per backend: a SQLite file, and a new database (created and
     dropped around the test) on the session's PostgreSQL server."""
+    yield from migrated_database(request, tmp_path)
+
+
+def migrated_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The body of `database_url` for `request.param` ("sqlite" or "postgres"), for a test module that
+    parametrizes the backends with marks of its own."""
     if request.param == "sqlite":
         path = tmp_path / "settld-api.sqlite3"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)

@@ -32,6 +32,7 @@ from api.core.errors import FRAMEWORK_CODES, PROBLEM_MEDIA_TYPE
 from api.core.settings import ApiSettings
 from api.main import create_app
 from api.reconciliation.schemas import EXAMPLE_TRIAGE_KEY
+from tests.api.conftest import migrated_database
 from tests.api.factories import SECRET, Factory, mismatch_row
 from tests.api.hostile import KINDS, SIGNATURE_HEADER, Operation, Request, hostile_request, stripe_signature
 
@@ -113,6 +114,18 @@ def known(operation: Operation, kind: str, backend: str) -> Finding | None:
 
 def backend_of(database_url: str) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgres"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        # Every operation a second time on Postgres is about two minutes of a worker: a drill (CI runs
+        # `make test-drills`), while `make test` walks every operation on SQLite.
+        pytest.param("postgres", id="postgres", marks=[pytest.mark.postgres, pytest.mark.drill]),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from migrated_database(request, tmp_path)
 
 
 @pytest.fixture
