@@ -80,6 +80,10 @@ class Pager:
     def first_url(self) -> str | None:
         return self.link(None, []) if self.cursor else None
 
+    def sorted_by(self, sort: str) -> str:
+        """The first page of the same filters in another of the API's orders (a cursor is one order's)."""
+        return url(self.base, **{**self.kept, "sort": sort})
+
     def here(self, **changes: Any) -> str:
         """This page with other parameters (a selected row, another sort...)."""
         trail = TRAIL_SEPARATOR.join(self.trail) or None

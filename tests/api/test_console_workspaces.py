@@ -12,7 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.console_kit import POLICY, World, console_world, csrf_of, seed_market, seed_policies, signed_in
+from tests.api.console_kit import (
+    POLICY,
+    World,
+    console_world,
+    csrf_of,
+    open_cases,
+    seed_market,
+    seed_policies,
+    signed_in,
+)
 
 pytestmark = pytest.mark.xdist_group("console-workspaces")
 POLICIES = "/v1/tenants/acme/settlement-policies"
@@ -140,3 +149,52 @@ def test_the_listing_tables_filter_and_page_both_ways_by_the_apis_cursor(world: 
     assert re.findall(r'data-bid-id="([^"]+)"', back) == ["bid_agt_c"]
     assert re.findall(r'data-bid-id="([^"]+)"', client.get(link(back, "previous")).text) == ["bid_agt_b"]
     assert link(pages[0], "previous") is None and link(pages[2], "next") is None
+
+
+def rows_of(text: str) -> list[str]:
+    return re.findall(r'data-triage-key="([^"]+)"', text)
+
+
+@pytest.mark.parametrize("sort", ["severity", "oldest", "newest", "delta"])
+def test_the_mismatch_queue_sorts_by_the_apis_sort_and_pages_both_ways(world: World, sort: str) -> None:
+    client = signed_in(world)
+    params = {"period": "2026-10", "sort": sort}
+    api = world.api().get("/ops/finance/reconciliation/queue", params={**params, "limit": 500}).json()
+    expected = [item["triage_key"] for item in api["items"]]
+    pages, url = [], f"/console/reconciliation?period=2026-10&sort={sort}&limit=3"
+    while url:
+        pages.append(client.get(url).text)
+        url = link(pages[-1], "next")
+    assert [key for text in pages for key in rows_of(text)] == expected and len(pages) == 2
+    assert rows_of(client.get(link(pages[1], "previous")).text) == rows_of(pages[0])
+    if sort == "delta":
+        deltas = [abs(item["amount_delta_cents"] or 0) for item in api["items"]]
+        assert deltas == sorted(deltas, reverse=True)
+
+
+def test_the_queue_filters_are_the_apis_and_a_cursor_keeps_to_its_own_order(world: World) -> None:
+    client = signed_in(world)
+    page = client.get("/console/reconciliation", params={"period": "2026-10", "provider_id": "wise"})
+    assert rows_of(page.text) == [world.triage_key("acme", "po_104")]
+    first = client.get("/console/reconciliation", params={"period": "2026-10", "limit": 1, "sort": "delta"})
+    cursor = re.search(r"cursor=([A-Za-z0-9_-]+)", link(first.text, "next")).group(1)
+    other = client.get(
+        "/console/reconciliation", params={"period": "2026-10", "sort": "oldest", "cursor": cursor}
+    )
+    assert other.status_code == 422 and "CURSOR_INVALID" in other.text  # the API's own refusal
+    resort = html.unescape(re.search(r'href="([^"]+)" data-sort="oldest"', first.text).group(1))
+    assert "cursor" not in resort and "sort=oldest" in resort and "period=2026-10" in resort
+
+
+def test_the_arbitration_queue_pages_both_ways(world: World) -> None:
+    open_cases(world)
+    client = signed_in(world)
+    listed = [item["case_id"] for item in world.api().get("/ops/arbitration/queue").json()["queue"]]
+    first = client.get("/console/arbitration", params={"limit": 1})
+    second = client.get(link(first.text, "next"))
+    shown = [re.findall(r'data-case-id="([^"]+)"', text) for text in (first.text, second.text)]
+    assert shown == [[listed[0]], [listed[1]]]
+    back = client.get(link(second.text, "previous"))
+    assert re.findall(r'data-case-id="([^"]+)"', back.text) == [listed[0]]
+    filtered = client.get("/console/arbitration", params={"status": "closed"})
+    assert re.findall(r'data-case-id="([^"]+)"', filtered.text) == []
