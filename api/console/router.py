@@ -26,7 +26,7 @@ from api.tenants.problems import AuthInvalid
 from api.tenants.service import resolve_token
 
 router = APIRouter(include_in_schema=False)
-STATIC = {"console.css": "text/css"}
+STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 
 
 @router.get(SIGN_IN)

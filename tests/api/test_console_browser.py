@@ -53,6 +53,12 @@ def sign_in(page: Any, world: World, token: str | None = None) -> None:
     page.wait_for_url(world.base_url + "/console")
 
 
+def settled(page: Any) -> None:
+    """Wait for a partial update of console.js (a fetch and a swap) to finish; a full page load has none.
+    The script marks the fetch synchronously in the click's or submit's handler, before click() returns."""
+    page.locator("html[data-loading]").wait_for(state="detached")  # a selector: the CSP allows no eval
+
+
 def serious_violations(page: Any) -> list[str]:
     results = Axe().run(page)
     return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]
@@ -83,10 +89,12 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     # Triage: open the amount mismatch, assign it, see it in the API.
     key = world.triage_key("acme", "po_101")
     page.locator(f"tr[data-triage-key='{key}'] a").click()
+    settled(page)
     detail = page.get_by_test_id("detail")
     assert detail.locator(".diff").count() >= 2  # the amounts differ, highlighted on both sides
     page.get_by_label("Owner (assign)").fill("dana@acme.example")
     page.get_by_role("button", name="Assign").click()
+    settled(page)
     assert "in_progress (revision 1)" in page.get_by_test_id("flash").inner_text()
     record = api.get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]
     assert (record["status"], record["owner"], record["revision"]) == ("in_progress", "dana@acme.example", 1)
@@ -99,6 +107,7 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     assert changed.status_code == 200 and changed.json()["triage"]["revision"] == 2
     page.get_by_label("Resolution (resolve, dismiss)").fill("rail fee, booked")
     page.get_by_role("button", name="Resolve").click()
+    settled(page)
     flash = page.get_by_test_id("flash")
     assert flash.get_attribute("role") == "alert" and "REVISION_CONFLICT" in flash.inner_text()
     record = api.get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]
@@ -106,6 +115,7 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     assert page.get_by_test_id("revision").inner_text() == "2"  # the page now shows the current record
     page.get_by_label("Resolution (resolve, dismiss)").fill("rail fee, booked")
     page.get_by_role("button", name="Resolve").click()
+    settled(page)
     assert "resolved (revision 3)" in page.get_by_test_id("flash").inner_text()
     assert serious_violations(page) == []
     page.screenshot(path=str(tmp_path / "reconciliation.png"), full_page=True)
@@ -113,11 +123,13 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     # Close the green period from the keyboard and download its bundle: the bytes the API recorded.
     page.get_by_label("Period", exact=True).select_option("2026-09")
     page.get_by_role("button", name="Apply").click()
+    settled(page)
     assert "green" in page.get_by_test_id("gate").inner_text()
     close = page.get_by_role("button", name="Close period 2026-09")
     assert close.is_enabled()
     close.focus()
     page.keyboard.press("Enter")
+    settled(page)
     assert "is closed" in page.get_by_test_id("flash").inner_text()
     with page.expect_download() as download_info:
         page.get_by_test_id("bundle").click()
@@ -192,6 +204,7 @@ def test_arbitration_queue_assign_conflict_and_decide(page: Any, world: World, t
     assert "due soon" in page.locator(f"tr[data-case-id='{second}']").inner_text()
     page.get_by_label("Status", exact=True).select_option("open")
     page.get_by_role("button", name="Apply").click()
+    settled(page)
     assert rows.count() == listed["status_counts"]["open"] == 2
     assert serious_violations(page) == []
 
@@ -252,6 +265,7 @@ def test_policies_diff_and_roll_back(page: Any, seeded: World, tmp_path: Path) -
     page.get_by_label("From", exact=True).select_option(f"{POLICY}@1")
     page.get_by_label("To", exact=True).select_option(f"{POLICY}@3")
     page.get_by_role("button", name="Compare").click()
+    settled(page)
     diff = api.get(f"{base}/diff", params={"from": f"{POLICY}@1", "to": f"{POLICY}@3"}).json()
     rows = page.get_by_test_id("diff").locator("tbody tr")
     expect(rows.first).to_have_attribute("data-kind", "changed")
@@ -268,6 +282,7 @@ def test_policies_diff_and_roll_back(page: Any, seeded: World, tmp_path: Path) -
 
     page.get_by_label("Note", exact=True).fill("v2 holds back too much")
     page.get_by_role("button", name="Roll back").click()
+    settled(page)
     expect(page.get_by_test_id("flash")).to_contain_text("active_rollback")
     state = api.get(f"{base}/state").json()
     assert (state["stages"]["active"]["policy_version"], state["history"][0]["action"]) == (
@@ -321,3 +336,67 @@ def test_marketplace_accept_a_bid_with_confirmation(page: Any, seeded: World, tm
     statuses = page.get_by_test_id("bids").locator("[data-testid=bid-status]").all_inner_texts()
     assert statuses == [b["status"] for b in api.get("/v1/marketplace/rfqs/rfq_manual/bids").json()["items"]]
     assert statuses == ["accepted", "rejected", "rejected"]
+
+
+def test_filters_sort_and_triage_update_in_place_and_work_without_script(
+    page: Any, browser: Any, world: World
+) -> None:
+    sign_in(page, world)
+    page.goto(world.base_url + "/console/reconciliation?period=2026-10")
+    page.evaluate("window.__stayed = true")  # gone if the page were loaded again
+    loads = []
+    page.on("load", lambda _: loads.append(1))
+    page.get_by_label("Type", exact=True).select_option("missing_operation")
+    page.get_by_role("button", name="Apply").click()
+    settled(page)
+    assert "mismatch_type=missing_operation" in page.url
+    shown = page.locator("[data-testid=queue] tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.triageKey)"
+    )
+    api = world.api().get(
+        "/ops/finance/reconciliation/queue",
+        params={"period": "2026-10", "mismatch_type": "missing_operation"},
+    )
+    assert shown == [item["triage_key"] for item in api.json()["items"]] != []
+    page.get_by_label("Type", exact=True).select_option("")
+    page.get_by_role("button", name="Apply").click()
+    settled(page)
+    page.locator("[data-testid=queue] a[data-sort=delta]").click()  # a column header sorts (the API's sort)
+    settled(page)
+    delta = world.api().get(
+        "/ops/finance/reconciliation/queue", params={"period": "2026-10", "sort": "delta"}
+    )
+    shown = page.locator("[data-testid=queue] tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.triageKey)"
+    )
+    assert shown == [item["triage_key"] for item in delta.json()["items"]]
+    assert page.locator("th[aria-sort]").inner_text().startswith("Delta")
+    key = world.triage_key("acme", "po_102")
+    page.locator(f"tr[data-triage-key='{key}'] a").click()
+    settled(page)
+    page.get_by_role("button", name="Acknowledge").click()
+    settled(page)
+    flash = page.get_by_test_id("flash")
+    assert "acknowledged (revision 1)" in flash.inner_text()
+    assert page.evaluate("document.activeElement.dataset.testid") == "flash"  # the result is announced
+    assert page.evaluate("window.__stayed") is True and loads == []  # no full reload all along
+    assert (
+        world.api().get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]["status"]
+        == "acknowledged"
+    )
+
+    plain = browser.new_context(java_script_enabled=False)  # the same forms as full pages
+    try:
+        no_script = plain.new_page()
+        block_other_hosts(no_script, world.base_url)
+        sign_in(no_script, world)
+        no_script.goto(f"{world.base_url}/console/reconciliation?period=2026-10&selected={key}")
+        no_script.get_by_label("Owner (assign)").fill("sam@acme.example")
+        no_script.get_by_role("button", name="Assign").click()
+        assert "in_progress (revision 2)" in no_script.get_by_test_id("flash").inner_text()
+    finally:
+        plain.close()
+    assert (
+        world.api().get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]["owner"]
+        == "sam@acme.example"
+    )

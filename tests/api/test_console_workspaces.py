@@ -198,3 +198,13 @@ def test_the_arbitration_queue_pages_both_ways(world: World) -> None:
     assert re.findall(r'data-case-id="([^"]+)"', back.text) == [listed[0]]
     filtered = client.get("/console/arbitration", params={"status": "closed"})
     assert re.findall(r'data-case-id="([^"]+)"', filtered.text) == []
+
+
+def test_the_script_is_served_from_the_console_and_the_csp_allows_nothing_inline(world: World) -> None:
+    script = httpx.get(world.base_url + "/console/static/console.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    page = signed_in(world).get("/console/policies")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "connect-src 'self';" in policy and "unsafe" not in policy
+    assert '<script src="/console/static/console.js" defer></script>' in page.text
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page.text) == []  # no inline script
