@@ -16,7 +16,15 @@ from playwright.sync_api import expect
 
 from devtools.browser import block_other_hosts
 from settld.money import major_units
-from tests.api.console_kit import POLICY, World, console_world, open_cases, seed_market, seed_policies
+from tests.api.console_kit import (
+    POLICY,
+    World,
+    console_world,
+    open_cases,
+    seed_market,
+    seed_policies,
+    signed_in,
+)
 
 pytestmark = pytest.mark.xdist_group("console-browser")
 
@@ -244,6 +252,42 @@ def test_arbitration_queue_assign_conflict_and_decide(page: Any, world: World, t
     page.screenshot(path=str(tmp_path / "arbitration-case.png"), full_page=True)
 
 
+def tab_reaches(page: Any, wanted: set[str], presses: int = 60) -> set[str]:
+    """The names in `wanted` that Tab, from the top of the page, focuses (the start of their text)."""
+    reached: set[str] = set()
+    page.locator("body").focus()
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        name = page.evaluate("document.activeElement && (document.activeElement.innerText || '').trim()")
+        reached.update(word for word in wanted if name.startswith(word))
+        if reached == wanted:
+            break
+    return reached
+
+
+def test_the_new_workspaces_actions_are_reachable_by_keyboard(page: Any, seeded: World) -> None:
+    world = seeded
+    sign_in(page, world)
+    page.goto(world.base_url + "/console/policies")
+    assert tab_reaches(page, {"Roll back", "Compare", "Sign out"}) == {"Roll back", "Compare", "Sign out"}
+    page.goto(world.base_url + "/console/marketplace/rfqs/rfq_manual")
+    wanted = {"Apply", "Accept…", "Sign out", "Back to the RFQs"}
+    assert tab_reaches(page, wanted) == wanted
+    page.get_by_role("link", name="Accept… bid bid_agt_b").focus()
+    page.keyboard.press("Enter")  # the confirmation opens from the keyboard
+    page.wait_for_url("**/accept?bid_id=bid_agt_b")
+    wanted = {"Confirm: accept this bid", "Cancel"}
+    assert tab_reaches(page, wanted) == wanted
+    assert serious_violations(page) == []
+    for path in (
+        "/console/marketplace",
+        "/console/marketplace/rfqs",
+        "/console/marketplace/listings/lst_translate",
+    ):
+        page.goto(world.base_url + path)
+        assert serious_violations(page) == [], path
+
+
 def test_policies_diff_and_roll_back(page: Any, seeded: World, tmp_path: Path) -> None:
     world, api, base = seeded, seeded.api(), "/v1/tenants/acme/settlement-policies"
     sign_in(page, world)
@@ -332,6 +376,8 @@ def test_marketplace_accept_a_bid_with_confirmation(page: Any, seeded: World, tm
     )
     assert serious_violations(page) == []
     page.screenshot(path=str(tmp_path / "marketplace-agreement.png"), full_page=True)
+    rival = signed_in(world, world.rival_token)  # another tenant's session: the agreement does not exist
+    assert rival.get(f"/console/marketplace/agreements/{agreement['agreement_id']}").status_code == 404
     page.get_by_role("link", name="Back to the RFQ").click()
     statuses = page.get_by_test_id("bids").locator("[data-testid=bid-status]").all_inner_texts()
     assert statuses == [b["status"] for b in api.get("/v1/marketplace/rfqs/rfq_manual/bids").json()["items"]]

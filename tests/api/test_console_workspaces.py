@@ -45,7 +45,8 @@ def link(page: str, testid: str) -> str | None:
     [("GET", "/console/policies"), ("POST", "/console/policies/rollback"), ("GET", "/console/marketplace"),
      ("GET", "/console/marketplace/rfqs"), ("GET", "/console/marketplace/rfqs/rfq_manual"),
      ("GET", "/console/marketplace/listings/lst_translate"), ("POST", "/console/marketplace/rfqs/rfq_manual/accept"),
-     ("GET", "/console/marketplace/agreements/agr_x"), ("GET", "/console/arbitration")],
+     ("GET", "/console/marketplace/agreements/agr_x"), ("GET", "/console/marketplace/rfqs/rfq_manual/accept"),
+     ("GET", "/console/arbitration")],
 )  # fmt: skip
 def test_no_new_page_without_a_session(world: World, method: str, path: str) -> None:
     answer = httpx.request(method, world.base_url + path, data={"csrf": "x"} if method == "POST" else None)
