@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.console.session import CallerDep, CsrfRefused, csrf_ok
-from api.console.tables import params_of, validated
+from api.console.tables import params_of, url, validated
 from api.console.views import claim_form, page, problem_page, redirect
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import Problem
@@ -81,7 +81,8 @@ def workspace(request: Request, session: SessionDep, caller: CallerDep) -> Respo
                   for side in ("from", "to")}  # fmt: skip
     return page(request, "policies.html", caller.console, caller=caller, versions=versions, refs=refs,
                 state=state, stage_of=_stage_of(state), diff=diff, chosen=chosen, shown=shown,
-                may_write=caller.may(*WRITE_SCOPES), idempotency_key=secrets.token_urlsafe(18))  # fmt: skip
+                may_write=caller.may(*WRITE_SCOPES), idempotency_key=secrets.token_urlsafe(18),
+                back=url(BASE, **{"from": query.from_, "to": query.to}))  # fmt: skip
 
 
 @router.post("/rollback")
@@ -89,6 +90,7 @@ def rollback(
     request: Request, session: WriteSessionDep, caller: CallerDep, now: NowDep,
     csrf: Annotated[str, Form()] = "", idempotency_key: Annotated[str, Form()] = "",
     revision: Annotated[int, Form()] = 0, target: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = BASE,
 ) -> Response:  # fmt: skip
     """Roll the active slot back (to `target`, else to the version the newest promotion replaced), sent
     with the rollout revision the page showed, as the JSON route's If-Match."""
@@ -124,4 +126,4 @@ def rollback(
         if problem.status in (403, 404) and not isinstance(problem, problems.PolicyNotFound):
             return problem_page(request, problem, console, caller=caller)
         console.say("error", f"{problem.code}: {problem.detail}")
-    return redirect(request, BASE, console)
+    return redirect(request, back if back.startswith(f"{BASE}?") else BASE, console)  # the diff shown stays
