@@ -16,7 +16,7 @@ import pytest
 
 from devtools.browser import block_other_hosts
 from settld.money import major_units
-from tests.api.console_browser_kit import open_page, serious_violations, settled, sign_in
+from tests.api.console_browser_kit import open_page, serious_violations, settled, sign_in, tab_reaches
 from tests.api.console_kit import (
     World,
     console_world,
@@ -181,6 +181,8 @@ def test_arbitration_queue_assign_conflict_and_decide(page: Any, world: World, t
     assert serious_violations(page) == []
 
     page.get_by_role("link", name=first).click()
+    wanted = {"Assign arbiter", "Add evidence", "Back to the queue"}  # the case's actions, from the keyboard
+    assert tab_reaches(page, wanted) == wanted
     page.get_by_label("Arbiter agent id").fill("agt_arbiter_7")
     page.get_by_role("button", name="Assign arbiter").click()
     assert "under_review" in page.get_by_test_id("flash").inner_text()
