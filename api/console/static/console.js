@@ -43,16 +43,23 @@
     try {
       const response = await fetch(url, { credentials: "same-origin", ...init });
       const type = response.headers.get("content-type") || "";
-      // Signed out, a file, or anything but a page: let the browser do it the plain way.
-      if (!type.startsWith("text/html") || new URL(response.url).pathname === "/console/sign-in") {
+      // Signed out: the sign-in page, as a page.
+      if (new URL(response.url).pathname === "/console/sign-in") {
         window.location.assign(response.url);
+        return;
+      }
+      // A file or anything but a page (a refusal in JSON, say): the browser does it the plain way.
+      if (!type.startsWith("text/html")) {
+        if (init.method) plainly();
+        else window.location.assign(response.url);
         return;
       }
       if (!swap(await response.text(), targetId)) {
         window.location.assign(response.url);
         return;
       }
-      if (push) history.pushState({ targetId }, "", response.url);
+      // After a post, the address is the page it redirected to; a refusal answered in place keeps the old one.
+      if (push && (!init.method || response.redirected)) history.pushState({ targetId }, "", response.url);
     } catch (error) {
       plainly(); // the fetch failed: do it the plain way, and the full page says what happened
     } finally {
