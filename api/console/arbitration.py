@@ -8,11 +8,9 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from api.arbitration import cases, problems
 from api.arbitration.query import QueueQuery, parse_filters
@@ -21,6 +19,7 @@ from api.arbitration.schemas import CaseAppeal, CaseAssign, CaseClose, CaseEvide
 from api.arbitration.states import CaseStatus, Outcome, Priority
 from api.arbitration.workspace import get_workspace
 from api.console.session import CallerDep, CsrfRefused, csrf_ok
+from api.console.tables import pager, validated
 from api.console.views import claim_form, page, problem_page, redirect
 from api.core.dependencies import NowDep, SessionDep, WriteSessionDep
 from api.core.errors import Problem, ValidationFailed
@@ -53,20 +52,12 @@ def sla_badge(item: Any, now: Any) -> str | None:
     return None
 
 
-def _validated(model: type, fields: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as error:
-        raise ValidationFailed(errors=[{"loc": list(map(str, e["loc"])), "msg": e["msg"], "type": e["type"]}
-                                       for e in error.errors()]) from None  # fmt: skip
-
-
 @router.get("")
 def queue(request: Request, session: SessionDep, caller: CallerDep, now: NowDep) -> Response:
     params = {name: request.query_params[name] for name in FILTERS if request.query_params.get(name)}
     try:
         require_scopes(*READ_SCOPES)(caller.principal)
-        query = _validated(QueueQuery, {"limit": 25, **params})
+        query = validated(QueueQuery, {"limit": 25, **params})
         listing = list_queue(session, tenant_id=caller.principal.tenant_id, filters=parse_filters(query),
                              limit=query.limit, cursor=query.cursor, now=now)  # fmt: skip
     except Problem as problem:
@@ -75,7 +66,7 @@ def queue(request: Request, session: SessionDep, caller: CallerDep, now: NowDep)
     items = [{**item, "badge": sla_badge(QueueItem(**item), listing.as_of)} for item in listing.items]
     return page(request, "arbitration.html", caller.console, caller=caller, listing=listing, items=items,
                 filters=kept, statuses=[s.value for s in CaseStatus], priorities=[p.value for p in Priority],
-                next_url=f"{BASE}?{urlencode({**kept, 'cursor': listing.next_cursor})}" if listing.next_cursor else None)  # fmt: skip
+                pager=pager(request, BASE, kept, query.cursor, listing.next_cursor))  # fmt: skip
 
 
 @router.get("/cases/{case_id}")
@@ -124,7 +115,7 @@ def act(
             )
         require_scopes(*WRITE_SCOPES)(caller.principal)
         _, model, perform = ACTIONS[action]
-        body = _validated(model, fields)
+        body = validated(model, fields)
         if claim_form(request, session, caller, f"{BASE}/cases/{case_id}/{action}", idempotency_key, fields):
             outcome_ = perform(session, principal=caller.principal, case_id=case_id, request=body, now=now)
             target = outcome_.case

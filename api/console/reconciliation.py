@@ -15,7 +15,6 @@ import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api.console.session import CallerDep, CsrfRefused, csrf_ok
+from api.console.tables import pager, url, validated
 from api.console.views import claim_form, grouped_bars, page, plain, problem_page, redirect
 from api.core.database import utc_now
 from api.core.dependencies import SessionDep, WriteSessionDep
@@ -32,7 +32,7 @@ from api.periods.problems import EvidenceIncomplete, PeriodNotClosed
 from api.periods.router import PERIOD_PATTERN
 from api.reconciliation import problems, queue, service
 from api.reconciliation.models import ReconciliationMismatch as Mismatch
-from api.reconciliation.schemas import QueueQuery, TriageUpsert
+from api.reconciliation.schemas import QueueQuery, QueueSort, TriageUpsert
 from api.reconciliation.states import SEVERITY_RANK, TERMINAL_STATUSES, TRIAGE, TriageStatus
 from api.tenants.dependencies import require_scopes
 from api.tenants.models import Scope
@@ -43,7 +43,7 @@ router = APIRouter(prefix="/console/reconciliation", include_in_schema=False)
 BASE = "/console/reconciliation"
 PAGE_SIZE = 20
 CHART_PERIODS = 6
-FILTERS = ("period", "provider_id", "severity", "status", "mismatch_type")
+FILTERS = ("period", "provider_id", "severity", "status", "mismatch_type", "sort")
 READ, WRITE = Scope.finance_read.value, Scope.finance_write.value
 # Form action -> the TriageUpsert it sends (with the form's owner, notes and resolution).
 ACTIONS = {
@@ -140,16 +140,7 @@ def _query(request: Request, periods_: list[str]) -> QueueQuery:
     }
     params.setdefault("period", periods_[0] if periods_ else None)
     params.setdefault("limit", PAGE_SIZE)
-    try:
-        return QueueQuery.model_validate(params)
-    except ValidationError as error:
-        raise ValidationFailed(errors=[{"loc": list(map(str, e["loc"])), "msg": e["msg"], "type": e["type"]}
-                                       for e in error.errors()]) from None  # fmt: skip
-
-
-def workspace_url(**params: str | None) -> str:
-    kept = {name: value for name, value in params.items() if value}
-    return f"{BASE}?{urlencode(kept)}" if kept else BASE
+    return validated(QueueQuery, params)
 
 
 @router.get("")
@@ -169,16 +160,20 @@ def workspace(request: Request, session: SessionDep, caller: CallerDep) -> Respo
         return problem_page(request, problem, console, caller=caller)
     filters = {name: getattr(query, name) for name in FILTERS}
     filters = {k: (v.value if hasattr(v, "value") else v) for k, v in filters.items()}
+    if query.sort == QueueSort.severity:  # the API's default: links stay short
+        filters["sort"] = None
     if query.limit != PAGE_SIZE:  # kept in every link, as the other filters
         filters["limit"] = str(query.limit)
+    kept = {name: value for name, value in filters.items() if value}
     return page(
         request, "reconciliation.html", console, caller=caller, periods=periods_, providers=providers,
-        filters=filters, count=count, counts=counts, rows=rows, next_cursor=next_cursor,
-        cursor=query.cursor, detail=detail, selected=selected, tieout=_tieout(session, principal.tenant_id, query),
+        filters=filters, count=count, counts=counts, rows=rows, sort=query.sort.value, sorts=[s.value for s in QueueSort],
+        pager=pager(request, BASE, kept, query.cursor, next_cursor),
+        detail=detail, selected=selected, tieout=_tieout(session, principal.tenant_id, query),
         chart=_chart(session, principal.tenant_id, query.provider_id, periods_),
         gate=_gate(session, principal.tenant_id, query.period), may_write=caller.may(WRITE),
         statuses=[s.value for s in TriageStatus], severities=list(SEVERITY_RANK), types=sorted(MISMATCH_TYPES),
-        url=lambda **changes: workspace_url(**{**filters, **changes}), idempotency_key=secrets.token_urlsafe(18),
+        idempotency_key=secrets.token_urlsafe(18),
     )  # fmt: skip
 
 
@@ -276,7 +271,7 @@ def close(
             "error",
             f"{problem.code}: {problem.detail} {' '.join(problem.extra.get('failing_check_ids', []))}",
         )
-    return redirect(request, workspace_url(period=period), console)
+    return redirect(request, url(BASE, period=period), console)
 
 
 @router.get("/bundle/{period}")

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
-from api.console import arbitration, onboarding, reconciliation
+from api.console import arbitration, marketplace, onboarding, policies, reconciliation
 from api.console.session import (
     PATH,
     SIGN_IN,
@@ -26,7 +26,7 @@ from api.tenants.problems import AuthInvalid
 from api.tenants.service import resolve_token
 
 router = APIRouter(include_in_schema=False)
-STATIC = {"console.css": "text/css"}
+STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 
 
 @router.get(SIGN_IN)
@@ -78,5 +78,5 @@ def static(request: Request, name: str) -> Response:
 
 
 # The workspaces' routes, as they are (full paths; FastAPI's include_router would wrap them lazily).
-for workspace in (reconciliation, arbitration, onboarding):
+for workspace in (reconciliation, arbitration, policies, marketplace, onboarding):
     router.routes.extend(workspace.router.routes)

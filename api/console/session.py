@@ -29,9 +29,9 @@ COOKIE = "settld_console"
 PATH = "/console"
 SIGN_IN = f"{PATH}/sign-in"
 # Pages are ours alone: scripts, styles and images from /console/static only, no inline script or style,
-# forms post only here, and no page may be framed.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
+# forms post only here, the console's script fetches only here (its partial updates), no page may be framed.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

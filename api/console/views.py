@@ -30,6 +30,8 @@ templates.env.filters["money"] = lambda cents, currency: (
 WORKSPACES = (
     ("Reconciliation", "/console/reconciliation", ("finance_read",)),
     ("Arbitration", "/console/arbitration", ("finance_read", "finance_write", "ops_read")),
+    ("Policies", "/console/policies", ("finance_read", "finance_write", "ops_read")),
+    ("Marketplace", "/console/marketplace", ("finance_read", "finance_write", "ops_read")),
     ("Onboarding", "/console/onboarding", ("ops_read",)),
 )
 # Colour per series in a chart, in order (the legend names them; no meaning rests on colour alone).

@@ -2,19 +2,20 @@
 
 A mismatch without a triage record is `open`. The operator's severity override, when set, is the effective
 severity, and the queue sorts on its rank (critical 1 .. low 4), then on age (oldest first_seen_at first),
-then on triage_key, so every page is stable.
+then on triage_key, so every page is stable; `sort` picks another total order (oldest, newest, the largest
+absolute delta first), each ending on triage_key.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from api.core.pagination import KeysetOrder, SortKey, paginate
 from api.reconciliation.models import ReconciliationMismatch, ReconciliationTriage
-from api.reconciliation.schemas import QueueQuery
+from api.reconciliation.schemas import QueueQuery, QueueSort
 from api.reconciliation.states import SEVERITY_RANK, TriageStatus
 
 Mismatch, Triage = ReconciliationMismatch, ReconciliationTriage
@@ -31,6 +32,17 @@ QUEUE_ORDER = KeysetOrder(
     "reconciliation_queue",
     (SortKey(effective_rank), SortKey(Mismatch.first_seen_at), SortKey(Mismatch.triage_key)),
 )
+absolute_delta = func.abs(func.coalesce(Mismatch.amount_delta_cents, 0), type_=BigInteger)
+# The other orders `sort` selects; each has its own name, so a cursor never continues another order.
+QUEUE_ORDERS = {
+    QueueSort.severity: QUEUE_ORDER,
+    QueueSort.oldest: KeysetOrder("reconciliation_queue_oldest",
+                                  (SortKey(Mismatch.first_seen_at), SortKey(Mismatch.triage_key))),
+    QueueSort.newest: KeysetOrder("reconciliation_queue_newest",
+                                  (SortKey(Mismatch.first_seen_at, descending=True), SortKey(Mismatch.triage_key))),
+    QueueSort.delta: KeysetOrder("reconciliation_queue_delta",
+                                 (SortKey(absolute_delta, descending=True), SortKey(Mismatch.triage_key))),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,7 @@ def list_queue(
         select(Mismatch, Triage, effective_status, effective_severity, effective_rank)
         .outerjoin(Triage, _joined)
         .where(*conditions),
-        order=QUEUE_ORDER,
+        order=QUEUE_ORDERS[query.sort],
         query=query,
     )
     rows = [QueueRow(m, t, status, severity, rank) for m, t, status, severity, rank in page]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -160,7 +161,17 @@ class QueueResponse(Page[QueueItem]):
     statusCounts: dict[str, int]  # noqa: N815
 
 
+class QueueSort(StrEnum):
+    """The queue's orders; each ends on `triage_key`, and a cursor continues only the order that issued it."""
+
+    severity = "severity"  # effective rank, then oldest first_seen_at (the default)
+    oldest = "oldest"  # first_seen_at ascending
+    newest = "newest"  # first_seen_at descending
+    delta = "delta"  # the largest absolute amount difference first (none counts as 0)
+
+
 class QueueQuery(PageQuery):
+    sort: QueueSort = Field(default=QueueSort.severity, description="severity | oldest | newest | delta")
     period: Period | None = Field(default=None, description="The mismatch's period, YYYY-MM.")
     provider_id: Label | None = Field(default=None, description="The payout rail, or stripe for invoices.")
     mismatch_type: MismatchType | None = None

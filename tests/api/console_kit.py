@@ -174,3 +174,60 @@ def signed_in(world: World, token: str | None = None) -> httpx.Client:
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/console", answer.text
     return client
+
+
+POLICY = "acme.payouts"
+
+
+def register_policy(world: World, token: str, policy_id: str, rules: dict, **extra: object) -> dict:
+    tenant = "acme" if token == world.token else "rival"
+    body = {"policy_id": policy_id, "policy": {"mode": "automatic", "rules": rules},
+            "verification_method": {"mode": "deterministic"}, **extra}  # fmt: skip
+    answer = world.api(token).post(f"/v1/tenants/{tenant}/settlement-policies", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["version"]
+
+
+def seed_policies(world: World) -> None:
+    """acme: v1 (active first), v2 promoted over it, v3 the canary at 25 %; rival: one version of its own."""
+    register_policy(world, world.token, POLICY, {"green_release_rate_pct": 100, "amber_release_rate_pct": 50},
+                    description="Release everything green")  # fmt: skip
+    register_policy(world, world.token, POLICY, {"green_release_rate_pct": 90, "amber_release_rate_pct": 50,
+                                                 "dispute_window_hours": 72}, description="Hold back 10 %")  # fmt: skip
+    register_policy(world, world.token, POLICY, {"green_release_rate_pct": 80, "dispute_window_hours": 48,
+                                                 "metering_pricing_evidence": {"required": True}},
+                    description="Canary: 80 %, 48 h, metering evidence")  # fmt: skip
+    register_policy(world, world.rival_token, "rival.secret-policy", {"green_release_rate_pct": 7})
+    api, base = world.api(), "/v1/tenants/acme/settlement-policies"
+    for move in ({"stage": "active", "policy_ref": {"policy_id": POLICY, "policy_version": 2}},
+                 {"stage": "canary", "policy_ref": {"policy_id": POLICY, "policy_version": 3}, "rollout_percent": 25}):  # fmt: skip
+        assert api.post(f"{base}/rollout", json=move).status_code == 200
+
+
+def seed_market(world: World) -> dict[str, str]:
+    """acme's listing (two revisions), an RFQ on it and three bids (out of amount order); rival's RFQ.
+    Needs an active policy for the accept (seed_policies)."""
+    api = world.api()
+    listing = api.post("/v1/marketplace/listings", json={
+        "listing_id": "lst_translate", "capability": "translate.de-en", "seller_agent_id": "agt_seller",
+        "title": "German to English", "tags": ["language"],
+        "price_model": {"mode": "fixed", "amount_cents": 5_000, "currency": "USD"}})  # fmt: skip
+    assert listing.status_code == 201, listing.text
+    patched = api.patch("/v1/marketplace/listings/lst_translate", headers={"If-Match": '"1"'},
+                        json={"title": "German to English, reviewed", "tags": ["language", "reviewed"]})  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    deadline = (world.now[0] + timedelta(days=7)).isoformat()
+    rfq = api.post("/v1/marketplace/rfqs", json={
+        "rfq_id": "rfq_manual", "listing_id": "lst_translate", "poster_agent_id": "agt_buyer",
+        "budget_cents": 6_000, "currency": "USD", "deadline_at": deadline, "title": "Translate the manual"})  # fmt: skip
+    assert rfq.status_code == 201, rfq.text
+    for bidder, cents in (("agt_a", 5_500), ("agt_b", 4_200), ("agt_c", 4_800)):
+        bid = api.post("/v1/marketplace/rfqs/rfq_manual/bids", json={
+            "bid_id": f"bid_{bidder}", "bidder_agent_id": bidder, "amount_cents": cents, "currency": "USD",
+            "eta_seconds": 86_400})  # fmt: skip
+        assert bid.status_code == 201, bid.text
+    rival = world.api(world.rival_token).post("/v1/marketplace/rfqs", json={
+        "rfq_id": "rfq_rival_secret", "capability": "audit", "poster_agent_id": "agt_rival", "budget_cents": 100,
+        "currency": "USD", "deadline_at": deadline})  # fmt: skip
+    assert rival.status_code == 201, rival.text
+    return {"listing_id": "lst_translate", "rfq_id": "rfq_manual"}

@@ -37,6 +37,11 @@ OWN_IDEMPOTENCY = {
         "POST",
         "/console/arbitration/cases/{case_id}/{action}",
     ): "a console form: its own key, claimed with claim_key",
+    ("POST", "/console/policies/rollback"): "a console form: its own key, claimed with claim_key",
+    (
+        "POST",
+        "/console/marketplace/rfqs/{rfq_id}/accept",
+    ): "a console form: its own key, claimed with claim_key",
 }
 # Console forms that write only the session cookie, never a row.
 COOKIE_ONLY = {("POST", "/console/sign-in"), ("POST", "/console/sign-out")}

@@ -167,3 +167,26 @@ def test_the_source_type_filter_selects_the_gl_and_escrow_findings(
     assert sorted(keys(client.get(QUEUE, headers=auth(token)))) == ["2026-09", "USD", "rail"]
     unknown = client.get(QUEUE, headers=auth(token), params={"source_type": "ledger"})
     assert unknown.status_code in (400, 422)
+
+
+def test_queue_sort_picks_another_total_order_and_its_cursor_keeps_to_it(
+    client: TestClient, token: str, factory: Factory
+) -> None:
+    rows = [
+        mismatch_row("acme", f"m{n}", amount_delta_cents=delta)
+        for n, delta in enumerate((-50, 700, None, 20))
+    ]
+    factory.publish(rows[:2], at=T0)
+    factory.publish(rows, at=T0 + timedelta(days=1))
+    assert keys(client.get(QUEUE, params={"sort": "delta"}, headers=auth(token))) == ["m1", "m0", "m3", "m2"]
+    oldest = keys(client.get(QUEUE, params={"sort": "oldest"}, headers=auth(token)))
+    newest = keys(client.get(QUEUE, params={"sort": "newest"}, headers=auth(token)))
+    assert set(oldest[:2]) == {"m0", "m1"} and set(newest[:2]) == {"m2", "m3"}
+    first = client.get(QUEUE, params={"sort": "delta", "limit": 2}, headers=auth(token)).json()
+    rest = client.get(QUEUE, params={"sort": "delta", "cursor": first["next_cursor"]}, headers=auth(token))
+    assert [i["mismatch_key"] for i in first["items"]] + keys(rest) == ["m1", "m0", "m3", "m2"]
+    foreign = client.get(
+        QUEUE, params={"sort": "oldest", "cursor": first["next_cursor"]}, headers=auth(token)
+    )
+    assert foreign.status_code == 422 and foreign.json()["code"] == "CURSOR_INVALID"
+    assert client.get(QUEUE, params={"sort": "loudest"}, headers=auth(token)).status_code == 422

@@ -1,7 +1,9 @@
 """The console in a real browser (Debian's chromium through Playwright): sign in, triage a mismatch, meet
 the conflict a concurrent API change causes, close a green period and download its evidence bundle; what
 the page shows is checked against the API; axe-core finds no serious or critical violation; every action
-is reachable by keyboard. One shared app per module on SQLite (tests/api/console_kit.py)."""
+is reachable by keyboard; filters, sort and triage update in place with script and work as full pages
+without. One shared app per module on SQLite (tests/api/console_kit.py); the policies and marketplace
+workspaces are in test_console_browser_workspaces.py."""
 
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from devtools.browser import block_other_hosts
 from settld.money import major_units
-from tests.api.console_kit import World, console_world, open_cases
+from tests.api.console_browser_kit import open_page, serious_violations, settled, sign_in, tab_reaches
+from tests.api.console_kit import (
+    World,
+    console_world,
+    open_cases,
+)
 
 pytestmark = pytest.mark.xdist_group("console-browser")
 
@@ -28,26 +34,7 @@ def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest.fixture
 def page(browser: Any, world: World) -> Iterator[Any]:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    elsewhere = block_other_hosts(page, world.base_url)
-    yield page
-    context.close()
-    assert elsewhere == [], f"the console asked for other hosts: {elsewhere}"
-
-
-def sign_in(page: Any, world: World, token: str | None = None) -> None:
-    page.goto(world.base_url + "/console/reconciliation")
-    assert page.url.endswith("/console/sign-in")  # no page without a session
-    page.get_by_label("API key").fill(token or world.token)
-    page.keyboard.press("Enter")  # the form submits from the keyboard
-    page.wait_for_url(world.base_url + "/console")
-
-
-def serious_violations(page: Any) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")]  # fmt: skip
+    yield from open_page(browser, world)
 
 
 def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World, tmp_path: Path) -> None:
@@ -74,10 +61,12 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     # Triage: open the amount mismatch, assign it, see it in the API.
     key = world.triage_key("acme", "po_101")
     page.locator(f"tr[data-triage-key='{key}'] a").click()
+    settled(page)
     detail = page.get_by_test_id("detail")
     assert detail.locator(".diff").count() >= 2  # the amounts differ, highlighted on both sides
     page.get_by_label("Owner (assign)").fill("dana@acme.example")
     page.get_by_role("button", name="Assign").click()
+    settled(page)
     assert "in_progress (revision 1)" in page.get_by_test_id("flash").inner_text()
     record = api.get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]
     assert (record["status"], record["owner"], record["revision"]) == ("in_progress", "dana@acme.example", 1)
@@ -90,6 +79,7 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     assert changed.status_code == 200 and changed.json()["triage"]["revision"] == 2
     page.get_by_label("Resolution (resolve, dismiss)").fill("rail fee, booked")
     page.get_by_role("button", name="Resolve").click()
+    settled(page)
     flash = page.get_by_test_id("flash")
     assert flash.get_attribute("role") == "alert" and "REVISION_CONFLICT" in flash.inner_text()
     record = api.get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]
@@ -97,6 +87,7 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     assert page.get_by_test_id("revision").inner_text() == "2"  # the page now shows the current record
     page.get_by_label("Resolution (resolve, dismiss)").fill("rail fee, booked")
     page.get_by_role("button", name="Resolve").click()
+    settled(page)
     assert "resolved (revision 3)" in page.get_by_test_id("flash").inner_text()
     assert serious_violations(page) == []
     page.screenshot(path=str(tmp_path / "reconciliation.png"), full_page=True)
@@ -104,11 +95,13 @@ def test_triage_conflict_close_and_bundle_in_the_browser(page: Any, world: World
     # Close the green period from the keyboard and download its bundle: the bytes the API recorded.
     page.get_by_label("Period", exact=True).select_option("2026-09")
     page.get_by_role("button", name="Apply").click()
+    settled(page)
     assert "green" in page.get_by_test_id("gate").inner_text()
     close = page.get_by_role("button", name="Close period 2026-09")
     assert close.is_enabled()
     close.focus()
     page.keyboard.press("Enter")
+    settled(page)
     assert "is closed" in page.get_by_test_id("flash").inner_text()
     with page.expect_download() as download_info:
         page.get_by_test_id("bundle").click()
@@ -183,10 +176,13 @@ def test_arbitration_queue_assign_conflict_and_decide(page: Any, world: World, t
     assert "due soon" in page.locator(f"tr[data-case-id='{second}']").inner_text()
     page.get_by_label("Status", exact=True).select_option("open")
     page.get_by_role("button", name="Apply").click()
+    settled(page)
     assert rows.count() == listed["status_counts"]["open"] == 2
     assert serious_violations(page) == []
 
     page.get_by_role("link", name=first).click()
+    wanted = {"Assign arbiter", "Add evidence", "Back to the queue"}  # the case's actions, from the keyboard
+    assert tab_reaches(page, wanted) == wanted
     page.get_by_label("Arbiter agent id").fill("agt_arbiter_7")
     page.get_by_role("button", name="Assign arbiter").click()
     assert "under_review" in page.get_by_test_id("flash").inner_text()
@@ -220,3 +216,67 @@ def test_arbitration_queue_assign_conflict_and_decide(page: Any, world: World, t
     )
     assert serious_violations(page) == []
     page.screenshot(path=str(tmp_path / "arbitration-case.png"), full_page=True)
+
+
+def test_filters_sort_and_triage_update_in_place_and_work_without_script(
+    page: Any, browser: Any, world: World
+) -> None:
+    sign_in(page, world)
+    page.goto(world.base_url + "/console/reconciliation?period=2026-10")
+    page.evaluate("window.__stayed = true")  # gone if the page were loaded again
+    loads = []
+    page.on("load", lambda _: loads.append(1))
+    page.get_by_label("Type", exact=True).select_option("missing_operation")
+    page.get_by_role("button", name="Apply").click()
+    settled(page)
+    assert "mismatch_type=missing_operation" in page.url
+    shown = page.locator("[data-testid=queue] tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.triageKey)"
+    )
+    api = world.api().get(
+        "/ops/finance/reconciliation/queue",
+        params={"period": "2026-10", "mismatch_type": "missing_operation"},
+    )
+    assert shown == [item["triage_key"] for item in api.json()["items"]] != []
+    page.get_by_label("Type", exact=True).select_option("")
+    page.get_by_role("button", name="Apply").click()
+    settled(page)
+    page.locator("[data-testid=queue] a[data-sort=delta]").click()  # a column header sorts (the API's sort)
+    settled(page)
+    delta = world.api().get(
+        "/ops/finance/reconciliation/queue", params={"period": "2026-10", "sort": "delta"}
+    )
+    shown = page.locator("[data-testid=queue] tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.triageKey)"
+    )
+    assert shown == [item["triage_key"] for item in delta.json()["items"]]
+    assert page.locator("th[aria-sort]").inner_text().startswith("Delta")
+    key = world.triage_key("acme", "po_102")
+    page.locator(f"tr[data-triage-key='{key}'] a").click()
+    settled(page)
+    page.get_by_role("button", name="Acknowledge").click()
+    settled(page)
+    flash = page.get_by_test_id("flash")
+    assert "acknowledged (revision 1)" in flash.inner_text()
+    assert page.evaluate("document.activeElement.dataset.testid") == "flash"  # the result is announced
+    assert page.evaluate("window.__stayed") is True and loads == []  # no full reload all along
+    assert (
+        world.api().get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]["status"]
+        == "acknowledged"
+    )
+
+    plain = browser.new_context(java_script_enabled=False)  # the same forms as full pages
+    try:
+        no_script = plain.new_page()
+        block_other_hosts(no_script, world.base_url)
+        sign_in(no_script, world)
+        no_script.goto(f"{world.base_url}/console/reconciliation?period=2026-10&selected={key}")
+        no_script.get_by_label("Owner (assign)").fill("sam@acme.example")
+        no_script.get_by_role("button", name="Assign").click()
+        assert "in_progress (revision 2)" in no_script.get_by_test_id("flash").inner_text()
+    finally:
+        plain.close()
+    assert (
+        world.api().get(f"/ops/finance/reconciliation/triage/{key}").json()["triage"]["owner"]
+        == "sam@acme.example"
+    )
