@@ -77,6 +77,8 @@ def static(request: Request, name: str) -> Response:
     return plain(request, FileResponse(HERE / "static" / name, media_type=STATIC[name]))
 
 
-# The workspaces' routes, as they are (full paths; FastAPI's include_router would wrap them lazily).
-for workspace in (reconciliation, arbitration, policies, marketplace, onboarding):
-    router.routes.extend(workspace.router.routes)
+# Sign-in, home and the static files, then each workspace's router: api.main mounts them all.
+routers = (
+    router,
+    *(workspace.router for workspace in (reconciliation, arbitration, policies, marketplace, onboarding)),
+)
