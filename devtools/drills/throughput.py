@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -83,7 +84,8 @@ def _failures_by_status(prefix: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     with open(f"{prefix}_failures.csv", newline="") as handle:
         for row in csv.DictReader(handle):
-            status = row["Error"].split("(")[0].strip().strip("'\"").removeprefix("CatchResponseError").strip()
+            found = re.search(r"\d{3}|\b0\b", row["Error"])  # CatchResponseError('503'), or a connection error
+            status = found.group(0) if found else row["Error"][:60]
             counts[status] = counts.get(status, 0) + int(row["Occurrences"])
     return dict(sorted(counts.items()))
 
