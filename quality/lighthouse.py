@@ -111,8 +111,10 @@ def _account(account: dict[str, Any], facts: FactsLookup | None) -> dict[str, An
 def check_tracker(tracker: Any, facts: FactsLookup | None) -> dict[str, Any]:
     """`LighthouseTrackerCheck.v1`. `facts` None means the warehouse could not be read: no account is ready."""
     errors: list[str] = []
-    if not isinstance(tracker, dict) or tracker.get("schemaVersion") != SCHEMA or not isinstance(
-        tracker.get("accounts"), list
+    if (
+        not isinstance(tracker, dict)
+        or tracker.get("schemaVersion") != SCHEMA
+        or not isinstance(tracker.get("accounts"), list)
     ):
         tracker, errors = {"accounts": []}, ["tracker_schema_invalid"]
     accounts = [a for a in tracker["accounts"] if isinstance(a, dict)]

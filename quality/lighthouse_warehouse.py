@@ -9,9 +9,8 @@ them (`marts.fct_reconciliation_mismatch_queue`: effective severity critical, no
 
 from __future__ import annotations
 
-from settld.warehouse import Warehouse
-
 from quality.lighthouse import SettlementFacts
+from settld.warehouse import Warehouse
 
 SETTLEMENTS = """
 select tenant_id, status, is_resolved, released_amount_cents as released,

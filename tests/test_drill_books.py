@@ -48,11 +48,18 @@ def test_clean_books_pass_every_check() -> None:
         ({"delivery_count": 3}, "webhook_deliveries_counted"),
         ({"agreements_per_rfq": {"rfq_1": 2}}, "races_one_winner"),
         ({"agreements_per_rfq": {}}, "races_one_winner"),
-        ({"triage_actions": {"tk_a": [(1, "drill-0-2"), (3, "drill-0-3")], "tk_b": [(1, "drill-1-0")]}},
-         "triage_revisions_contiguous"),
-        ({"triage_actions": {"tk_a": [(1, "drill-0-2")], "tk_b": [(1, "drill-1-0")]}}, "triage_writes_not_lost"),
-        ({"triage_actions": {"tk_a": [(1, "drill-0-2"), (2, "drill-0-2")], "tk_b": [(1, "drill-1-0")]}},
-         "triage_writes_not_lost"),  # a write applied twice
+        (
+            {"triage_actions": {"tk_a": [(1, "drill-0-2"), (3, "drill-0-3")], "tk_b": [(1, "drill-1-0")]}},
+            "triage_revisions_contiguous",
+        ),
+        (
+            {"triage_actions": {"tk_a": [(1, "drill-0-2")], "tk_b": [(1, "drill-1-0")]}},
+            "triage_writes_not_lost",
+        ),
+        (
+            {"triage_actions": {"tk_a": [(1, "drill-0-2"), (2, "drill-0-2")], "tk_b": [(1, "drill-1-0")]}},
+            "triage_writes_not_lost",
+        ),  # a write applied twice
         ({"dispute_settlements": ["setl_1", "setl_1"]}, "disputes_and_cases_stored_once"),
         ({"case_settlements": []}, "disputes_and_cases_stored_once"),
     ],

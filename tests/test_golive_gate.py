@@ -28,7 +28,9 @@ def specs(out: Path, **overrides: list[str]) -> list[CheckSpec]:
     reports = (None, "throughput-drill.json", "lighthouse-check.json")
     result = []
     for name, report in zip(names, reports, strict=True):
-        command = overrides.get(name) or (writes(str(out / report), ok=True) if report else [sys.executable, "-c", "0"])
+        command = overrides.get(name) or (
+            writes(str(out / report), ok=True) if report else [sys.executable, "-c", "0"]
+        )
         result.append(CheckSpec(name, command, report, timeout=60))
     return result
 
@@ -61,7 +63,9 @@ def test_a_failing_check_fails_the_gate(tmp_path: Path) -> None:
 
 
 def test_a_check_that_did_not_run_or_wrote_no_report_fails(tmp_path: Path) -> None:
-    (tmp_path / "throughput-drill.json").write_text('{"verdict": {"ok": true}}')  # an earlier run's: not evidence
+    (tmp_path / "throughput-drill.json").write_text(
+        '{"verdict": {"ok": true}}'
+    )  # an earlier run's: not evidence
     report, _ = verdict(tmp_path, throughput_drill=[sys.executable, "-c", "0"],
                         deterministic_critical_suite=["/nonexistent/settld-tool"])  # fmt: skip
     checks = {c["id"]: c for c in report["checks"]}

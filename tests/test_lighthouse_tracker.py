@@ -119,7 +119,10 @@ def test_the_old_trackers_validation(warehouse: Path) -> None:
         ("acct_4", [], ["status_unknown"]),
     ]
     assert result["errors"] == ["duplicate_account_id", "not_enough_ready_active_accounts"]
-    assert check(warehouse, {"accounts": []})["errors"] == ["not_enough_ready_active_accounts", "tracker_schema_invalid"]
+    assert check(warehouse, {"accounts": []})["errors"] == [
+        "not_enough_ready_active_accounts",
+        "tracker_schema_invalid",
+    ]
 
 
 def test_without_a_warehouse_no_account_is_ready() -> None:
@@ -130,7 +133,10 @@ def test_without_a_warehouse_no_account_is_ready() -> None:
 def test_update_edits_existing_accounts_only() -> None:
     document = tracker(account(1, "setl_1", status="contracting"))
     updated = update_account(document, "acct_1", {"status": "go_live_scheduled"}, now="2026-11-02T00:00:00Z")
-    assert updated["accounts"][0]["status"] == "go_live_scheduled" and updated["updatedAt"] == "2026-11-02T00:00:00Z"
+    assert (
+        updated["accounts"][0]["status"] == "go_live_scheduled"
+        and updated["updatedAt"] == "2026-11-02T00:00:00Z"
+    )
     assert document["accounts"][0]["status"] == "contracting"
     for changes, code in (({"status": "won"}, "status_unknown"), ({"signedAt": "2026-13-01"}, "signedAt_invalid_iso"),
                           ({"companyName": "x"}, "field_not_updatable")):  # fmt: skip
@@ -145,14 +151,18 @@ def test_the_cli_checks_updates_and_exits_by_the_verdict(warehouse: Path, tmp_pa
     path.write_text(json.dumps(tracker(account(1, "setl_1"), account(2, "setl_2"), account(3, "setl_4"))))
     runner = CliRunner()
     common = ["--tracker", str(path)]
-    red = runner.invoke(app, ["lighthouse", "check", *common, "--warehouse", str(warehouse), "--out", str(tmp_path)])
+    red = runner.invoke(
+        app, ["lighthouse", "check", *common, "--warehouse", str(warehouse), "--out", str(tmp_path)]
+    )
     assert red.exit_code == 1, red.output
     written = json.loads((tmp_path / "lighthouse-check.json").read_text())
     assert written["accounts"][2]["errors"] == ["settlement_ref_other_tenant"]
     fixed = runner.invoke(app, ["lighthouse", "update", "acct_3", *common, "--settlement-ref", "setl_3",
                                 "--at", "2026-11-02T00:00:00Z"])  # fmt: skip
     assert fixed.exit_code == 0, fixed.output
-    green = runner.invoke(app, ["lighthouse", "check", *common, "--warehouse", str(warehouse), "--out", str(tmp_path)])
+    green = runner.invoke(
+        app, ["lighthouse", "check", *common, "--warehouse", str(warehouse), "--out", str(tmp_path)]
+    )
     assert green.exit_code == 0, green.output
     refused = runner.invoke(app, ["lighthouse", "update", "acct_3", *common, "--status", "won"])
     assert refused.exit_code == 2 and "status_unknown" in refused.output

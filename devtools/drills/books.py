@@ -25,9 +25,13 @@ from typing import Any
 class Observed:
     """What the database holds of the drill's writes."""
 
-    stored_event_ids: list[str]  # stripe_events with the drill's prefix (a repeat would show twice: it cannot)
+    stored_event_ids: list[
+        str
+    ]  # stripe_events with the drill's prefix (a repeat would show twice: it cannot)
     delivery_count: int  # stripe_webhook_deliveries rows
-    triage_actions: dict[str, list[tuple[int, str | None]]]  # triage_key -> [(revision, notes)] in revision order
+    triage_actions: dict[
+        str, list[tuple[int, str | None]]
+    ]  # triage_key -> [(revision, notes)] in revision order
     agreements_per_rfq: dict[str, int]
     dispute_settlements: list[str]
     case_settlements: list[str]
@@ -76,7 +80,9 @@ def check_books(journal: dict[str, Any], observed: Observed) -> BooksVerdict:
         agreements = observed.agreements_per_rfq.get(race["rfq_id"], 0)
         winners = race["statuses"].count(200)
         if agreements != 1 or winners > 1 or (winners == 0 and set(race["statuses"]) <= {200, 409}):
-            race_problems.append(f"{race['rfq_id']}: {agreements} agreements, answers {race['statuses']} {race.get('codes', [])}")
+            race_problems.append(
+                f"{race['rfq_id']}: {agreements} agreements, answers {race['statuses']} {race.get('codes', [])}"
+            )
     verdict.add("races_one_winner", race_problems, races=len(journal["races"]))
 
     gaps, lost = [], []
@@ -111,8 +117,8 @@ def check_books(journal: dict[str, Any], observed: Observed) -> BooksVerdict:
     return verdict
 
 
-def observe(database_url: str, tenant_ids: list[str]) -> Observed:
-    """The drill tenants' rows (the drill's database holds nothing else of theirs)."""
+def observe(database_url: str, tenant_ids: list[str], *, run_tag: str, deliveries_after: int) -> Observed:
+    """The drill tenants' rows, its events (ids carry `run_tag`) and the deliveries after `deliveries_after`."""
     from sqlalchemy import bindparam, create_engine, text
 
     engine = create_engine(database_url)
@@ -126,17 +132,23 @@ def observe(database_url: str, tenant_ids: list[str]) -> Observed:
 
     try:
         with engine.connect() as connection:
-            stored = [r[0] for r in rows("select event_id from stripe_events where event_id like 'evt_drill_%'")]
+            stored = [
+                r[0] for r in rows("select event_id from stripe_events where event_id like 'evt_drill_%'")
+            ]
             deliveries = rows("select count(*) from stripe_webhook_deliveries")[0][0]
             triage: dict[str, list[tuple[int, str | None]]] = {}
             for key, revision, notes in rows(
                 "select triage_key, revision, notes from reconciliation_triage_actions "
-                "where tenant_id in :tenants order by triage_key, revision", **tenants
+                "where tenant_id in :tenants order by triage_key, revision",
+                **tenants,
             ):
                 triage.setdefault(key, []).append((revision, notes))
             agreements = dict(rows("select rfq_id, count(*) from marketplace_agreements where tenant_id in :tenants "
                                    "group by rfq_id", **tenants))  # fmt: skip
-            disputes = [r[0] for r in rows("select settlement_id from disputes where tenant_id in :tenants", **tenants)]
+            disputes = [
+                r[0]
+                for r in rows("select settlement_id from disputes where tenant_id in :tenants", **tenants)
+            ]
             cases = [r[0] for r in rows("select settlement_id from arbitration_cases where tenant_id in :tenants",
                                         **tenants)]  # fmt: skip
     finally:

@@ -29,10 +29,14 @@ class CheckSpec:
     command: list[str]
     report: str | None  # the file the check writes into the report folder (None: the exit code decides)
     timeout: float
-    exit_code_decides: bool = True  # False: the report's verdict alone (the rehearsal's command also judges throughput)
+    exit_code_decides: bool = (
+        True  # False: the report's verdict alone (the rehearsal's command also judges throughput)
+    )
 
 
-def default_checks(out: Path, *, tracker: Path, throughput_seconds: int, pytest_args: list[str]) -> list[CheckSpec]:
+def default_checks(
+    out: Path, *, tracker: Path, throughput_seconds: int, pytest_args: list[str]
+) -> list[CheckSpec]:
     folder = str(out)
     return [
         CheckSpec("deterministic_critical_suite",
@@ -72,9 +76,14 @@ def run_check(spec: CheckSpec, out: Path, runner: Runner) -> GateCheck:
     try:
         exit_code: int | None = runner(spec.command, spec.timeout)
     except OSError as error:  # the command could not start
-        return GateCheck(spec.check_id, ran=False, ok=False, command=spec.command, summary=f"not started: {error}")
+        return GateCheck(
+            spec.check_id, ran=False, ok=False, command=spec.command, summary=f"not started: {error}"
+        )
     duration = int((time.monotonic() - started) * 1000)
-    verdict_ok, summary = exit_code == 0 or (not spec.exit_code_decides and exit_code != -1), f"exit {exit_code}"
+    verdict_ok, summary = (
+        exit_code == 0 or (not spec.exit_code_decides and exit_code != -1),
+        f"exit {exit_code}",
+    )
     if report is not None:
         try:
             document = json.loads(report.read_text())

@@ -54,7 +54,9 @@ def latency_svg(points: list[dict[str, float]], *, threshold_ms: float, title: s
                      f'<text x="{LEFT - 6}" y="{y(ms) + 4:.1f}" text-anchor="end">{ms:.0f} ms</text>')  # fmt: skip
     for step in range(6):
         t = start + span * step / 5
-        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{t - start:.0f} s</text>')
+        parts.append(
+            f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{t - start:.0f} s</text>'
+        )
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(threshold_ms):.1f}" y2="{y(threshold_ms):.1f}" '
                  f'stroke="#555" stroke-dasharray="6 4"/><text x="{WIDTH - RIGHT}" y="{y(threshold_ms) - 4:.1f}" '
                  f'text-anchor="end">p99 threshold {threshold_ms:g} ms</text>')  # fmt: skip

@@ -39,6 +39,7 @@ journal: dict = {"webhooks": {"acknowledged": [], "duplicates_acknowledged": 0, 
                  "disputes": [], "cases": [], "races": [], "sent": Counter()}  # fmt: skip
 timeline: dict[int, Counter] = defaultdict(Counter)
 unavailable_without_retry_after = [0]
+no_answer: list[dict] = []  # requests without an HTTP answer: which, and why
 _users = itertools.count()
 _rng = random.Random(25)  # which job and which share: deterministic per run order, never hashed
 _sent = [0]
@@ -49,6 +50,11 @@ def _record(name: str, response, exception, **_: object) -> None:
     status = getattr(response, "status_code", 0) or 0
     timeline[int(time.time())][str(status)] += 1
     journal["sent"][name] += 1
+    if status == 0 and len(no_answer) < 50:
+        stopping = (
+            bool(WORLD_ENVIRONMENT) and str(getattr(WORLD_ENVIRONMENT[0].runner, "state", "")) != "running"
+        )
+        no_answer.append({"name": name, "error": repr(exception)[:200], "while_stopping": stopping})
     if status == 503 and not response.headers.get("retry-after"):
         unavailable_without_retry_after[0] += 1
     _sent[0] += 1
@@ -122,7 +128,7 @@ class DrillUser(FastHttpUser):
 
     @task(8)
     def webhook(self) -> None:
-        event_id = f"evt_drill_{self.number}_{next(self.serial)}"
+        event_id = f"evt_drill_{WORLD['run_tag']}_{self.number}_{next(self.serial)}"
         acknowledged = journal["webhooks"]["acknowledged"]
         draw = _rng.random()
         forged = draw < FORGED_SHARE
@@ -153,7 +159,11 @@ class DrillUser(FastHttpUser):
         note = f"drill-{self.number}-{next(self.serial)}"
         stale = self.revision is not None and self.revision > 1 and _rng.random() < STALE_SHARE
         body = {"triage_key": self.triage_key, "status": next(self.statuses), "notes": note}
-        extra = {} if self.revision is None else {"If-Match": f'"{self.revision - 1 if stale else self.revision}"'}
+        extra = (
+            {}
+            if self.revision is None
+            else {"If-Match": f'"{self.revision - 1 if stale else self.revision}"'}
+        )
         expected = {409} if stale else {200}
         status, response = self.until_answered("POST", "/ops/finance/reconciliation/triage", "triage write",
                                                expected, json=body, headers=self.headers(note, **extra))  # fmt: skip
@@ -184,26 +194,37 @@ class DrillUser(FastHttpUser):
 
     @task(1)
     def rfq_race(self) -> None:
-        rfq_id = f"rfq_drill_{self.number}_{next(self.serial)}"
+        rfq_id = f"rfq_drill_{WORLD['run_tag']}_{self.number}_{next(self.serial)}"
         base = "/v1/marketplace/rfqs"
         rfq = {"rfq_id": rfq_id, "capability": "translation", "title": "Drill", "poster_agent_id": "agt_poster",
                "budget_cents": 2500, "currency": "USD", "deadline_at": "2099-01-01T00:00:00Z"}  # fmt: skip
-        if self.until_answered("POST", base, "rfq create", {201}, json=rfq, headers=self.headers(rfq_id))[0] != 201:
+        if (
+            self.until_answered("POST", base, "rfq create", {201}, json=rfq, headers=self.headers(rfq_id))[0]
+            != 201
+        ):
             return
         bids = [f"{rfq_id}_b{n}" for n in (1, 2)]
         for bid_id, amount in zip(bids, (2200, 1900), strict=True):
             bid = {"bid_id": bid_id, "bidder_agent_id": f"agt_{bid_id}", "amount_cents": amount, "currency": "USD",
                    "eta_seconds": 3600}  # fmt: skip
-            self.until_answered("POST", f"{base}/{rfq_id}/bids", "bid", {201}, json=bid, headers=self.headers(bid_id))
+            self.until_answered(
+                "POST", f"{base}/{rfq_id}/bids", "bid", {201}, json=bid, headers=self.headers(bid_id)
+            )
         racers = [gevent.spawn(self.until_answered, "POST", f"{base}/{rfq_id}/accept", "accept (race)", {200, 409},
                                json={"bid_id": bid_id}, headers=self.headers(f"acc-{bid_id}")) for bid_id in bids]  # fmt: skip
         gevent.joinall(racers)
         codes = sorted(str(r.value[1].json().get("code")) for r in racers if r.value[0] == 409)
-        journal["races"].append({"rfq_id": rfq_id, "statuses": sorted(r.value[0] for r in racers), "codes": codes})
+        journal["races"].append(
+            {"rfq_id": rfq_id, "statuses": sorted(r.value[0] for r in racers), "codes": codes}
+        )
 
     @task(6)
     def queue_read(self) -> None:
-        query = {"limit": 5, "status": _rng.choice(["open", "acknowledged", "in_progress"]), "severity": "high"}
+        query = {
+            "limit": 5,
+            "status": _rng.choice(["open", "acknowledged", "in_progress"]),
+            "severity": "high",
+        }
         with self.client.get("/ops/finance/reconciliation/queue", params=query, headers=self.headers(),
                              name="queue read", catch_response=True) as response:  # fmt: skip
             if response.status_code != 200:

@@ -69,7 +69,9 @@ def run_pipeline_drill(*, out: Path, scale: int = 10, keep: bool = False) -> dic
         day, held_file, held_rows = hold_back_last_day(landing)
         as_of_full = f"{day}T00:00:00Z"
         runs.append(_run_figures("api migrate", [*CLI, "api", "migrate"], env, work / "migrate.log"))
-        runs.append(_run_figures("full run", [*CLI, "run", "--as-of", as_of_full], env, work / "full-run.log"))
+        runs.append(
+            _run_figures("full run", [*CLI, "run", "--as-of", as_of_full], env, work / "full-run.log")
+        )
         shutil.copy(held_file, landing / OPERATIONS / held_file.name)
         day_after = f"{day}T23:59:59Z"
         runs.append(_run_figures("incremental day", [*INCREMENTAL_RUN_COMMAND, "--as-of", day_after], env,
@@ -80,7 +82,7 @@ def run_pipeline_drill(*, out: Path, scale: int = 10, keep: bool = False) -> dic
             "schemaVersion": "PipelineDrillReport.v1",
             "config": {"scale": scale, "format": "jsonl", "incremental_day": day, "held_back_rows": held_rows,
                        "incremental_command": "settld run (plain: the incremental hook of issue 22 is unset)"
-                       if INCREMENTAL_RUN_COMMAND == [*CLI, "run"] else "custom"},
+                       if [*CLI, "run"] == INCREMENTAL_RUN_COMMAND else "custom"},
             "landing": {name: {"files": len(d["files"]), "rows": d["rows"]} for name, d in sorted(manifest["datasets"].items())},
             "machine": {"cores": os.cpu_count(), "load_average_after": [round(v, 2) for v in os.getloadavg()],
                         "note": "shared machine: other engineers' jobs run beside the drill"},

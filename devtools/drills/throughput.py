@@ -18,13 +18,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from devtools.drills.books import check_books, observe
 from devtools.drills.latency_svg import history_points, latency_svg
+from devtools.drills.profile import CpuMeter, start_profile, summarise_profile
 from devtools.drills.world import drill_world
+from devtools.postgres_faults import PostgresFaults
 from reports.golive import write_report
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -47,6 +50,7 @@ class DrillConfig:
     incident_after_seconds: float = 15.0
     outage_seconds: float = 10.0
     recovery_seconds: float = 5.0
+    profile: bool = False  # py-spy on the API's workers (profile-api.txt, summarised in the report)
 
 
 @dataclass
@@ -56,16 +60,27 @@ class Outage:
     error: str | None = None
 
 
-def _stop_postgres_for_a_while(url: str, config: DrillConfig, outage: Outage) -> None:
+def _postgres_switch(url: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """How to stop and start the database: SETTLD_DRILL_POSTGRES_STOP / _START (shell commands, e.g. `docker
+    stop <container>` for a CI service container), else pg_ctl on the local server (devtools/postgres_faults.py)."""
+    stop, start = os.environ.get("SETTLD_DRILL_POSTGRES_STOP"), os.environ.get("SETTLD_DRILL_POSTGRES_START")
+    if stop and start:
+        return (lambda: subprocess.run(stop, shell=True, check=True, timeout=90),
+                lambda: subprocess.run(start, shell=True, check=True, timeout=90))  # fmt: skip
     from devtools.postgres_faults import PostgresFaults
 
+    server = PostgresFaults.of(url)
+    return server.stop, server.start
+
+
+def _stop_postgres_for_a_while(url: str, config: DrillConfig, outage: Outage) -> None:
     try:
-        server = PostgresFaults.of(url)
+        stop, start = _postgres_switch(url)
         time.sleep(config.incident_after_seconds)
         outage.stopped_at = time.time()
-        server.stop()
+        stop()
         time.sleep(config.outage_seconds)
-        server.start()
+        start()
         outage.started_at = time.time()
     except Exception as error:  # noqa: BLE001 - reported as a failed incident check, never hidden
         outage.error = f"{type(error).__name__}: {error}"
@@ -84,13 +99,17 @@ def _failures_by_status(prefix: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     with open(f"{prefix}_failures.csv", newline="") as handle:
         for row in csv.DictReader(handle):
-            found = re.search(r"\d{3}|\b0\b", row["Error"])  # CatchResponseError('503'), or a connection error
+            found = re.search(
+                r"\d{3}|\b0\b", row["Error"]
+            )  # CatchResponseError('503'), or a connection error
             status = found.group(0) if found else row["Error"][:60]
             counts[status] = counts.get(status, 0) + int(row["Occurrences"])
     return dict(sorted(counts.items()))
 
 
-def _statuses(timeline: dict[str, dict[str, int]], window: tuple[float, float] | None, *, inside: bool) -> dict:
+def _statuses(
+    timeline: dict[str, dict[str, int]], window: tuple[float, float] | None, *, inside: bool
+) -> dict:
     totals: dict[str, int] = {}
     for second, counts in timeline.items():
         within = window is not None and window[0] <= int(second) <= window[1]
@@ -104,27 +123,36 @@ def _check(check_id: str, ok: bool, **figures: Any) -> dict[str, Any]:
     return {"id": check_id, "ok": bool(ok), **figures}
 
 
-def run_locust(config: DrillConfig, world_json: str, work: Path) -> tuple[int, Path, dict, float]:
+def run_locust(config: DrillConfig, world_json: str, work: Path) -> tuple[int, Path, dict, float, float]:
+    """Locust to completion; returns (exit code, CSV prefix, journal, wall seconds, locust's CPU seconds)."""
     prefix, journal_path = work / "locust", work / "journal.json"
     base_url = json.loads(world_json)["base_url"]
     env = {**os.environ, "SETTLD_DRILL_WORLD": world_json, "SETTLD_DRILL_JOURNAL": str(journal_path),
            "SETTLD_DRILL_MAX_REQUESTS": str(config.max_requests)}  # fmt: skip
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(config.users),
+               "--spawn-rate", str(config.users), "--run-time", f"{config.seconds}s", "--host", base_url,
+               "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30"]  # fmt: skip
     started = time.monotonic()
-    locust = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(config.users),
-         "--spawn-rate", str(config.users), "--run-time", f"{config.seconds}s", "--host", base_url,
-         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30"],
-        env=env, check=False, capture_output=True, text=True, timeout=config.seconds + 180,
-    )  # fmt: skip
+    with (work / "locust.log").open("wb") as log:
+        locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = started + config.seconds + 180
+        while True:
+            pid, status, usage = os.wait4(locust.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                locust.kill()
+            time.sleep(0.2)
     elapsed = time.monotonic() - started
-    (work / "locust.log").write_text(locust.stdout + locust.stderr)
     journal = json.loads(journal_path.read_text()) if journal_path.is_file() else {}
-    return locust.returncode, prefix, journal, elapsed
+    return os.waitstatus_to_exitcode(status), prefix, journal, elapsed, usage.ru_utime + usage.ru_stime
 
 
 def run_throughput_drill(config: DrillConfig, out: Path, work: Path) -> dict[str, Any]:
     """Run the drill; write the report(s) and the plot into `out`; return the main report."""
     load_before = os.getloadavg()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "profile-api.txt").unlink(missing_ok=True)  # an earlier run's profile is not this one's
     users_per_tenant = -(-config.users // config.tenants)
     with drill_world(tenants=config.tenants, users_per_tenant=users_per_tenant, workers=config.workers,
                      settlements_per_tenant=config.settlements_per_tenant, pool_size=config.pool_size,
@@ -134,15 +162,39 @@ def run_throughput_drill(config: DrillConfig, out: Path, work: Path) -> dict[str
             fault = threading.Thread(target=_stop_postgres_for_a_while,
                                      args=(world.server_url or world.database_url, config, outage))  # fmt: skip
             fault.start()
-        exit_code, prefix, journal, elapsed = run_locust(config, world.to_json(), work)
+        roots = {"api (uvicorn workers)": world.server_pid}
+        if world.server_url:
+            roots["postgres"] = PostgresFaults.of(world.server_url).postmaster_pid()
+        meter = CpuMeter(roots)
+        profiler = (
+            start_profile(world.server_pid, config.seconds, out / "profile-api.txt")
+            if config.profile
+            else None
+        )
+        exit_code, prefix, journal, elapsed, locust_cpu = run_locust(config, world.to_json(), work)
+        cpu = meter.figures(extra={"locust (load generator)": locust_cpu})
+        if profiler is not None:
+            profiler.wait(timeout=60)
         if fault is not None:
             fault.join(timeout=config.outage_seconds + 120)
-        books = check_books(journal, observe(world.database_url, [t.tenant_id for t in world.tenants])) \
-            if journal else None  # fmt: skip
+        books = None
+        if journal:
+            tenant_ids = [tenant.tenant_id for tenant in world.tenants]
+            seen = observe(
+                world.database_url,
+                tenant_ids,
+                run_tag=world.run_tag,
+                deliveries_after=world.deliveries_before,
+            )
+            books = check_books(journal, seen)
         server_log = world.server_log.read_text(errors="replace")
-    window = (outage.stopped_at - 1, outage.started_at + config.recovery_seconds) if outage.started_at else None
+    window = (
+        (outage.stopped_at - 1, outage.started_at + config.recovery_seconds) if outage.started_at else None
+    )
     endpoints = _endpoint_figures(prefix)
-    total = endpoints.get("Aggregated", {"requests": 0, "failures": 0, "p99_ms": 0.0, "p50_ms": 0.0, "p95_ms": 0.0})
+    total = endpoints.get(
+        "Aggregated", {"requests": 0, "failures": 0, "p99_ms": 0.0, "p50_ms": 0.0, "p95_ms": 0.0}
+    )
     timeline = journal.get("timeline", {})
     outside = _statuses(timeline, window, inside=False)
     inside = _statuses(timeline, window, inside=True)
@@ -171,7 +223,6 @@ def run_throughput_drill(config: DrillConfig, out: Path, work: Path) -> dict[str
     incident_window = (outage.stopped_at, outage.started_at) if outage.started_at else None
     svg = latency_svg(history_points(Path(f"{prefix}_stats_history.csv")), threshold_ms=config.p99_ms,
                       title="Throughput drill: latency of all requests", incident=incident_window)  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
     (out / "throughput-latency.svg").write_text(svg)
     report = {
         "schemaVersion": "ThroughputDrillReport.v1",
@@ -190,6 +241,10 @@ def run_throughput_drill(config: DrillConfig, out: Path, work: Path) -> dict[str
                     "webhooks": {k: v for k, v in hooks.items() if k != "acknowledged"},
                     "webhooks_acknowledged": len(hooks.get("acknowledged", [])), "races": len(journal.get("races", []))},
         "endpoints": {name: row for name, row in endpoints.items() if name != "Aggregated"},
+        "where_the_time_goes": {
+            "cpu": cpu,
+            "api_profile": summarise_profile(out / "profile-api.txt") if (out / "profile-api.txt").is_file() else None,
+        },
         "books": books.checks if books else [],
         "checks": checks,
         "plot": "throughput-latency.svg",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -45,6 +46,9 @@ class DrillWorld:
     tenants: list[DrillTenant]
     webhook_secret: str
     server_log: Path
+    run_tag: str  # in tenant and event ids: drills on one long-lived database never see each other's rows
+    deliveries_before: int  # the webhook delivery rows already there (a shared database's earlier drills)
+    server_pid: int  # uvicorn's supervisor; its workers are its children
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "server_log": str(self.server_log)})
@@ -83,7 +87,11 @@ def _platform_token(database_url: str) -> str:
 
 
 def _bootstrap(base_url: str, platform_token: str, tenant_id: str) -> str:
-    body = {"tenant_id": tenant_id, "name": f"Drill {tenant_id}", "api_key": {"description": "throughput drill"}}
+    body = {
+        "tenant_id": tenant_id,
+        "name": f"Drill {tenant_id}",
+        "api_key": {"description": "throughput drill"},
+    }
     headers = {"Authorization": f"Bearer {platform_token}", "Idempotency-Key": f"bootstrap-{tenant_id}"}
     answer = httpx.post(f"{base_url}/ops/tenants/bootstrap", json=body, headers=headers, timeout=30)
     if answer.status_code != 201:
@@ -132,6 +140,19 @@ def seed_tenant(database_url: str, tenant_id: str, token: str, *, keys: int, set
                        [row["settlement_id"] for row in rows])  # fmt: skip
 
 
+def _delivery_high_water(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                text("select coalesce(max(delivery_id), 0) from stripe_webhook_deliveries")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def serve(database_url: str, *, workers: int, pool_size: int, log: Path) -> tuple[subprocess.Popen, str]:
     """`settld api serve --workers N` on a free loopback port, production settings otherwise."""
     port = free_port()
@@ -147,7 +168,13 @@ def serve(database_url: str, *, workers: int, pool_size: int, log: Path) -> tupl
 
 @contextmanager
 def drill_world(
-    *, tenants: int, users_per_tenant: int, settlements_per_tenant: int, workers: int, pool_size: int, work: Path
+    *,
+    tenants: int,
+    users_per_tenant: int,
+    settlements_per_tenant: int,
+    workers: int,
+    pool_size: int,
+    work: Path,
 ) -> Iterator[DrillWorld]:
     with ExitStack() as stack:
         database_url, server_url = stack.enter_context(drill_database())
@@ -156,9 +183,9 @@ def drill_world(
         log = work / "api-server.log"
         server, base_url = serve(database_url, workers=workers, pool_size=pool_size, log=log)
         try:
-            seeded = []
+            seeded, run_tag = [], secrets.token_hex(3)
             for number in range(tenants):
-                tenant_id = f"tnt_drill_{number + 1}"
+                tenant_id = f"tnt_drill_{run_tag}_{number + 1}"
                 token = _bootstrap(base_url, platform, tenant_id)
                 seeded.append(seed_tenant(database_url, tenant_id, token, keys=users_per_tenant * 2,
                                           settlements=settlements_per_tenant))  # fmt: skip
@@ -166,7 +193,10 @@ def drill_world(
 
             # the sample registry's presets, one active (accepting a bid pins the run to a policy)
             seed_registry(database_url, [tenant.tenant_id for tenant in seeded], at=datetime.now(UTC))
-            yield DrillWorld(base_url, database_url, server_url, seeded, WEBHOOK_SECRET, log)
+            before = _delivery_high_water(database_url)
+            yield DrillWorld(
+                base_url, database_url, server_url, seeded, WEBHOOK_SECRET, log, run_tag, before, server.pid
+            )
         finally:
             server.terminate()
             try:

@@ -12,7 +12,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-drill_app = typer.Typer(help="Go-live drills: API throughput on Postgres, the pipeline at 10x.", no_args_is_help=True)
+drill_app = typer.Typer(
+    help="Go-live drills: API throughput on Postgres, the pipeline at 10x.", no_args_is_help=True
+)
 console = Console()
 Out = Annotated[Path, typer.Option(help="Report folder (shared by the drills and the go-live gate).")]
 DEFAULT_OUT = Path("artifacts/drills")
@@ -21,7 +23,9 @@ DEFAULT_OUT = Path("artifacts/drills")
 @drill_app.command()
 def throughput(
     out: Out = DEFAULT_OUT,
-    incident: Annotated[bool, typer.Option("--incident", help="Stop Postgres during the load, then start it.")] = False,
+    incident: Annotated[
+        bool, typer.Option("--incident", help="Stop Postgres during the load, then start it.")
+    ] = False,
     seconds: Annotated[int, typer.Option(min=5, max=3600, help="How long the load runs.")] = 60,
     users: Annotated[int, typer.Option(min=1, max=500, help="Concurrent locust users.")] = 24,
     max_requests: Annotated[int, typer.Option(min=100, help="Stop after this many requests.")] = 200_000,
@@ -31,8 +35,13 @@ def throughput(
     min_rps: Annotated[float, typer.Option(help="Throughput threshold, requests/s.")] = 1000.0,
     max_failure_rate: Annotated[float, typer.Option(help="Unexpected answers outside the incident.")] = 0.001,
     max_rejected_ingest_rate: Annotated[float, typer.Option(help="Rejected webhooks / webhooks.")] = 0.05,
-    outage_seconds: Annotated[float, typer.Option(help="How long Postgres stays stopped (--incident).")] = 10.0,
+    outage_seconds: Annotated[
+        float, typer.Option(help="How long Postgres stays stopped (--incident).")
+    ] = 10.0,
     incident_after: Annotated[float, typer.Option(help="Seconds of load before the outage.")] = 15.0,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="py-spy on the API's workers during the load.")
+    ] = False,
 ) -> None:
     """Headless locust on loopback against `settld api serve --workers N` on Postgres; books; report; plot."""
     from devtools.drills.throughput import DrillConfig, run_throughput_drill
@@ -40,7 +49,7 @@ def throughput(
     config = DrillConfig(users=users, seconds=seconds, max_requests=max_requests, workers=workers,
                          pool_size=pool_size, p99_ms=p99_ms, min_requests_per_second=min_rps,
                          max_failure_rate=max_failure_rate, max_rejected_ingest_rate=max_rejected_ingest_rate,
-                         incident=incident, outage_seconds=outage_seconds, incident_after_seconds=incident_after)  # fmt: skip
+                         incident=incident, outage_seconds=outage_seconds, incident_after_seconds=incident_after, profile=profile)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="settld-drill-") as work:
         report = run_throughput_drill(config, out, Path(work))
     metrics = report["metrics"]
@@ -54,7 +63,9 @@ def throughput(
         console.print(f"incident rehearsal: {'ok' if rehearsal['verdict']['ok'] else 'FAILED'} "
                       f"{rehearsal['verdict']['failedChecks']}")  # fmt: skip
         ok = ok and rehearsal["verdict"]["ok"]
-    console.print(f"throughput drill: {'ok' if report['verdict']['ok'] else 'FAILED'} {report['verdict']['failedChecks']}")
+    console.print(
+        f"throughput drill: {'ok' if report['verdict']['ok'] else 'FAILED'} {report['verdict']['failedChecks']}"
+    )
     console.print(f"Reports in {out}")
     raise typer.Exit(0 if ok else 1)
 
@@ -72,5 +83,7 @@ def pipeline(
     report = run_pipeline_drill(out=out, scale=scale, keep=keep)
     for run in report["runs"]:
         console.print(f"{run['name']}: exit {run['exit_code']} in {run['seconds']} s")
-    console.print(f"pipeline drill: {'ok' if report['verdict']['ok'] else 'FAILED'} {report['verdict']['failedChecks']}")
+    console.print(
+        f"pipeline drill: {'ok' if report['verdict']['ok'] else 'FAILED'} {report['verdict']['failedChecks']}"
+    )
     raise typer.Exit(0 if report["verdict"]["ok"] else 1)

@@ -20,8 +20,12 @@ console = Console()
 def period_gate(
     ctx: typer.Context,
     period: Annotated[str | None, typer.Option("--period", help="A UTC month, YYYY-MM.")] = None,
-    tenant: Annotated[list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")] = None,
-    tolerance_cents: Annotated[int, typer.Option(min=0, help="Tie-out drift tolerated without a mismatch.")] = 0,
+    tenant: Annotated[
+        list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")
+    ] = None,
+    tolerance_cents: Annotated[
+        int, typer.Option(min=0, help="Tie-out drift tolerated without a mismatch.")
+    ] = 0,
     data_docs: Annotated[
         bool, typer.Option(help="Write great-expectations Data Docs under artifacts/quality/data_docs/.")
     ] = True,
@@ -50,15 +54,21 @@ def go_live(
     skip: Annotated[list[str] | None, typer.Option("--skip", help="A check not to run (repeatable).")] = None,
     allow_skip: Annotated[
         list[str] | None,
-        typer.Option("--allow-skip", help="Permission to skip that check (repeatable); without it a skip fails."),
+        typer.Option(
+            "--allow-skip", help="Permission to skip that check (repeatable); without it a skip fails."
+        ),
     ] = None,
-    pytest_arg: Annotated[list[str] | None, typer.Option("--pytest-arg", help="Extra pytest argument.")] = None,
+    pytest_arg: Annotated[
+        list[str] | None, typer.Option("--pytest-arg", help="Extra pytest argument.")
+    ] = None,
 ) -> None:
     """Critical tests, throughput drill, incident rehearsal, pipeline drill, lighthouse tracker: writes
     GoLiveGateReport.v1 and LaunchCutoverPacket.v1; exit 1 unless every check passed (fail-closed)."""
     from devtools.drills.gate import default_checks, run_gate
 
-    specs = default_checks(out, tracker=tracker, throughput_seconds=throughput_seconds, pytest_args=pytest_arg or [])
+    specs = default_checks(
+        out, tracker=tracker, throughput_seconds=throughput_seconds, pytest_args=pytest_arg or []
+    )
     known = {spec.check_id for spec in specs}
     unknown = sorted((set(skip or []) | set(allow_skip or [])) - known)
     if unknown:

@@ -51,7 +51,9 @@ def run_check(tracker_path: Path, warehouse: str | None) -> dict:
 @lighthouse_app.command()
 def check(
     tracker: Tracker = DEFAULT_TRACKER,
-    warehouse: Annotated[str | None, typer.Option(help="Warehouse path or URL (default: SETTLD_WAREHOUSE_URL).")] = None,
+    warehouse: Annotated[
+        str | None, typer.Option(help="Warehouse path or URL (default: SETTLD_WAREHOUSE_URL).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("artifacts/drills"),
     as_json: Annotated[bool, typer.Option("--json", help="The check's JSON on stdout.")] = False,
 ) -> None:
@@ -64,9 +66,15 @@ def check(
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
         for account in result["accounts"]:
-            state = "ready" if account["ready"] else ("active, NOT ready" if account["isActive"] else "not active")
+            state = (
+                "ready"
+                if account["ready"]
+                else ("active, NOT ready" if account["isActive"] else "not active")
+            )
             problems = ", ".join(account["missing"] + account["errors"])
-            console.print(f"{account['accountId']}: {account['status']} ({state}){': ' + problems if problems else ''}")
+            console.print(
+                f"{account['accountId']}: {account['status']} ({state}){': ' + problems if problems else ''}"
+            )
         console.print(f"{result['readyActiveAccounts']} of {result['requiredActiveAccounts']} required active accounts "
                       f"ready; errors: {', '.join(result['errors']) or 'none'}. Written to {path}")  # fmt: skip
     raise typer.Exit(0 if result["ok"] else 1)

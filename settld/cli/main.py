@@ -156,7 +156,9 @@ def _register_subcommands() -> None:
     app.add_typer(smoke_app, name="smoke", help="End-to-end smoke checks (billing).")
     from settld.cli.drill_commands import drill_app
 
-    app.add_typer(drill_app, name="drill", help="Go-live drills: throughput on Postgres, the pipeline at 10x.")
+    app.add_typer(
+        drill_app, name="drill", help="Go-live drills: throughput on Postgres, the pipeline at 10x."
+    )
 
 
 _register_subcommands()
