@@ -76,7 +76,7 @@ def _keep_environment(environment, **_: object) -> None:
 def _write_journal(**_: object) -> None:
     document = {**journal, "triage": dict(journal["triage"]), "sent": dict(journal["sent"]),
                 "timeline": {str(second): dict(counts) for second, counts in sorted(timeline.items())},
-                "unavailable_without_retry_after": unavailable_without_retry_after[0]}  # fmt: skip
+                "unavailable_without_retry_after": unavailable_without_retry_after[0], "no_answer": no_answer}  # fmt: skip
     with open(JOURNAL, "w") as handle:
         json.dump(document, handle, sort_keys=True)
 

@@ -78,12 +78,13 @@ class CpuMeter:
 
 
 def start_profile(server_pid: int, seconds: int, output: Path) -> subprocess.Popen | None:
-    """py-spy on the API's process tree for `seconds` (None when py-spy is not installed)."""
+    """py-spy on the API's process tree for `seconds`, only samples holding the GIL (the Python CPU time; waits
+    on Postgres and idle threads are not counted). None when py-spy is not installed."""
     py_spy = shutil.which("py-spy") or str(Path(os.sys.executable).with_name("py-spy"))
     if not Path(py_spy).is_file():
         return None
     command = [py_spy, "record", "--pid", str(server_pid), "--subprocesses", "--duration", str(seconds),
-               "--rate", "50", "--format", "raw", "--output", str(output), "--nonblocking"]  # fmt: skip
+               "--rate", "50", "--gil", "--format", "raw", "--output", str(output), "--nonblocking"]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

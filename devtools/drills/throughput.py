@@ -239,7 +239,8 @@ def run_throughput_drill(config: DrillConfig, out: Path, work: Path) -> dict[str
                     "p99_ms": total["p99_ms"], "failures": total["failures"],
                     "failures_by_status": _failures_by_status(prefix), "statuses": _statuses(timeline, None, inside=False),
                     "webhooks": {k: v for k, v in hooks.items() if k != "acknowledged"},
-                    "webhooks_acknowledged": len(hooks.get("acknowledged", [])), "races": len(journal.get("races", []))},
+                    "webhooks_acknowledged": len(hooks.get("acknowledged", [])),
+                    "no_answer": journal.get("no_answer", []), "races": len(journal.get("races", []))},
         "endpoints": {name: row for name, row in endpoints.items() if name != "Aggregated"},
         "where_the_time_goes": {
             "cpu": cpu,
