@@ -19,11 +19,13 @@ pytestmark = [pytest.mark.drill, pytest.mark.postgres]
 def test_a_short_drill_with_an_incident_checks_out(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "settld.cli.main", "drill", "throughput", "--incident", "--out", str(tmp_path),
                "--seconds", "30", "--users", "6", "--incident-after", "8", "--outage-seconds", "6",
-               "--min-rps", "1", "--p99-ms", "60000"]  # fmt: skip
+               "--settlements", "150", "--min-rps", "1", "--p99-ms", "60000"]  # fmt: skip
     run = subprocess.run(command, capture_output=True, text=True, timeout=170, check=False)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-
     report = json.loads((tmp_path / "throughput-drill.json").read_text())
+    rehearsal = json.loads((tmp_path / "throughput-incident-rehearsal.json").read_text())
+    failing = [c for c in report["checks"] + report["books"] + rehearsal["checks"] if not c["ok"]]
+    assert run.returncode == 0, (run.stdout[-2000:], failing, report["metrics"], rehearsal["outage"])
+
     assert report["schemaVersion"] == "ThroughputDrillReport.v1" and report["verdict"]["ok"], report["checks"]
     assert all(check["ok"] for check in report["books"]) and len(report["books"]) == 8
     assert {"webhook", "triage write", "dispute open", "case open", "accept (race)", "queue read"} <= set(
@@ -36,7 +38,6 @@ def test_a_short_drill_with_an_incident_checks_out(tmp_path: Path) -> None:
     assert set(metrics["failures_by_status"]) <= {"503", "0"}  # only the outage's
     assert (tmp_path / "throughput-latency.svg").read_text().startswith("<svg")
 
-    rehearsal = json.loads((tmp_path / "throughput-incident-rehearsal.json").read_text())
     assert rehearsal["schemaVersion"] == "ThroughputIncidentRehearsalReport.v1"
     assert rehearsal["verdict"]["ok"], rehearsal["checks"]
     assert rehearsal["statuses_in_incident_window"].get("503", 0) > 0

@@ -71,7 +71,8 @@ class CpuMeter:
         return {
             "wall_seconds": round(wall, 1),
             "machine_cpu_seconds_available": round(wall * (os.cpu_count() or 1), 1),
-            "cpu_seconds": {name: round(value, 1) for name, value in sorted(used.items())},
+            # negative: the tree was replaced meanwhile (Postgres restarted by the incident): not measured
+            "cpu_seconds": {name: round(value, 1) if value >= 0 else None for name, value in sorted(used.items())},
             "note": "the API's and Postgres' trees are read at the end: processes that exited meanwhile "
             "(backends before an outage) are missing",
         }

@@ -39,6 +39,9 @@ def throughput(
         float, typer.Option(help="How long Postgres stays stopped (--incident).")
     ] = 10.0,
     incident_after: Annotated[float, typer.Option(help="Seconds of load before the outage.")] = 15.0,
+    settlements: Annotated[
+        int, typer.Option(min=1, help="Resolved settlements per tenant (one dispute each).")
+    ] = 600,
     profile: Annotated[
         bool, typer.Option("--profile", help="py-spy on the API's workers during the load.")
     ] = False,
@@ -49,7 +52,8 @@ def throughput(
     config = DrillConfig(users=users, seconds=seconds, max_requests=max_requests, workers=workers,
                          pool_size=pool_size, p99_ms=p99_ms, min_requests_per_second=min_rps,
                          max_failure_rate=max_failure_rate, max_rejected_ingest_rate=max_rejected_ingest_rate,
-                         incident=incident, outage_seconds=outage_seconds, incident_after_seconds=incident_after, profile=profile)  # fmt: skip
+                         incident=incident, outage_seconds=outage_seconds, incident_after_seconds=incident_after,
+                         profile=profile, settlements_per_tenant=settlements)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="settld-drill-") as work:
         report = run_throughput_drill(config, out, Path(work))
     metrics = report["metrics"]
