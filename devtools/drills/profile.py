@@ -10,6 +10,7 @@ layer (`--profile`; py-spy must be installed: `uv pip install --python .venv/bin
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -17,17 +18,16 @@ from collections import Counter
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
-# A frame's file path -> the layer it belongs to (first match wins); the rest is "other".
-LAYERS = (
-    ("api (settld)", ("/api/", "/settld/", "/reports/")),
-    ("sqlalchemy", ("sqlalchemy",)),
-    ("psycopg (driver, waiting on Postgres)", ("psycopg",)),
-    ("pydantic", ("pydantic",)),
-    ("fastapi/starlette", ("fastapi", "starlette")),
-    ("uvicorn/h11/asyncio (HTTP, event loop)", ("uvicorn", "h11", "httptools", "asyncio", "anyio")),
-    ("stripe (signature)", ("stripe",)),
-    ("json/hashlib/stdlib", ("json", "hashlib", "python3.11/")),
-)
+# The first folder of a frame's file (py-spy prints paths relative to sys.path) -> its layer; the rest is
+# "other" (the standard library and small packages).
+LAYERS = {
+    "api": "the project (api/, settld/, reports/)", "settld": "the project (api/, settld/, reports/)",
+    "reports": "the project (api/, settld/, reports/)", "sqlalchemy": "sqlalchemy", "psycopg": "psycopg",
+    "pydantic": "pydantic", "pydantic_core": "pydantic", "fastapi": "fastapi/starlette",
+    "starlette": "fastapi/starlette", "uvicorn": "uvicorn/h11/asyncio", "h11": "uvicorn/h11/asyncio",
+    "httptools": "uvicorn/h11/asyncio", "asyncio": "uvicorn/h11/asyncio", "threading.py": "thread hand-off (threading, anyio)",
+    "anyio": "thread hand-off (threading, anyio)", "stripe": "stripe", "json": "json",
+}  # fmt: skip
 
 
 def _children(parent: int) -> list[int]:
@@ -72,7 +72,9 @@ class CpuMeter:
             "wall_seconds": round(wall, 1),
             "machine_cpu_seconds_available": round(wall * (os.cpu_count() or 1), 1),
             # negative: the tree was replaced meanwhile (Postgres restarted by the incident): not measured
-            "cpu_seconds": {name: round(value, 1) if value >= 0 else None for name, value in sorted(used.items())},
+            "cpu_seconds": {
+                name: round(value, 1) if value >= 0 else None for name, value in sorted(used.items())
+            },
             "note": "the API's and Postgres' trees are read at the end: processes that exited meanwhile "
             "(backends before an outage) are missing",
         }
@@ -90,10 +92,10 @@ def start_profile(server_pid: int, seconds: int, output: Path) -> subprocess.Pop
 
 
 def _layer(frame: str) -> str:
-    for name, needles in LAYERS:
-        if any(needle in frame for needle in needles):
-            return name
-    return "other"
+    found = re.search(r"\(([^:()]+):\d+\)$", frame)
+    path = found.group(1) if found else ""
+    first = path.split("site-packages/")[-1].split("/")[0]
+    return LAYERS.get(first) or LAYERS.get(path.rsplit("/", 1)[-1]) or "other"
 
 
 def summarise_profile(collapsed: Path, top: int = 15) -> dict:
