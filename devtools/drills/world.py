@@ -62,9 +62,10 @@ def free_port() -> int:
 
 @contextmanager
 def drill_database() -> Iterator[tuple[str, str | None]]:
-    """SETTLD_API_DATABASE_URL when it names Postgres (server URL unknown: no faults), else a throwaway
-    server of devtools/postgres_server.py with database `drill`; yields (database URL, server URL)."""
-    configured = os.environ.get("SETTLD_API_DATABASE_URL", "")
+    """SETTLD_DRILL_DATABASE_URL, or SETTLD_API_DATABASE_URL, when it names Postgres (server URL unknown: the
+    incident needs SETTLD_DRILL_POSTGRES_STOP/START or a local server), else a throwaway server of
+    devtools/postgres_server.py with database `drill`; yields (database URL, server URL)."""
+    configured = os.environ.get("SETTLD_DRILL_DATABASE_URL") or os.environ.get("SETTLD_API_DATABASE_URL", "")
     if configured.startswith("postgresql"):
         yield configured, None
         return
