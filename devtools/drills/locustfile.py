@@ -39,6 +39,8 @@ journal: dict = {"webhooks": {"acknowledged": [], "duplicates_acknowledged": 0, 
                  "disputes": [], "cases": [], "races": [], "sent": Counter()}  # fmt: skip
 timeline: dict[int, Counter] = defaultdict(Counter)
 unavailable_without_retry_after = [0]
+server_errors: Counter = Counter()  # "503 DATABASE_UNAVAILABLE" -> count
+last_server_error = [0.0]
 no_answer: list[dict] = []  # requests without an HTTP answer: which, and why
 _users = itertools.count()
 _rng = random.Random(25)  # which job and which share: deterministic per run order, never hashed
@@ -55,6 +57,13 @@ def _record(name: str, response, exception, **_: object) -> None:
             bool(WORLD_ENVIRONMENT) and str(getattr(WORLD_ENVIRONMENT[0].runner, "state", "")) != "running"
         )
         no_answer.append({"name": name, "error": repr(exception)[:200], "while_stopping": stopping})
+    if status >= 500:  # which problem, and when (seconds), for the incident report
+        try:
+            code = str(response.json().get("code"))
+        except Exception:  # noqa: BLE001 - not a problem document: that is the finding
+            code = "not_a_problem_document"
+        server_errors[f"{status} {code}"] += 1
+        last_server_error[0] = max(last_server_error[0], time.time())
     if status == 503 and not response.headers.get("retry-after"):
         unavailable_without_retry_after[0] += 1
     _sent[0] += 1
@@ -76,7 +85,8 @@ def _keep_environment(environment, **_: object) -> None:
 def _write_journal(**_: object) -> None:
     document = {**journal, "triage": dict(journal["triage"]), "sent": dict(journal["sent"]),
                 "timeline": {str(second): dict(counts) for second, counts in sorted(timeline.items())},
-                "unavailable_without_retry_after": unavailable_without_retry_after[0], "no_answer": no_answer}  # fmt: skip
+                "unavailable_without_retry_after": unavailable_without_retry_after[0], "no_answer": no_answer,
+                "server_errors": dict(server_errors), "last_server_error_at": last_server_error[0]}  # fmt: skip
     with open(JOURNAL, "w") as handle:
         json.dump(document, handle, sort_keys=True)
 

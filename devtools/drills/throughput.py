@@ -240,7 +240,7 @@ def run_throughput_drill(config: DrillConfig, out: Path, work: Path) -> dict[str
                     "failures_by_status": _failures_by_status(prefix), "statuses": _statuses(timeline, None, inside=False),
                     "webhooks": {k: v for k, v in hooks.items() if k != "acknowledged"},
                     "webhooks_acknowledged": len(hooks.get("acknowledged", [])),
-                    "no_answer": journal.get("no_answer", []), "races": len(journal.get("races", []))},
+                    "no_answer": journal.get("no_answer", []), "server_errors": journal.get("server_errors", {}), "races": len(journal.get("races", []))},
         "endpoints": {name: row for name, row in endpoints.items() if name != "Aggregated"},
         "where_the_time_goes": {
             "cpu": cpu,
@@ -281,6 +281,9 @@ def incident_report(config: DrillConfig, outage: Outage, inside: dict, journal: 
                    "stopped_at_unix": round(outage.stopped_at, 3), "started_at_unix": round(outage.started_at, 3),
                    "recovery_bound_seconds": config.recovery_seconds},
         "statuses_in_incident_window": inside,
+        "server_errors_by_code": journal.get("server_errors", {}),
+        "seconds_from_restart_to_last_5xx": round(journal.get("last_server_error_at", 0) - outage.started_at, 2)
+        if outage.started_at and journal.get("last_server_error_at") else None,
         "checks": checks,
         "verdict": {"ok": all(check["ok"] for check in checks),
                     "failedChecks": [check["id"] for check in checks if not check["ok"]]},
