@@ -40,7 +40,7 @@ def default_checks(
     folder = str(out)
     return [
         CheckSpec("deterministic_critical_suite",
-                  [sys.executable, "-m", "pytest", "-q", "-n", "0", "-m", "critical", "-p", "no:cacheprovider",
+                  [sys.executable, "-m", "pytest", "-q", "-n", "2", "-m", "critical", "-p", "no:cacheprovider",
                    *pytest_args], None, 1800),
         CheckSpec("throughput_drill", [*CLI, "drill", "throughput", "--out", folder, "--seconds", str(throughput_seconds)],
                   FILE_NAMES["ThroughputDrillReport.v1"], throughput_seconds + 600),
