@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -83,7 +84,7 @@ class CpuMeter:
 def start_profile(server_pid: int, seconds: int, output: Path) -> subprocess.Popen | None:
     """py-spy on the API's process tree for `seconds`, only samples holding the GIL (the Python CPU time; waits
     on Postgres and idle threads are not counted). None when py-spy is not installed."""
-    py_spy = shutil.which("py-spy") or str(Path(os.sys.executable).with_name("py-spy"))
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).is_file():
         return None
     command = [py_spy, "record", "--pid", str(server_pid), "--subprocesses", "--duration", str(seconds),
