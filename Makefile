@@ -15,7 +15,7 @@ SETTLD := $(VENV)/bin/settld
 # `make demo-postgres` keeps its own state (landing zone, artifacts, run log, Dagster home) under postgres/.
 POSTGRES_HOME := $(CURDIR)/postgres
 
-.PHONY: screenshots test-drills venv demo demo-postgres test test-fast lint format ui api bench clean
+.PHONY: screenshots test-drills venv demo demo-postgres test test-fast lint format ui api bench go-live clean
 
 venv: $(STAMP)
 
@@ -82,6 +82,11 @@ api: venv
 bench: venv
 	$(SETTLD) bench --instructions $(or $(BENCH_INSTRUCTIONS),1000000) --out artifacts/bench/reconciliation.json
 	$(SETTLD) bench-api --out artifacts/bench/api.json
+
+# The go-live gate (docs/go-live.md): critical tests, throughput drill and incident rehearsal on Postgres,
+# pipeline drill at 10x, lighthouse tracker; exit 1 unless every check passed. Reports in artifacts/drills/.
+go-live: venv
+	$(SETTLD) gate go-live --out artifacts/drills
 
 # Everything runs produce (the venv too): the next `make demo` starts from nothing, as on a fresh clone.
 clean:

@@ -27,6 +27,30 @@ def pytest_configure(config: pytest.Config) -> None:
     refresh_manifest()
 
 
+# The go-live gate's critical subset (`pytest -m critical`, run by `settld gate go-live`): the money and
+# isolation rules a launch must never break, cheap enough to run before every cutover. Listed here, in one
+# place, instead of a marker in each file; a module that moves or is renamed fails
+# tests/test_golive_gate.py's check of this list.
+CRITICAL_MODULES = (
+    "tests/test_money.py",
+    "tests/test_drill_books.py",
+    "tests/test_golive_gate.py",
+    "tests/test_lighthouse_tracker.py",
+    "tests/api/test_api_triage.py",
+    "tests/api/test_api_idempotency.py",
+    "tests/api/test_api_stripe_webhook.py",
+    "tests/api/test_api_marketplace_accept.py",
+    "tests/api/test_api_tenant_isolation.py",
+    "tests/api/test_api_database_outage.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(REPO_ROOT).as_posix() in CRITICAL_MODULES:
+            item.add_marker(pytest.mark.critical)
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A PostgreSQL server for this session (one per xdist worker): SETTLD_API_TEST_POSTGRES_URL's, or a

@@ -130,7 +130,9 @@ def bench_api(
 
 def _register_subcommands() -> None:
     from settld.cli.api_commands import api_app, keys_app
-    from settld.cli.close_commands import evidence_app, gate, period_app, triage
+    from settld.cli.close_commands import evidence_app, period_app, triage
+    from settld.cli.gate_commands import gate_app
+    from settld.cli.lighthouse_commands import lighthouse_app
     from settld.cli.questions import invoices, mismatches
     from settld.cli.run_record import dbt_command
 
@@ -139,7 +141,8 @@ def _register_subcommands() -> None:
     app.command("mismatches")(mismatches)
     app.command("invoices")(invoices)
     app.command("triage")(triage)
-    app.command("gate")(gate)
+    app.add_typer(gate_app, name="gate")  # `settld gate --period P` and `settld gate go-live`
+    app.add_typer(lighthouse_app, name="lighthouse", help="The lighthouse production tracker: check, update.")
     app.command(
         "dbt",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -151,6 +154,11 @@ def _register_subcommands() -> None:
 
     app.add_typer(stripe_app, name="stripe", help="Stripe billing data: replay a window of events.")
     app.add_typer(smoke_app, name="smoke", help="End-to-end smoke checks (billing).")
+    from settld.cli.drill_commands import drill_app
+
+    app.add_typer(
+        drill_app, name="drill", help="Go-live drills: throughput on Postgres, the pipeline at 10x."
+    )
 
 
 _register_subcommands()
