@@ -144,7 +144,7 @@ def _run_pipeline(
                           f"database, which is not usable: {error}", soft_wrap=True)  # fmt: skip
             return False
     with console.status("Parsing the dbt project ..."):
-        refresh_dbt_manifest()
+        refresh_dbt_manifest(settings)
     definitions = daily_run_definitions(settings)
     folder = run_folder(settings, target)
     log_path = folder / "settld-run.log"

@@ -1,0 +1,82 @@
+"""Raw suites sized to the run: the period gate's one validation per dataset gives every tenant the
+outcome a validation of its own gives (clean rows, broken rows, rows without a tenant, an empty
+period), and the daily run's raw_quality stage validates the rows of the latest load only.
+
+Real DuckDB warehouses loaded from generated landing zones; no pipeline run, no dbt."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from devtools.sample_data import generate_landing_zone
+from ingestion.loader import load_landing_zone
+from quality.raw_suites import validate_all
+from quality.raw_suites.batched import validate_all_tenants
+from settld.settings import warehouse_target
+from settld.warehouse import connect as connect_warehouse
+
+TENANTS = ["tnt_acme", "tnt_globex", "tnt_nobody"]  # the last has no rows at all
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("quality_sized")
+    landing, warehouse = root / "landing", root / "clean.duckdb"
+    generate_landing_zone(landing, seed=11, tenants=2)
+    load_landing_zone(warehouse, landing)
+    return {"landing": landing, "warehouse": warehouse}
+
+
+def _copy(loaded: dict[str, Path], tmp_path: Path) -> Path:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(loaded["warehouse"], copy)
+    return copy
+
+
+def _execute(path: Path, sql: str, params: list | None = None) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(sql, params or [])
+
+
+def _both_ways(path: Path, period: str):
+    with connect_warehouse(warehouse_target(str(path)), read_only=True) as db:
+        batched = validate_all_tenants(db, period=period, tenant_ids=TENANTS)
+        alone = {tenant: validate_all(db, period=period, tenant_id=tenant) for tenant in TENANTS}
+    return batched, alone
+
+
+def test_one_validation_per_period_gives_each_tenant_its_own_outcome(loaded) -> None:
+    batched, alone = _both_ways(loaded["warehouse"], "2026-09")
+    assert batched == alone
+    assert all(suite.success for suites in batched.values() for suite in suites.values())
+    # the counts are each tenant's own, not the period's (and none for a tenant without rows)
+    rows = {t: batched[t]["money_rail_operations"].evaluated_rows for t in TENANTS}
+    assert rows["tnt_acme"] > 0 and rows["tnt_globex"] > 0 and rows["tnt_nobody"] == 0
+
+
+def test_broken_rows_are_validated_tenant_by_tenant_with_the_same_outcome(loaded, tmp_path) -> None:
+    warehouse = _copy(loaded, tmp_path)
+    _execute(  # submitted before initiated, for one tenant
+        warehouse,
+        "insert into raw.money_rail_operations (provider_id, operation_id, tenant_id, direction, amount_cents, "
+        "currency, state, initiated_at, submitted_at, updated_at, _source_file, _source_row) values "
+        "('wire_fedline', 'op_time_travel', 'tnt_acme', 'payout', 1500, 'USD', 'submitted', "
+        "'2026-09-10 10:00:00', '2026-09-10 09:59:59', '2026-09-10 10:00:00', 'manual/ops.jsonl', 1)",
+    )
+    _execute(  # a payout instruction without its tenant: in every tenant's selection
+        warehouse,
+        "insert into raw.payout_instructions (tenant_id, payout_key, party_id, party_role, period, "
+        "amount_cents, currency, provider_id, created_at, _source_file, _source_row) values "
+        "(null, 'pk_nobody', 'agt_1', 'payee', '2026-09', 5, 'USD', 'wire_fedline', "
+        "'2026-10-01 02:00:00', 'manual/instructions.csv', 1)",
+    )
+    batched, alone = _both_ways(warehouse, "2026-09")
+    assert batched == alone
+    failing = {t: sorted(o.check_id for s in batched[t].values() for o in s.failures) for t in TENANTS}
+    assert "ge.money_rail_operations.submitted_after_initiated" in failing["tnt_acme"]
+    assert "ge.money_rail_operations.submitted_after_initiated" not in failing["tnt_globex"]
+    assert all("ge.payout_instructions.tenant_id_not_null" in failing[t] for t in TENANTS)
