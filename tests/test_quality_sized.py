@@ -14,7 +14,7 @@ import pytest
 
 from devtools.sample_data import generate_landing_zone
 from ingestion.loader import load_landing_zone
-from quality.raw_suites import validate_all
+from quality.raw_suites import validate_all, validate_raw
 from quality.raw_suites.batched import validate_all_tenants
 from settld.settings import warehouse_target
 from settld.warehouse import connect as connect_warehouse
@@ -80,3 +80,34 @@ def test_broken_rows_are_validated_tenant_by_tenant_with_the_same_outcome(loaded
     assert "ge.money_rail_operations.submitted_after_initiated" in failing["tnt_acme"]
     assert "ge.money_rail_operations.submitted_after_initiated" not in failing["tnt_globex"]
     assert all("ge.payout_instructions.tenant_id_not_null" in failing[t] for t in TENANTS)
+
+
+def test_the_raw_quality_stage_validates_the_rows_of_the_latest_load(loaded, tmp_path) -> None:
+    warehouse = _copy(loaded, tmp_path)
+    landing = tmp_path / "landing"
+    shutil.copytree(loaded["landing"], landing)
+    # A row broken past the contracts in a file loaded earlier: not the latest load's, the gate's to see.
+    _execute(
+        warehouse,
+        "update raw.payout_instructions set amount_cents = -1 where _source_row = 1 and _source_file = "
+        "(select min(_source_file) from raw.payout_instructions)",
+    )
+    new_file = landing / "payout_instructions" / "payout_instructions-2026-11.csv"
+    earlier = sorted((landing / "payout_instructions").glob("*.csv"))[-1]
+    lines = earlier.read_text().splitlines()
+    new_file.write_text(
+        "\n".join([lines[0], *(line.replace("2026-10", "2026-11") for line in lines[1:4])]) + "\n"
+    )
+    load_landing_zone(warehouse, landing)
+
+    with connect_warehouse(warehouse_target(str(warehouse)), read_only=True) as db:
+        latest = validate_raw(db, "payout_instructions", latest_load=True)
+        whole = validate_raw(db, "payout_instructions")
+        files = db.query(
+            "select source_file, rows_loaded from raw.load_files where dataset = 'payout_instructions' "
+            "and status = 'loaded' order by loaded_at desc, source_file limit 1"
+        )
+    assert files == [{"source_file": "payout_instructions/payout_instructions-2026-11.csv", "rows_loaded": 3}]
+    assert latest.success and latest.evaluated_rows == 3
+    assert not whole.success and whole.evaluated_rows > 3
+    assert [o.check_id for o in whole.failures] == ["ge.payout_instructions.amount_cents_non_negative"]
