@@ -86,7 +86,8 @@ def test_the_raw_quality_stage_validates_the_rows_of_the_latest_load(loaded, tmp
     warehouse = _copy(loaded, tmp_path)
     landing = tmp_path / "landing"
     shutil.copytree(loaded["landing"], landing)
-    # A row broken past the contracts in a file loaded earlier: not the latest load's, the gate's to see.
+    # A row broken past the contracts in a file loaded earlier: not the latest load's (its run saw it),
+    # the gate's to see.
     _execute(
         warehouse,
         "update raw.payout_instructions set amount_cents = -1 where _source_row = 1 and _source_file = "
@@ -99,6 +100,14 @@ def test_the_raw_quality_stage_validates_the_rows_of_the_latest_load(loaded, tmp
         "\n".join([lines[0], *(line.replace("2026-10", "2026-11") for line in lines[1:4])]) + "\n"
     )
     load_landing_zone(warehouse, landing)
+    # A row written to raw past the loader (no loaded file accounts for it): always in the stage's rows.
+    _execute(
+        warehouse,
+        "insert into raw.payout_instructions (tenant_id, payout_key, party_id, party_role, period, "
+        "amount_cents, currency, provider_id, created_at, _source_file, _source_row) values "
+        "('tnt_acme', 'pk_manual', 'agt_1', 'payee', '2026-09', -5, 'USD', 'wire_fedline', "
+        "'2026-10-01 02:00:00', 'manual/instructions.csv', 1)",
+    )
 
     with connect_warehouse(warehouse_target(str(warehouse)), read_only=True) as db:
         latest = validate_raw(db, "payout_instructions", latest_load=True)
@@ -108,6 +117,8 @@ def test_the_raw_quality_stage_validates_the_rows_of_the_latest_load(loaded, tmp
             "and status = 'loaded' order by loaded_at desc, source_file limit 1"
         )
     assert files == [{"source_file": "payout_instructions/payout_instructions-2026-11.csv", "rows_loaded": 3}]
-    assert latest.success and latest.evaluated_rows == 3
-    assert not whole.success and whole.evaluated_rows > 3
-    assert [o.check_id for o in whole.failures] == ["ge.payout_instructions.amount_cents_non_negative"]
+    negative = "ge.payout_instructions.amount_cents_non_negative"
+    assert latest.evaluated_rows == 4  # the new file's three rows and the row of no file
+    assert [(o.check_id, o.unexpected_count) for o in latest.failures] == [(negative, 1)]
+    assert whole.evaluated_rows > 4  # the earlier file's broken row too
+    assert [(o.check_id, o.unexpected_count) for o in whole.failures] == [(negative, 2)]
