@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     reconciliation_retention: int = 5
     # Mirrors dbt's var `reconciliation_grace_days`; recorded in each report's parameters.
     reconciliation_grace_days: int = 7
-    # Whether `settld run` runs the great-expectations suites on the whole raw layer after loading
-    # (`SETTLD_QUALITY_RAW_CHECKS`). `settld bench` turns them off to time reconciliation alone; the period
-    # gate always runs them on the period's rows.
+    # Whether `settld run` runs the great-expectations suites on the rows each dataset's latest load
+    # brought in (`SETTLD_QUALITY_RAW_CHECKS`); `settld bench` leaves them on. The period gate always runs
+    # them on the period's rows.
     quality_raw_checks: bool = True
     # A sick landing zone (a rejected file, a dataset quarantined above its threshold or below its minimum
     # row count; ingestion/health.py) stops `settld run` after loading, before dbt. With `keep_going`
