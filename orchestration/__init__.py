@@ -13,11 +13,12 @@ if TYPE_CHECKING:
     from settld.settings import Settings
 
 
-def refresh_dbt_manifest() -> None:
-    """Parse the dbt project, so the definitions match the SQL on disk."""
+def refresh_dbt_manifest(settings: Settings | None = None) -> None:
+    """Parse the dbt project, so the definitions match the SQL on disk (with `settings`: as the run's
+    build will see it, which keeps dbt's partial parsing between runs)."""
     from orchestration.defs.transform.project import refresh_manifest
 
-    refresh_manifest()
+    refresh_manifest(settings)
 
 
 def daily_run_definitions(settings: Settings) -> dg.Definitions:

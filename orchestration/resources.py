@@ -97,13 +97,14 @@ def dbt_resource(target: WarehouseTarget) -> DbtCliResource:
 
 
 @contextmanager
-def dbt_profile_environment(target: WarehouseTarget) -> Iterator[None]:
-    """The profile's variables for `target` while a dbt invocation starts, then the environment as it was.
+def dbt_profile_environment(target: WarehouseTarget, extra: dict[str, str] | None = None) -> Iterator[None]:
+    """The profile's variables for `target` (and `extra`: the run's as-of, `settld.settings.split_as_of`)
+    while a dbt invocation starts, then the environment as it was.
 
     dagster-dbt gives the dbt process a copy of this process's environment and reads the profile
     in-process at the same moment; there is no other way in. The copy is taken inside the block, so the
     variables (a Postgres password among them) live in this process only while the invocation starts."""
-    values = dbt_environment(target)
+    values = {**dbt_environment(target), **(extra or {})}
     before = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

@@ -5,9 +5,9 @@ here: a new domain tags its assets and `settld run`, the UI's jobs and the daily
 `tests/test_definitions.py` checks that every materializable asset is in exactly one job of the run.
 
     load            landing files -> raw (contract checks ride along)
-    raw_quality     great-expectations suites on the whole raw layer (skippable: SETTLD_QUALITY_RAW_CHECKS)
+    raw_quality     great-expectations suites on the rows of the latest load (skippable: SETTLD_QUALITY_RAW_CHECKS)
     billing         Stripe events and objects -> the operator API's stores
-    transform       dbt build: staging, intermediate, marts, seeds, tests as checks
+    transform       dbt build: staging, intermediate, marts, seeds, data tests as checks (unit tests: make test, CI)
     report          artifacts for people, over the range of periods in the data
     publish         what the operator API needs, into its database
     gate            the period gate's verdict per tenant and period (recorded in the operator API)

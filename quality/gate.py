@@ -79,14 +79,20 @@ def _guarded(check_id: str, evaluate: Callable[[], list[Check]]) -> list[Check]:
 
 
 def great_expectations_checks(
-    db: Warehouse, *, tenant_id: str, period: str, data_docs_dir: Path | None = None
+    db: Warehouse,
+    *,
+    tenant_id: str,
+    period: str,
+    data_docs_dir: Path | None = None,
+    suites: Mapping[str, Any] | None = None,
 ) -> list[Check]:
-    """One check per expectation; with `data_docs_dir`, GE's HTML Data Docs of the same validation."""
+    """One check per expectation; with `data_docs_dir`, GE's HTML Data Docs of the same validation.
+    `suites`: the tenant's outcomes already validated with the period's other tenants (raw_suites.batched)."""
     from quality.raw_suites import validate_all, validate_all_with_data_docs
 
-    if data_docs_dir is None:
+    if suites is None and data_docs_dir is None:
         suites = validate_all(db, period=period, tenant_id=tenant_id)
-    else:
+    elif suites is None:
         suites, _ = validate_all_with_data_docs(
             data_docs_dir, warehouse=db, period=period, tenant_id=tenant_id
         )
@@ -278,8 +284,12 @@ def evaluate(
     tolerance_cents: int = 0,
     data_docs: bool = False,
     max_quarantine_rate: Mapping[str, float] | None = None,
+    raw_suites: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The PeriodGateVerdict.v1 of one tenant and period (canonical JSON content, with its hash).
+
+    `raw_suites`: the tenant's great-expectations outcomes from one validation of the period for every
+    tenant (`quality.raw_suites.batched`, the same outcomes); else validated here for the tenant alone.
 
     With `data_docs`, great-expectations' HTML Data Docs of the validation are written to
     `<artifacts>/quality/data_docs/<tenant>/<period>/index.html` for analysts. `max_quarantine_rate`:
@@ -290,7 +300,9 @@ def evaluate(
     checks: list[Check] = []
     checks += _guarded(
         "ge.suites_ran",
-        lambda: great_expectations_checks(db, tenant_id=tenant_id, period=period, data_docs_dir=docs_dir),
+        lambda: great_expectations_checks(
+            db, tenant_id=tenant_id, period=period, data_docs_dir=docs_dir, suites=raw_suites
+        ),
     )
     checks += _guarded("dbt.tests_passed", lambda: dbt_checks(db))
     checks += _guarded("landing.delivered_after_period_end", lambda: freshness_check(db, period=period))

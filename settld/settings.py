@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     reconciliation_retention: int = 5
     # Mirrors dbt's var `reconciliation_grace_days`; recorded in each report's parameters.
     reconciliation_grace_days: int = 7
-    # Whether `settld run` runs the great-expectations suites on the whole raw layer after loading
-    # (`SETTLD_QUALITY_RAW_CHECKS`). `settld bench` turns them off to time reconciliation alone; the period
-    # gate always runs them on the period's rows.
+    # Whether `settld run` runs the great-expectations suites on the rows each dataset's latest load
+    # brought in (`SETTLD_QUALITY_RAW_CHECKS`); `settld bench` leaves them on. The period gate always runs
+    # them on the period's rows.
     quality_raw_checks: bool = True
     # A sick landing zone (a rejected file, a dataset quarantined above its threshold or below its minimum
     # row count; ingestion/health.py) stops `settld run` after loading, before dbt. With `keep_going`
@@ -151,19 +151,38 @@ def same_postgres_database(first: str | None, second: str | None) -> bool:
     return all(postgres_parts(first)[k] == postgres_parts(second)[k] for k in keys)
 
 
+# dbt reads the run's as-of instant from this environment variable (macro `reconciliation_as_of`), not from
+# `--vars`: dbt re-parses the whole project whenever its vars change, and the as-of changes every run.
+DBT_AS_OF_ENVIRONMENT = "SETTLD_DBT_AS_OF"
+
+
 def dbt_vars(
     *, as_of: str, grace_days: int, api_database_url: str | None = None, warehouse_url: str | None = None
 ) -> dict[str, str | int]:
-    """The dbt `--vars` of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]'), the grace period,
+    """The dbt vars of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]'), the grace period,
     and where dbt can read the operator API's triage: its SQLite file (attached by DuckDB), or, on a
     Postgres warehouse, the API's schema when the API lives in the same Postgres database."""
+    return {"as_of": as_of, **dbt_parse_vars(grace_days=grace_days, api_database_url=api_database_url,
+                                             warehouse_url=warehouse_url)}  # fmt: skip
+
+
+def dbt_parse_vars(
+    *, grace_days: int, api_database_url: str | None = None, warehouse_url: str | None = None
+) -> dict[str, str | int]:
+    """The `--vars` dbt is given, parse and build alike: the run's vars but the as-of (which travels in
+    `DBT_AS_OF_ENVIRONMENT`). The same from run to run, so dbt's partial parsing holds between runs."""
     same_database = same_postgres_database(warehouse_url, api_database_url)
     return {
-        "as_of": as_of,
         "reconciliation_grace_days": grace_days,
         "operator_api_sqlite_path": sqlite_path(api_database_url),
         "operator_api_schema": postgres_schema(api_database_url) if same_database else "",
     }
+
+
+def split_as_of(variables: dict[str, str | int]) -> tuple[dict[str, str | int], dict[str, str]]:
+    """A run's vars as dbt is given them: (the `--vars` without the as-of, the environment with it)."""
+    rest = {name: value for name, value in variables.items() if name != "as_of"}
+    return rest, ({DBT_AS_OF_ENVIRONMENT: str(variables["as_of"])} if "as_of" in variables else {})
 
 
 def duckdb_sqlite_extension() -> str:

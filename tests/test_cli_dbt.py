@@ -64,3 +64,17 @@ def test_vars_given_to_settld_dbt_override_the_recorded_ones() -> None:
     args, given = _split_vars(["build", "--vars", '{"reconciliation_grace_days": 3}', "--select", "marts"])
     assert args == ["build", "--select", "marts"] and given == {"reconciliation_grace_days": 3}
     assert _split_vars(["run", "--vars=as_of: '2026-11-01 00:00:00'"])[1] == {"as_of": "2026-11-01 00:00:00"}
+
+
+def test_the_as_of_reaches_dbt_in_the_environment_not_in_its_vars() -> None:
+    # dbt re-parses the whole project when its vars change; the as-of changes every run (issue 22).
+    from settld.settings import DBT_AS_OF_ENVIRONMENT, split_as_of
+
+    recorded = {"as_of": "2026-11-03 00:00:00.000000", "reconciliation_grace_days": 7}
+    assert split_as_of(recorded) == (
+        {"reconciliation_grace_days": 7},
+        {DBT_AS_OF_ENVIRONMENT: "2026-11-03 00:00:00.000000"},
+    )
+    assert split_as_of({"reconciliation_grace_days": 7}) == ({"reconciliation_grace_days": 7}, {})
+    macro = (REPO_ROOT / "dbt_project" / "macros" / "reconciliation.sql").read_text()
+    assert f'var("as_of", env_var("{DBT_AS_OF_ENVIRONMENT}"' in macro  # a var still wins (unit tests)

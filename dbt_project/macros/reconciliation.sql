@@ -1,10 +1,12 @@
 {#-
-    The instant reconciliation judges "stale" against. Runs pass it explicitly (`--vars '{as_of: ...}'`,
-    set by Dagster from the run's `settld/as_of` tag) so a rerun with the same inputs gives the same
-    mismatches; without it, the time dbt started (UTC).
+    The instant reconciliation judges "stale" against. Runs pass it explicitly so a rerun with the same
+    inputs gives the same mismatches: Dagster in the environment variable SETTLD_DBT_AS_OF (from the run's
+    `settld/as_of` tag; a var that changes every run would make dbt re-parse the whole project every run,
+    docs/performance.md), or `--vars '{as_of: ...}'` (unit tests, by hand), which wins; without either,
+    the time dbt started (UTC).
 -#}
 {% macro reconciliation_as_of() -%}
-    cast('{{ var("as_of", run_started_at.strftime("%Y-%m-%d %H:%M:%S")) }}' as timestamp)
+    cast('{{ var("as_of", env_var("SETTLD_DBT_AS_OF", run_started_at.strftime("%Y-%m-%d %H:%M:%S"))) }}' as timestamp)
 {%- endmacro %}
 
 {#- First instant after a `YYYY-MM` period: the start of the next UTC month. -#}

@@ -53,7 +53,39 @@ def _instance() -> dg.DagsterInstance:
     if not home:
         return dg.DagsterInstance.ephemeral()
     Path(home).mkdir(parents=True, exist_ok=True)
+    _unsynced_run_history(Path(home).resolve())
     return dg.DagsterInstance.get()
+
+
+# DAGSTER_HOMEs whose SQLite files `_unsynced` opens without an fsync per commit (`_unsynced_run_history`).
+_UNSYNCED_HOMES: set[Path] = set()
+
+
+def _unsynced_run_history(home: Path) -> None:
+    """Dagster's SQLite run history under DAGSTER_HOME without an fsync per event.
+
+    Dagster opens a connection and commits once or more for every event it stores (a dbt build is about
+    1,300 events: each model, each test as an asset check, planned and done), and each commit waited for
+    the disk: about 20 ms here, most of a demo-size run (docs/performance.md, "Fixed cost"). With
+    `synchronous=OFF` SQLite leaves the flushing to the OS: a crash of the process loses nothing; a power
+    loss may lose the last events of the run history the UI shows. Only files under DAGSTER_HOME: the
+    warehouse, the operator API's database and the artifacts keep their own durability."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _UNSYNCED_HOMES.add(home)
+    if not event.contains(Engine, "connect", _unsynced):
+        event.listen(Engine, "connect", _unsynced)
+
+
+def _unsynced(connection, _record) -> None:
+    import sqlite3
+
+    if not isinstance(connection, sqlite3.Connection):
+        return
+    files = [row[2] for row in connection.execute("pragma database_list").fetchall() if row[1] == "main"]
+    if files and files[0] and any(Path(files[0]).resolve().is_relative_to(h) for h in _UNSYNCED_HOMES):
+        connection.execute("pragma synchronous=OFF")
 
 
 def resolve_as_of(value: str | None, landing_dir: Path) -> datetime:
@@ -144,7 +176,7 @@ def _run_pipeline(
                           f"database, which is not usable: {error}", soft_wrap=True)  # fmt: skip
             return False
     with console.status("Parsing the dbt project ..."):
-        refresh_dbt_manifest()
+        refresh_dbt_manifest(settings)
     definitions = daily_run_definitions(settings)
     folder = run_folder(settings, target)
     log_path = folder / "settld-run.log"

@@ -29,6 +29,7 @@ from settld.settings import (
     dbt_environment,
     dbt_vars,
     display_url,
+    split_as_of,
     warehouse_target,
 )
 
@@ -120,12 +121,14 @@ def dbt_command(ctx: typer.Context) -> None:
     args, given = _split_vars(args)
     variables = {**record["dbtVars"], **given}
     dbt = dbt_resource(target)
+    # The as-of travels in the environment, as in `settld run`'s build: the parse state stays the run's.
+    variables, as_of_environment = split_as_of(variables)
     command = [dbt.dbt_executable, *args, "--project-dir", dbt.project_dir, "--profiles-dir", dbt.profiles_dir,
                "--target", dbt.target, "--vars", json.dumps(variables)]  # fmt: skip
     console.print(
         f"dbt as of {record['asOf']} on {record['warehouse']} (recorded by `settld run`)", soft_wrap=True
     )
-    environment = {**os.environ, **dbt_environment(target)}
+    environment = {**os.environ, **dbt_environment(target), **as_of_environment}
     from settld.warehouse import WarehouseError, writer_lock
 
     try:  # dbt writes the warehouse: one writer at a time, as `settld run`

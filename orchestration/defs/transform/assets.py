@@ -11,12 +11,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from api.core.migrate import assert_schema_at_head
 from orchestration.as_of import dbt_timestamp, run_as_of
-from orchestration.defs.transform.project import dbt_project, ensure_manifest
+from orchestration.defs.transform.project import PRODUCTION_BUILD_FLAGS, dbt_project, ensure_manifest
 from orchestration.resources import OperatorApiResource, WarehouseResource, dbt_profile_environment
 from orchestration.stages import Stage, stage_tags
 from quality.dbt_results import TABLE as TEST_RESULTS_TABLE
 from quality.dbt_results import record_test_results
-from settld.settings import dbt_vars
+from settld.settings import dbt_vars, split_as_of
 
 ensure_manifest()  # the asset graph is read from the manifest at import time
 
@@ -85,9 +85,12 @@ def settld_dbt_models(
             "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"
         )
     context.log.info(f"dbt build as of {as_of.isoformat()}Z")
-    with dbt_profile_environment(warehouse.target):
+    parse_vars, as_of_environment = split_as_of(variables)
+    with dbt_profile_environment(warehouse.target, as_of_environment):
         invocation = dbt.cli(
-            ["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False
+            ["build", "--vars", json.dumps(parse_vars), *PRODUCTION_BUILD_FLAGS],
+            context=context,
+            raise_on_error=False,
         )
     yield from invocation.stream()
     # Passed or not, the tests' outcomes go to the warehouse for the period gate (quality/dbt_results.py).

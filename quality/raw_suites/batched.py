@@ -1,0 +1,153 @@
+"""Every tenant's suites for one period with one GX validation per dataset, not one per tenant.
+
+Great Expectations costs about a second of Python per `validate_all` whatever the rows (measured:
+docs/performance.md, "Fixed cost"), and the period gate asked for one per tenant and period. Here each
+dataset's suite is validated once on the period's rows of every tenant; each tenant's outcome is then
+derived from that one validation, and is the very outcome `validate_all(period=, tenant_id=)` gives:
+
+- Every expectation is a row's own rule (a column's value, a pair of columns, a row condition) or a
+  uniqueness over rows. A row that breaks no rule among all the period's rows breaks none among a
+  tenant's share of them, and rows unique among all are unique among some. So when the period's rows
+  pass every expectation with no unexpected row, each tenant's rows pass every one too, and only the
+  counts of rows evaluated are the tenant's own: counted here on the same DataFrame GX was given,
+  by the same rule GX counts them (rows the row condition keeps, less rows GX leaves out as missing).
+- When any expectation of a dataset finds an unexpected row, raises, or cannot read the rows, that
+  dataset is validated again tenant by tenant, exactly as before: which tenant's rows are at fault, and
+  the examples, come from GX itself.
+
+tests/test_quality.py compares the two ways on clean and broken rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingestion.contracts import DATASETS
+from quality.raw_suites.catalogue import CHECKS, COLUMNS, RawCheck
+from quality.raw_suites.selection import CHUNK_ROWS, _frame, _plan_chunks, _select, _selection
+from quality.raw_suites.validation import (
+    _GX_LOCK,
+    ExpectationOutcome,
+    SuiteOutcome,
+    _chunk_outcomes,
+    _run_name,
+    _Session,
+    _validate,
+)
+
+
+def validate_all_tenants(
+    warehouse, *, period: str, tenant_ids: list[str]
+) -> dict[str, dict[str, SuiteOutcome]]:
+    """`validate_all(warehouse, period=period, tenant_id=t)` for every `t` of `tenant_ids`, by tenant."""
+    with _GX_LOCK:
+        session = _Session()
+        outcomes: dict[str, dict[str, SuiteOutcome]] = {tenant: {} for tenant in tenant_ids}
+        for dataset in DATASETS:
+            shared = _clean_period(session, warehouse, dataset, period, tenant_ids)
+            for tenant in tenant_ids:
+                outcomes[tenant][dataset] = (
+                    shared[tenant]
+                    if shared is not None
+                    else _validate(session, warehouse, dataset, period, tenant)
+                )
+        return outcomes
+
+
+def raw_suites_by_tenant(
+    warehouse, *, period: str, tenant_ids: list[str]
+) -> dict[str, dict[str, SuiteOutcome]]:
+    """`validate_all_tenants`, or {} when it cannot run: the gate then validates each tenant alone, and
+    each fails closed with its own reason."""
+    try:
+        return validate_all_tenants(warehouse, period=period, tenant_ids=tenant_ids)
+    except Exception:  # noqa: BLE001 - see above
+        return {}
+
+
+def _clean_period(
+    session: _Session, warehouse, dataset: str, period: str, tenant_ids: list[str]
+) -> dict[str, SuiteOutcome] | None:
+    """Each tenant's outcome when the period's rows of `dataset` pass every expectation without an
+    unexpected row; None when they do not (or cannot be read), and the tenants are validated one by one."""
+    if "tenant_id" not in COLUMNS[dataset]:
+        return None
+    tenant_required = any(c.name == "tenant_id" and c.required for c in DATASETS[dataset].columns)
+    conditions, params = _selection(dataset, period, None)
+    try:
+        chunks, planned = _plan_chunks(warehouse, dataset, conditions, params, CHUNK_ROWS)
+    except Exception:  # noqa: BLE001 - the tenant-by-tenant path reports it, failing closed
+        return None
+    counts = {tenant: [0] * (len(CHECKS[dataset]) + 1) for tenant in tenant_ids}
+    seen = 0
+    for index, chunk in enumerate(chunks or [None], start=1):
+        try:
+            rows = warehouse.query(
+                _select(dataset, conditions + ([chunk.condition] if chunk else [])),
+                params + (list(chunk.params) if chunk else []),
+            )
+            seen += len(rows)
+            frame = _frame(dataset, rows)
+            del rows
+            result = session.validate(dataset, frame, _run_name(period, None, index, len(chunks)))
+            outcomes = _chunk_outcomes(dataset, len(frame), result)
+        except Exception:  # noqa: BLE001 - as above
+            return None
+        if not all(o.success and o.unexpected_count == 0 and not o.details for o in outcomes):
+            return None
+        for tenant in tenant_ids:
+            _count(frame, dataset, tenant, tenant_required, counts[tenant])
+    if seen != planned:
+        return None
+    return {
+        tenant: _suite(
+            dataset, counts[tenant], _tenant_chunks(warehouse, dataset, period, tenant, len(chunks))
+        )
+        for tenant in tenant_ids
+    }
+
+
+def _count(frame, dataset: str, tenant: str, tenant_required: bool, into: list[int]) -> None:
+    """Add the tenant's rows of `frame`, then per check the rows GX evaluates, to `into`."""
+    mine = frame["tenant_id"] == tenant
+    if tenant_required:  # a row without its tenant is in every tenant's selection (selection.py)
+        mine = mine | frame["tenant_id"].isna()
+    rows = frame[mine]
+    into[0] += len(rows)
+    for position, check in enumerate(CHECKS[dataset], start=1):
+        into[position] += _evaluated(rows, check)
+
+
+def _evaluated(rows, check: RawCheck) -> int:
+    """Rows GX counts as evaluated: those its row condition keeps, less those it leaves out as missing
+    (`element_count - missing_count`, as `validation._outcome` reads GX's result)."""
+    if check.condition is not None:
+        column, value = check.condition
+        rows = rows[rows[column] == value]
+    kwargs = check.kwargs
+    if check.expectation == "ExpectColumnValuesToNotBeNull":
+        return len(rows)
+    if "column" in kwargs:
+        return int(rows[kwargs["column"]].notna().sum())
+    if "column_A" in kwargs:  # ignore_row_if="either_value_is_missing"
+        return int((rows[kwargs["column_A"]].notna() & rows[kwargs["column_B"]].notna()).sum())
+    # compound uniqueness: GX leaves out rows whose every column is missing
+    return int(rows[list(kwargs["column_list"])].notna().any(axis=1).sum())
+
+
+def _tenant_chunks(warehouse, dataset: str, period: str, tenant: str, period_chunks: int) -> int:
+    """How many chunks the tenant's own selection takes (a detail of its outcomes when more than one)."""
+    if period_chunks <= 1:  # a share of one chunk's rows and files fits in one chunk
+        return 1
+    conditions, params = _selection(dataset, period, tenant)
+    return max(len(_plan_chunks(warehouse, dataset, conditions, params, CHUNK_ROWS)[0]), 1)
+
+
+def _suite(dataset: str, counts: list[int], chunks: int) -> SuiteOutcome:
+    details: dict[str, Any] = {"chunks": chunks} if chunks > 1 else {}
+    outcomes = tuple(
+        ExpectationOutcome(check.check_id, dataset, check.expectation_type, check.blocking, True,
+                           evaluated, 0, dict(details))
+        for check, evaluated in zip(CHECKS[dataset], counts[1:], strict=True)
+    )  # fmt: skip
+    return SuiteOutcome(dataset, True, counts[0], outcomes)
