@@ -71,6 +71,7 @@ def session_configuration(folder: Path) -> dict[str, str]:
             " -Duser.timezone=UTC"
         ),
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": os.environ.get("SETTLD_SPARK_SHUFFLE_PARTITIONS")
         or DEFAULT_SHUFFLE_PARTITIONS,
     }
