@@ -5,11 +5,10 @@
 configuration is the one dbt's profile gives dbt-spark's session method (dbt_project/profiles.yml, target
 `spark`; /work/wt/SPARK.md), so both open the same catalog.
 
-Derby's embedded metastore admits one process at a time, and a JVM keeps it booted until the JVM exits. So
-every use here is a block (`spark_sql`): the first block of a process launches the JVM, nested blocks reuse
-it, and the last one to close stops the session and ends the JVM, which releases the metastore before dbt's
-own process (the `build_warehouse` stage) opens it. Each stage of `settld run` that reads or writes Spark is
-such a block.
+Derby's embedded metastore admits one process at a time, and a JVM keeps it booted until the JVM exits.
+Launching a JVM with Hive support costs 20 s to minutes on a busy machine, so a process keeps its session
+between blocks (`spark_sql`) and ends it, JVM and all, only when another process needs the metastore:
+`end_spark_session()` runs right before dbt's process starts (the dbt asset, `settld dbt`) and at exit.
 
 Folder layout of `SETTLD_SPARK_DIR`:
     tables/              spark.sql.warehouse.dir: the tables dbt builds (staging, marts, ...)
@@ -21,6 +20,7 @@ Folder layout of `SETTLD_SPARK_DIR`:
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -68,7 +68,7 @@ def session_configuration(folder: Path) -> dict[str, str]:
         ),
         "spark.driver.extraJavaOptions": (
             f"-Dderby.system.home={metastore} -Dderby.stream.error.file={metastore / 'derby.log'}"
-            " -Duser.timezone=UTC"
+            f" -Duser.timezone=UTC -Dlog4j2.configurationFile={metastore / 'log4j2.properties'}"
         ),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
@@ -100,17 +100,46 @@ def plain(value: Any) -> Any:
     return value
 
 
-_session_users = 0
+_session: Any = None  # this process' session, kept between blocks until the metastore is needed elsewhere
+QUIET_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
 
 
-def _session(folder: Path) -> Any:
+def _open_session(folder: Path) -> Any:
+    global _session
+    if _session is not None:
+        return _session
     from pyspark.sql import SparkSession
 
-    (folder / "metastore").mkdir(parents=True, exist_ok=True)
+    metastore = folder / "metastore"
+    metastore.mkdir(parents=True, exist_ok=True)
+    (metastore / "log4j2.properties").write_text(QUIET_LOG4J)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only, and no warning about it
     builder = SparkSession.builder.appName("settld").enableHiveSupport()
     for key, value in session_configuration(folder).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    _session = builder.getOrCreate()
+    return _session
+
+
+def end_spark_session() -> None:
+    """Stop this process' Spark session and its JVM, which releases Derby's metastore: before another
+    process (dbt's) opens it. A no-op without a session."""
+    global _session
+    if _session is None:
+        return
+    _session.stop()
+    _session = None
+    _end_jvm()
+
+
+atexit.register(end_spark_session)
 
 
 def _end_jvm() -> None:
@@ -155,16 +184,8 @@ def _utc(local: datetime) -> datetime:
 
 @contextmanager
 def _session_block(folder: Path) -> Iterator[SparkSQL]:
-    global _session_users
-    session = _session(folder)
-    _session_users += 1
-    try:
-        yield SparkSQL(lambda text: _session_rows(session, text), "session")
-    finally:
-        _session_users -= 1
-        if _session_users == 0:
-            session.stop()
-            _end_jvm()
+    session = _open_session(folder)
+    yield SparkSQL(lambda text: _session_rows(session, text), "session")
 
 
 @contextmanager
