@@ -188,6 +188,14 @@ def _session_block(folder: Path) -> Iterator[SparkSQL]:
     yield SparkSQL(lambda text: _session_rows(session, text), "session")
 
 
+# HiveServer2 sends these types as text: read them as the session method returns them.
+_THRIFT_TYPES = {
+    "TIMESTAMP_TYPE": datetime.fromisoformat,
+    "DATE_TYPE": date.fromisoformat,
+    "DECIMAL_TYPE": Decimal,
+}
+
+
 @contextmanager
 def _thrift_block(target: WarehouseTarget) -> Iterator[SparkSQL]:
     try:
@@ -209,7 +217,12 @@ def _thrift_block(target: WarehouseTarget) -> Iterator[SparkSQL]:
             if not cursor.description:
                 return []
             names = [d[0].split(".")[-1] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            readers = [_THRIFT_TYPES.get(d[1]) for d in cursor.description]
+            return [
+                {name: (read(value) if read and isinstance(value, str) else value)
+                 for name, read, value in zip(names, readers, row, strict=True)}
+                for row in cursor.fetchall()
+            ]  # fmt: skip
         finally:
             cursor.close()
 

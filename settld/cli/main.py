@@ -151,9 +151,10 @@ def _register_subcommands() -> None:
 
     app.add_typer(stripe_app, name="stripe", help="Stripe billing data: replay a window of events.")
     app.add_typer(smoke_app, name="smoke", help="End-to-end smoke checks (billing).")
-    from settld.cli.warehouse import warehouse_app
+    from settld.cli.warehouse import drill_app, warehouse_app
 
     app.add_typer(warehouse_app, name="warehouse", help="Look at the warehouse: digests of its marts.")
+    app.add_typer(drill_app, name="drill", help="Drills on real infrastructure (a local Spark cluster).")
 
 
 _register_subcommands()

@@ -3,6 +3,7 @@ two warehouses (settld/warehouse_digest.py). The warehouse is chosen as `settld 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 warehouse_app = typer.Typer(no_args_is_help=True)
+drill_app = typer.Typer(no_args_is_help=True)
 
 
 @warehouse_app.command("digest")
@@ -33,3 +35,17 @@ def digest(
         raise typer.Exit(2) from error
     for line in lines:
         print(line)
+
+
+@drill_app.command("spark-cluster")
+def spark_cluster_drill(
+    landing: Annotated[
+        Path | None, typer.Option(help="Landing zone to run (default: a small generated one).")
+    ] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the drill's temporary folder (logs, warehouses).")] = False,
+) -> None:
+    """Start a Spark master, two workers and the Thrift server on loopback from pyspark's jars, run the
+    pipeline through spark+thrift://, compare the mart digests with DuckDB's, stop what it started."""
+    from settld.cli.drill_spark import run_cluster_drill
+
+    raise typer.Exit(0 if run_cluster_drill(Console(), landing=landing, keep=keep) else 1)
