@@ -196,7 +196,7 @@ def dbt_vars(
         "operator_api_sqlite_path": sqlite_path(api_database_url),
         "operator_api_schema": postgres_schema(api_database_url) if same_database else "",
         # Spark reads the API's tables from the Parquet snapshot a run writes (ingestion/operator_api_snapshot.py)
-        "operator_api_snapshot": "true" if is_spark_url(warehouse_url) else "",
+        "operator_api_snapshot": "true" if is_spark_url(warehouse_url) else "false",
     }
 
 
