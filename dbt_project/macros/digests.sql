@@ -1,5 +1,5 @@
 {#-
-    Row digests that DuckDB and Postgres compute byte for byte alike (the ReconcileReport.v1 input
+    Row digests that DuckDB, Postgres and Spark compute byte for byte alike (the ReconcileReport.v1 input
     digests; docs/DECISIONLOG.md "Report input digests").
 
     row_text: the fields of one row as text, separated by the unit separator chr(31); a null is `\N`
@@ -48,6 +48,10 @@
     cast(cast('x' || lpad({{ hex8 }}, 16, '0') as bit(64)) as bigint)
 {%- endmacro %}
 
+{% macro spark__hex32_to_bigint(hex8) -%}
+    cast(conv({{ hex8 }}, 16, 10) as bigint)
+{%- endmacro %}
+
 {#- A naive UTC timestamp as whole microseconds since 1970-01-01T00:00:00Z (bigint). -#}
 {% macro epoch_microseconds(ts) -%}
     {{ return(adapter.dispatch('epoch_microseconds', 'settld')(ts)) }}
@@ -66,6 +70,11 @@
     cast(extract(epoch from {{ ts }}) * 1000000 as bigint)
 {%- endmacro %}
 
+{% macro spark__epoch_microseconds(ts) -%}
+    {#- Spark's timestamp is an instant read in the session time zone, which the profile pins to UTC. -#}
+    unix_micros(cast({{ ts }} as timestamp))
+{%- endmacro %}
+
 {#- Epoch seconds (bigint) as a naive UTC timestamp. -#}
 {% macro epoch_seconds_to_timestamp(seconds) -%}
     {{ return(adapter.dispatch('epoch_seconds_to_timestamp', 'settld')(seconds)) }}
@@ -81,4 +90,8 @@
 
 {% macro postgres__epoch_seconds_to_timestamp(seconds) -%}
     (to_timestamp({{ seconds }}) at time zone 'UTC')
+{%- endmacro %}
+
+{% macro spark__epoch_seconds_to_timestamp(seconds) -%}
+    timestamp_seconds({{ seconds }})
 {%- endmacro %}
