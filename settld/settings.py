@@ -188,15 +188,16 @@ def dbt_vars(
 ) -> dict[str, str | int]:
     """The dbt `--vars` of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]'), the grace period,
     and where dbt can read the operator API's triage: its SQLite file (attached by DuckDB), or, on a
-    Postgres warehouse, the API's schema when the API lives in the same Postgres database."""
+    Postgres warehouse, the API's schema when the API lives in the same Postgres database; on Spark, the
+    Parquet snapshot a run writes of the API's tables (ingestion/operator_api_snapshot.py)."""
     same_database = same_postgres_database(warehouse_url, api_database_url)
+    spark = is_spark_url(warehouse_url)
     return {
         "as_of": as_of,
         "reconciliation_grace_days": grace_days,
-        "operator_api_sqlite_path": sqlite_path(api_database_url),
+        "operator_api_sqlite_path": "" if spark else sqlite_path(api_database_url),
         "operator_api_schema": postgres_schema(api_database_url) if same_database else "",
-        # Spark reads the API's tables from the Parquet snapshot a run writes (ingestion/operator_api_snapshot.py)
-        "operator_api_snapshot": "true" if is_spark_url(warehouse_url) else "false",
+        "operator_api_snapshot": "true" if spark else "false",
     }
 
 
