@@ -26,7 +26,6 @@ from tests.demo_home import REPO_ROOT, demo_environment
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 TENANT, PERIOD = "tnt_acme", "2026-10"
-PERIODS = ("2026-08", "2026-09", "2026-10")
 SPARK_TIMEOUT = 1800
 
 
@@ -50,14 +49,11 @@ def _files(root: Path) -> dict[str, bytes]:
             if p.is_file() and "data_docs" not in p.parts}  # fmt: skip
 
 
-def _mismatches(home: Path, warehouse: str | None) -> dict[str, list]:
-    return {
-        period: sorted(
-            json.loads(_ok(_settld(home, "mismatches", "--period", period, "--json", warehouse=warehouse))),
-            key=json.dumps,
-        )  # fmt: skip
-        for period in PERIODS
-    }
+def _mismatches(home: Path, warehouse: str | None) -> list:
+    """October's mismatch queue with its live triage (every period's mismatch marts are in the digests;
+    each command on Spark starts a JVM, so one period here)."""
+    listed = _ok(_settld(home, "mismatches", "--period", PERIOD, "--json", warehouse=warehouse))
+    return sorted(json.loads(listed), key=json.dumps)
 
 
 def _triage_serious(home: Path) -> None:
