@@ -50,12 +50,19 @@ def export_parquet(con: duckdb.DuckDBPyConnection, catalog_schema: str, folder: 
     """Write each table of `catalog_schema` (e.g. `raw`, `operator_api.main`) to folder/<table>/data.parquet."""
     catalog, _, schema = catalog_schema.rpartition(".")
     where = f"table_schema = '{schema}'" + (f" and table_catalog = '{catalog}'" if catalog else "")
-    tables = [row[0] for row in con.sql(f"select table_name from information_schema.tables where {where} order by 1").fetchall()]
+    tables = [
+        row[0]
+        for row in con.sql(
+            f"select table_name from information_schema.tables where {where} order by 1"
+        ).fetchall()
+    ]
     for table in tables:
         target = folder / table
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        con.execute(f"copy (select * from {catalog_schema}.{table}) to '{target / 'data.parquet'}' (format parquet)")
+        con.execute(
+            f"copy (select * from {catalog_schema}.{table}) to '{target / 'data.parquet'}' (format parquet)"
+        )
     return tables
 
 

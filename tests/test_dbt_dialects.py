@@ -103,7 +103,9 @@ def _macros() -> dict[str, str]:
     """Every macro of the project: name -> body."""
     found = {}
     for path in (DBT_PROJECT_DIR / "macros").rglob("*.sql"):
-        for match in re.finditer(r"\{%-?\s*macro\s+(\w+)\s*\(.*?%\}(.*?)\{%-?\s*endmacro", path.read_text(), re.S):
+        for match in re.finditer(
+            r"\{%-?\s*macro\s+(\w+)\s*\(.*?%\}(.*?)\{%-?\s*endmacro", path.read_text(), re.S
+        ):
             assert match.group(1) not in found, f"macro {match.group(1)} is defined twice"
             found[match.group(1)] = match.group(2)
     return found

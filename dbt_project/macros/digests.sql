@@ -95,3 +95,28 @@
 {% macro spark__epoch_seconds_to_timestamp(seconds) -%}
     timestamp_seconds({{ seconds }})
 {%- endmacro %}
+
+{#-
+    `dbt run-operation mart_digests`: one line per mart, `marts.<table> <rows> <digest>`, sorted, with the
+    multiset digest of its rows (columns in name order; timestamps as epoch microseconds, everything else
+    as text), so two warehouses on any engines compare with `diff`. Printed on stdout.
+-#}
+{% macro mart_digests() -%}
+    {%- set lines = [] -%}
+    {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.schema == 'marts' and node.config.materialized == 'table' -%}
+        {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set fields = [] -%}
+        {%- for column in adapter.get_columns_in_relation(relation) | sort(attribute='name') -%}
+            {%- do fields.append(epoch_microseconds(column.name) if 'timestamp' in column.data_type | lower
+                else column.name) -%}
+        {%- endfor -%}
+        {%- set query -%}
+            select cast(count(*) as bigint) as row_count, {{ multiset_digest(dbt.hash(row_text(fields))) }} as digest
+            from {{ relation }}
+        {%- endset -%}
+        {%- set row = run_query(query).rows[0] -%}
+        {%- do lines.append(node.schema ~ '.' ~ node.alias ~ ' ' ~ row[0] ~ ' ' ~ row[1]) -%}
+    {%- endfor -%}
+    {%- for line in lines | sort %}{{ print(line) }}{% endfor -%}
+{%- endmacro %}
