@@ -6,12 +6,13 @@
     (a value whose text is exactly `\N` digests like a null: the digest tells changed inputs from
     unchanged ones, it does not authenticate them).
     Timestamps enter as `epoch_microseconds` (an integer: no formatting differences between engines),
-    integers in decimal.
+    integers in decimal. The backslash is `chr(92)`: Spark reads a backslash in a
+    string literal as an escape (`'\N'` would be `N` there).
 -#}
 {% macro row_text(expressions) -%}
     {%- set parts = [] -%}
     {%- for expression in expressions -%}
-        {%- do parts.append("coalesce(cast(" ~ expression ~ " as " ~ dbt.type_string() ~ "), '\\N')") -%}
+        {%- do parts.append("coalesce(cast(" ~ expression ~ " as " ~ dbt.type_string() ~ "), chr(92) || 'N')") -%}
     {%- endfor -%}
     {{ parts | join(" || chr(31) || ") }}
 {%- endmacro %}

@@ -16,7 +16,7 @@ revisions as (
         ('priority', string_type()), ('status', string_type()), ('evidence_count', 'bigint'),
         ('verdict_outcome', string_type()), ('verdict_release_rate_pct', 'integer'),
         ('opened_at', 'timestamp'), ('verdict_issued_at', 'timestamp'), ('closed_at', 'timestamp'),
-        ('revised_at', 'timestamp', '"at"'),
+        ('revised_at', 'timestamp', adapter.quote('at')),
     ]) }}
 
 )

@@ -25,7 +25,7 @@ renamed as (
         cast(recorded_by as {{ string_type() }}) as recorded_by,
         cast(source as {{ string_type() }}) as event_source,
         cast(id as bigint) as received_order,
-        cast("at" as timestamp) as occurred_at,
+        cast({{ adapter.quote("at") }} as timestamp) as occurred_at,
         cast(received_at as timestamp) as received_at
 
     from source

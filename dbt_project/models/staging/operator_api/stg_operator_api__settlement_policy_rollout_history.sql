@@ -12,7 +12,7 @@ history as (
         ('seq', 'bigint'), ('tenant_id', string_type()), ('rollout_revision', 'bigint'), ('action', string_type()),
         ('stage', string_type()), ('from_policy_id', string_type()), ('from_policy_version', 'bigint'),
         ('to_policy_id', string_type()), ('to_policy_version', 'bigint'), ('rollout_percent', 'integer'),
-        ('moved_at', 'timestamp', '"at"'),
+        ('moved_at', 'timestamp', adapter.quote('at')),
     ]) }}
 
 )
