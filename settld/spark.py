@@ -262,18 +262,17 @@ def sql_literal(value: Any) -> str:
 
 
 def bind(sql: str, params: Sequence[Any] | None) -> str:
-    """`sql` with each `?` outside quotes replaced by its parameter's literal."""
-    if not params:
-        return sql
-    values = iter(params)
+    """`sql` with each `?` outside quotes replaced by its parameter's literal, and each "quoted" identifier
+    (ANSI, as DuckDB and Postgres read it) in backticks: Spark reads a double-quoted word as a string."""
+    values = iter(params or [])
     out, quote = [], None
     for char in sql:
         if quote:
             quote = None if char == quote else quote
-            out.append(char)
+            out.append("`" if char == '"' and quote is None else char)
         elif char in "'\"`":
             quote = char
-            out.append(char)
+            out.append("`" if char == '"' else char)
         elif char == "?":
             out.append(sql_literal(next(values)))
         else:

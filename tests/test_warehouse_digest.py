@@ -78,9 +78,9 @@ def test_values_of_every_engine_read_alike() -> None:
 
 
 def test_spark_sql_binds_question_marks_outside_quotes_as_literals() -> None:
-    sql = "select '?' as q, `a?` from t where k = ? and at < ? and ok = ? and n is ?"
+    sql = """select '?' as q, `a?`, 'say "?"' from marts."t" where k = ? and at < ? and ok = ? and n is ?"""
     bound = bind(sql, ["it's \\ here", datetime(2026, 1, 2, 3, 4, 5), True, None])
     assert bound == (
-        "select '?' as q, `a?` from t where k = 'it\\'s \\\\ here' and "
+        "select '?' as q, `a?`, 'say \"?\"' from marts.`t` where k = 'it\\'s \\\\ here' and "
         "at < timestamp '2026-01-02 03:04:05' and ok = true and n is null"
     )
