@@ -15,7 +15,7 @@ SETTLD := $(VENV)/bin/settld
 # `make demo-postgres` keeps its own state (landing zone, artifacts, run log, Dagster home) under postgres/.
 POSTGRES_HOME := $(CURDIR)/postgres
 
-.PHONY: screenshots test-drills venv demo demo-postgres test test-fast lint format ui api bench go-live clean
+.PHONY: screenshots test-drills test-spark venv demo demo-postgres test test-fast lint format ui api bench go-live clean
 
 venv: $(STAMP)
 
@@ -46,12 +46,12 @@ demo-postgres: venv $(POSTGRES_HOME)/.dagster_home
 	$(PY) -m devtools.postgres_server bash -c '$(SETTLD) api migrate && $(SETTLD) api seed-policies && $(SETTLD) run --as-of manifest'
 
 test: venv
-	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not drill" --ignore=tests/api/test_api_schemathesis.py --durations=40
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not drill and not spark" --ignore=tests/api/test_api_schemathesis.py --durations=40
 
 # The quick subset while editing: everything not marked slow (no dbt build, no pipeline run); make test
 # still runs it all.
 test-fast: venv
-	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow" --ignore=tests/api/test_api_schemathesis.py
+	env -u DAGSTER_HOME $(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow and not spark" --ignore=tests/api/test_api_schemathesis.py
 
 # The slow drills (each reruns the pipeline or a dbt build, or walks every route on Postgres) and schemathesis:
 # CI runs them after make test.
@@ -60,6 +60,11 @@ test-drills: venv
 	@# schemathesis (every operation of the OpenAPI document, about a minute) generates one test per operation
 	@# under a single test id, which xdist collapses: run it in one process so every operation is fuzzed.
 	env -u DAGSTER_HOME $(PY) -m pytest -q tests/api/test_api_schemathesis.py
+
+# The Spark tests (marker spark): the demo landing zone on DuckDB and a Spark session with identical marts,
+# reports and close bundles, and the Spark cluster drill. They need Java 17+ (.ci/run installs it).
+test-spark: venv
+	env -u DAGSTER_HOME $(PY) -m pytest -n 0 -q -m spark --durations=10
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -240,6 +240,12 @@ def open_sink(target: WarehouseTarget) -> Iterator[Sink]:
         with connect_duckdb(target.duckdb_path) as con:
             yield duckdb_sink.DuckDBSink(con)
         return
+    if target.kind == "spark":  # Parquet registered as Spark tables (ingestion/spark_sink.py)
+        from ingestion.spark_sink import open_spark_sink
+
+        with open_spark_sink(target) as spark_sink:
+            yield spark_sink
+        return
     from ingestion.postgres_sink import PostgresSink
 
     connection = connect_postgres(target.url)

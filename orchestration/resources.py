@@ -104,6 +104,10 @@ def dbt_profile_environment(target: WarehouseTarget, extra: dict[str, str] | Non
     dagster-dbt gives the dbt process a copy of this process's environment and reads the profile
     in-process at the same moment; there is no other way in. The copy is taken inside the block, so the
     variables (a Postgres password among them) live in this process only while the invocation starts."""
+    if target.kind == "spark":  # Derby's metastore takes one process: this one lets go of it for dbt's
+        from settld.spark import end_spark_session
+
+        end_spark_session()
     values = {**dbt_environment(target), **(extra or {})}
     before = {name: os.environ.get(name) for name in values}
     os.environ.update(values)

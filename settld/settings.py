@@ -30,6 +30,7 @@ def home_defaults(home: Path) -> dict[str, Any]:
         "landing_dir": home / "data" / "landing",
         "artifacts_dir": home / "artifacts",
         "api_database_url": f"sqlite:///{home / 'warehouse' / 'settld-api.sqlite3'}",
+        "spark_dir": home / "warehouse" / "spark",
     }
 
 
@@ -40,12 +41,15 @@ class Settings(BaseSettings):
     # the repository, or another folder for a demo of its own (`make demo-postgres`, the README test).
     home: Path = REPO_ROOT
     # Each location below defaults to its place under `home` (`home_defaults`).
-    warehouse_url: str  # a DuckDB file path or a `postgresql://` URL
+    warehouse_url: str  # a DuckDB file path, a `postgresql://` URL, `spark://local` or `spark+thrift://H:P`
     landing_dir: Path
     artifacts_dir: Path
     # The operator API's database: a SQLite file by default, `postgresql+psycopg://...` in production.
     # Every command, the API and the pipeline use it; set to '' it is an error, never "no API".
     api_database_url: str
+    # A Spark warehouse's folder (`SETTLD_SPARK_DIR`): the loader's raw Parquet, the operator API's snapshot,
+    # and for `spark://local` the session's warehouse directory and Derby metastore (settld/spark.py).
+    spark_dir: Path
     # How many reconciliation reports to keep per tenant, period and provider (newest by as-of time).
     reconciliation_retention: int = 5
     # Mirrors dbt's var `reconciliation_grace_days`; recorded in each report's parameters.
@@ -78,12 +82,31 @@ class Settings(BaseSettings):
         return {**home_defaults(home), **given, "home": home}
 
 
+SPARK_LOCAL_URL = "spark://local"
+SPARK_THRIFT_SCHEME = "spark+thrift://"
+
+
 @dataclass(frozen=True)
 class WarehouseTarget:
-    """The warehouse named by `SETTLD_WAREHOUSE_URL`: a DuckDB file path or a `postgresql://` URL."""
+    """The warehouse named by `SETTLD_WAREHOUSE_URL`: a DuckDB file path, a `postgresql://` URL, or Spark:
+    `spark://local` (an in-process session) or `spark+thrift://HOST:PORT` (a Thrift server)."""
 
-    kind: Literal["duckdb", "postgres"]
+    kind: Literal["duckdb", "postgres", "spark"]
     url: str
+    # Spark only: the folder of its raw Parquet, snapshot, and (session) warehouse and metastore.
+    spark_dir: Path | None = None
+
+    @property
+    def spark_method(self) -> Literal["session", "thrift"]:
+        if self.kind != "spark":
+            raise ValueError("not a Spark warehouse")
+        return "thrift" if self.url.startswith(SPARK_THRIFT_SCHEME) else "session"
+
+    @property
+    def spark_host_port(self) -> tuple[str, int]:
+        """HOST and PORT of a `spark+thrift://HOST:PORT` URL (port 10000, Spark's default, if left out)."""
+        parts = urlsplit(self.url)
+        return parts.hostname or "127.0.0.1", parts.port or 10000
 
     @property
     def duckdb_path(self) -> Path:
@@ -96,8 +119,17 @@ class WarehouseTarget:
         return self.kind
 
 
+def is_spark_url(url: str | None) -> bool:
+    return bool(url) and (url == SPARK_LOCAL_URL or url.startswith(SPARK_THRIFT_SCHEME))
+
+
 def warehouse_target(url: str | None = None) -> WarehouseTarget:
-    url = url or Settings().warehouse_url
+    settings = Settings()
+    url = url or settings.warehouse_url
+    if is_spark_url(url):
+        return WarehouseTarget("spark", url, Path(settings.spark_dir).expanduser().resolve())
+    if url.startswith("spark"):
+        raise ValueError(f"not a Spark warehouse URL: {url} (spark://local or spark+thrift://HOST:PORT)")
     if is_postgres_url(url):
         return WarehouseTarget("postgres", url)
     return WarehouseTarget("duckdb", url)
@@ -161,7 +193,8 @@ def dbt_vars(
 ) -> dict[str, str | int]:
     """The dbt vars of a run: the as-of instant (UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]'), the grace period,
     and where dbt can read the operator API's triage: its SQLite file (attached by DuckDB), or, on a
-    Postgres warehouse, the API's schema when the API lives in the same Postgres database."""
+    Postgres warehouse, the API's schema when the API lives in the same Postgres database; on Spark, the
+    Parquet snapshot a run writes of the API's tables (ingestion/operator_api_snapshot.py)."""
     return {"as_of": as_of, **dbt_parse_vars(grace_days=grace_days, api_database_url=api_database_url,
                                              warehouse_url=warehouse_url)}  # fmt: skip
 
@@ -172,10 +205,12 @@ def dbt_parse_vars(
     """The `--vars` dbt is given, parse and build alike: the run's vars but the as-of (which travels in
     `DBT_AS_OF_ENVIRONMENT`). The same from run to run, so dbt's partial parsing holds between runs."""
     same_database = same_postgres_database(warehouse_url, api_database_url)
+    spark = is_spark_url(warehouse_url)
     return {
         "reconciliation_grace_days": grace_days,
-        "operator_api_sqlite_path": sqlite_path(api_database_url),
+        "operator_api_sqlite_path": "" if spark else sqlite_path(api_database_url),
         "operator_api_schema": postgres_schema(api_database_url) if same_database else "",
+        "operator_api_snapshot": "true" if spark else "false",
     }
 
 
@@ -197,6 +232,10 @@ def duckdb_sqlite_extension() -> str:
 def dbt_environment(target: WarehouseTarget) -> dict[str, str]:
     """Environment variables the dbt profile reads for this warehouse (the target itself is dbt's
     `--target`, chosen by `WarehouseTarget.dbt_target`)."""
+    if target.kind == "spark":
+        from settld.spark import spark_dbt_environment
+
+        return spark_dbt_environment(target)
     if target.kind == "duckdb":
         return {
             "SETTLD_DUCKDB_PATH": str(target.duckdb_path),

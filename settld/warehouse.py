@@ -183,6 +183,12 @@ def connect_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
 @contextmanager
 def connect(target: WarehouseTarget, *, read_only: bool = False) -> Iterator[Warehouse]:
     """The warehouse, open for the duration of the block."""
+    if target.kind == "spark":  # read_only: Spark has no single-writer lock of its own either
+        from settld.spark_warehouse import connect_spark
+
+        with connect_spark(target) as spark:
+            yield spark
+        return
     if target.kind == "duckdb":
         if read_only:
             if not target.duckdb_path.is_file():
@@ -253,7 +259,7 @@ def writer_lock(
     connection of its own, whose last statement carries the description (pg_stat_activity.query). Both
     die with the process that holds them, `kill -9` included: a lock never outlives its writer."""
     holder = holder_description(command)
-    take = _duckdb_lock if target.kind == "duckdb" else _postgres_lock
+    take = _postgres_lock if target.kind == "postgres" else _duckdb_lock  # Spark: a file lock too
     with take(target, holder, wait_seconds) as held:
         yield held
 
@@ -273,7 +279,10 @@ def _waiting(wait_seconds: float, attempt: Any) -> tuple[Any, float]:
 def _duckdb_lock(target: WarehouseTarget, holder: dict[str, Any], wait_seconds: float) -> Iterator[dict]:
     import fcntl
 
-    path = target.duckdb_path.with_name(target.duckdb_path.name + LOCK_SUFFIX)
+    if target.kind == "spark":  # an flock in the Spark folder: warehouse/spark/writer.lock
+        path = (target.spark_dir or Path(".")) / f"writer{LOCK_SUFFIX}"
+    else:
+        path = target.duckdb_path.with_name(target.duckdb_path.name + LOCK_SUFFIX)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -288,7 +297,7 @@ def _duckdb_lock(target: WarehouseTarget, holder: dict[str, Any], wait_seconds: 
                 return None
             # DuckDB's own lock: a process may still have the file open without the settld lock (the dbt
             # of a run killed a moment ago, a Dagster UI run, a Python shell); wait for it as for a writer.
-            if (held_by := _duckdb_file_holder(target.duckdb_path)) is not None:
+            if target.kind == "duckdb" and (held_by := _duckdb_file_holder(target.duckdb_path)) is not None:
                 fcntl.flock(descriptor, fcntl.LOCK_UN)
                 other.clear()
                 other.update(held_by)
@@ -297,7 +306,7 @@ def _duckdb_lock(target: WarehouseTarget, holder: dict[str, Any], wait_seconds: 
 
         acquired, waited = _waiting(wait_seconds, attempt)
         if not acquired:
-            raise WarehouseLocked(str(target.duckdb_path), other, waited)
+            raise WarehouseLocked(str(target.duckdb_path if target.kind == "duckdb" else path), other, waited)
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, (json.dumps(holder, sort_keys=True) + "\n").encode("utf-8"), 0)
         os.fsync(descriptor)

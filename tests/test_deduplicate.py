@@ -1,5 +1,5 @@
-"""The `deduplicate` macro (dbt_project/macros/deduplicate.sql): its plain ANSI form and the form tuned for
-DuckDB and Postgres keep the same rows, the first of each key in the given order.
+"""The `deduplicate` macro (dbt_project/macros/deduplicate.sql): its plain ANSI form (Spark's) and the form
+tuned for DuckDB and Postgres keep the same rows, the first of each key in the given order.
 
 The tuned form sends only the keys whose 64-bit hash repeats through the window; these rows put many
 versions on few keys, single rows beside them, nulls in the key (grouped like any value) and ties on the
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 COLUMNS = ["tenant_id", "record_id", "version", "_source_file", "_source_row"]
 KEY = ["tenant_id", "record_id"]
 ORDER_BY = "version desc, _source_file desc, _source_row desc"
-FORMS = ("default__deduplicate", "duckdb__deduplicate")
+FORMS = ("deduplicate_ranked", "duckdb__deduplicate")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_every_form_keeps_the_first_row_of_each_key(compiled: dict[str, str], se
 
 def test_the_tuned_form_windows_only_the_repeated_keys(compiled: dict[str, str]) -> None:
     """The performance trick stays in the tuned form: one row_number() over the rows whose key hash repeats."""
-    tuned, plain = compiled["duckdb__deduplicate"], compiled["default__deduplicate"]
+    tuned, plain = compiled["duckdb__deduplicate"], compiled["deduplicate_ranked"]
     assert "having count(*) > 1" in tuned and tuned.count("row_number()") == 1
     assert "hash(" not in plain and plain.count("row_number()") == 1
 

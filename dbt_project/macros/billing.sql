@@ -3,8 +3,8 @@
     `/` in SQL: on DuckDB `/` of two integers is a DOUBLE, on Postgres it is integer division.
 
     floor_divide(numerator, denominator): the quotient of two NON-NEGATIVE integers, rounded down, as a
-    bigint. For non-negative operands truncation and floor agree, so DuckDB's `//` and Postgres' integer
-    `/` give the same value. Every caller passes counts and cents, which are never negative.
+    bigint. For non-negative operands truncation and floor agree, so DuckDB's `//`, Postgres' integer
+    `/` and Spark's `div` give the same value. Every caller passes counts and cents, which are never negative.
 -#}
 {% macro floor_divide(numerator, denominator) -%}
     {{ return(adapter.dispatch('floor_divide', 'settld')(numerator, denominator)) }}
@@ -20,6 +20,10 @@
 
 {% macro postgres__floor_divide(numerator, denominator) -%}
     (cast({{ numerator }} as bigint) / cast({{ denominator }} as bigint))
+{%- endmacro %}
+
+{% macro spark__floor_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as bigint) div cast({{ denominator }} as bigint))
 {%- endmacro %}
 
 {#-

@@ -10,20 +10,31 @@
         ),
 
     Every form returns the same rows (tests/test_deduplicate.py compares them):
-    - default__: the plain ANSI form, a row_number() over every key;
+    - spark__: the plain ANSI form (`deduplicate_ranked`), a row_number() over every key, which Spark
+      runs as one shuffle and a sort per partition;
     - duckdb__ / postgres__: tuned for ten million keys of which almost all occur once. A window over
       millions of one-row partitions costs far more than finding the few keys that need it, so the keys
       that occur more than once are found by a 64-bit hash (macro key_hash: grouping eight-byte values
       is far cheaper than grouping long text keys), only their rows go through the window, and every other
       row is its own first row. A hash collision only sends a few more rows through the exact window
-      (docs/performance.md). Read `relation` three times: on DuckDB declare it `as not materialized`,
+      (docs/performance.md). Read `relation` three times: declare it `as {{ not_materialized() }}`,
       or DuckDB copies every row into a temporary result first.
+    - default__: a compile error (adapter_not_supported).
 -#}
 {% macro deduplicate(relation, partition_by, order_by, columns) -%}
     {{ return(adapter.dispatch('deduplicate', 'settld')(relation, partition_by, order_by, columns)) }}
 {%- endmacro %}
 
 {% macro default__deduplicate(relation, partition_by, order_by, columns) -%}
+    {{ adapter_not_supported('deduplicate') }}
+{%- endmacro %}
+
+{% macro spark__deduplicate(relation, partition_by, order_by, columns) -%}
+    {{ deduplicate_ranked(relation, partition_by, order_by, columns) }}
+{%- endmacro %}
+
+{#- The plain ANSI form of `deduplicate`: a row_number() over every key. -#}
+{% macro deduplicate_ranked(relation, partition_by, order_by, columns) -%}
     with
 
     rows_ranked as (

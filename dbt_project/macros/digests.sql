@@ -1,17 +1,18 @@
 {#-
-    Row digests that DuckDB and Postgres compute byte for byte alike (the ReconcileReport.v1 input
+    Row digests that DuckDB, Postgres and Spark compute byte for byte alike (the ReconcileReport.v1 input
     digests; docs/DECISIONLOG.md "Report input digests").
 
     row_text: the fields of one row as text, separated by the unit separator chr(31); a null is `\N`
     (a value whose text is exactly `\N` digests like a null: the digest tells changed inputs from
     unchanged ones, it does not authenticate them).
     Timestamps enter as `epoch_microseconds` (an integer: no formatting differences between engines),
-    integers in decimal.
+    integers in decimal. The backslash is `chr(92)`: Spark reads a backslash in a
+    string literal as an escape (`'\N'` would be `N` there).
 -#}
 {% macro row_text(expressions) -%}
     {%- set parts = [] -%}
     {%- for expression in expressions -%}
-        {%- do parts.append("coalesce(cast(" ~ expression ~ " as " ~ dbt.type_string() ~ "), '\\N')") -%}
+        {%- do parts.append("coalesce(cast(" ~ expression ~ " as " ~ dbt.type_string() ~ "), chr(92) || 'N')") -%}
     {%- endfor -%}
     {{ parts | join(" || chr(31) || ") }}
 {%- endmacro %}
@@ -48,6 +49,10 @@
     cast(cast('x' || lpad({{ hex8 }}, 16, '0') as bit(64)) as bigint)
 {%- endmacro %}
 
+{% macro spark__hex32_to_bigint(hex8) -%}
+    cast(conv({{ hex8 }}, 16, 10) as bigint)
+{%- endmacro %}
+
 {#- A naive UTC timestamp as whole microseconds since 1970-01-01T00:00:00Z (bigint). -#}
 {% macro epoch_microseconds(ts) -%}
     {{ return(adapter.dispatch('epoch_microseconds', 'settld')(ts)) }}
@@ -66,6 +71,11 @@
     cast(extract(epoch from {{ ts }}) * 1000000 as bigint)
 {%- endmacro %}
 
+{% macro spark__epoch_microseconds(ts) -%}
+    {#- Spark's timestamp is an instant read in the session time zone, which the profile pins to UTC. -#}
+    unix_micros(cast({{ ts }} as timestamp))
+{%- endmacro %}
+
 {#- Epoch seconds (bigint) as a naive UTC timestamp. -#}
 {% macro epoch_seconds_to_timestamp(seconds) -%}
     {{ return(adapter.dispatch('epoch_seconds_to_timestamp', 'settld')(seconds)) }}
@@ -81,4 +91,33 @@
 
 {% macro postgres__epoch_seconds_to_timestamp(seconds) -%}
     (to_timestamp({{ seconds }}) at time zone 'UTC')
+{%- endmacro %}
+
+{% macro spark__epoch_seconds_to_timestamp(seconds) -%}
+    timestamp_seconds({{ seconds }})
+{%- endmacro %}
+
+{#-
+    `dbt run-operation mart_digests`: one line per mart, `marts.<table> <rows> <digest>`, sorted, with the
+    multiset digest of its rows (columns in name order; timestamps as epoch microseconds, everything else
+    as text), so two warehouses on any engines compare with `diff`. Printed on stdout.
+-#}
+{% macro mart_digests() -%}
+    {%- set lines = [] -%}
+    {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.schema == 'marts' and node.config.materialized == 'table' -%}
+        {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set fields = [] -%}
+        {%- for column in adapter.get_columns_in_relation(relation) | sort(attribute='name') -%}
+            {%- do fields.append(epoch_microseconds(column.name) if 'timestamp' in column.data_type | lower
+                else column.name) -%}
+        {%- endfor -%}
+        {%- set query -%}
+            select cast(count(*) as bigint) as row_count, {{ multiset_digest(dbt.hash(row_text(fields))) }} as digest
+            from {{ relation }}
+        {%- endset -%}
+        {%- set row = run_query(query).rows[0] -%}
+        {%- do lines.append(node.schema ~ '.' ~ node.alias ~ ' ' ~ row[0] ~ ' ' ~ row[1]) -%}
+    {%- endfor -%}
+    {%- for line in lines | sort %}{{ print(line) }}{% endfor -%}
 {%- endmacro %}

@@ -9,19 +9,19 @@
 {%- set row_columns = columns | map(attribute=0) | list + ['_source_file', '_source_row'] %}
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
 
     select * from {{ source('raw', table) }}
 
 ),
 
-renamed as not materialized (
+renamed as {{ not_materialized() }} (
 
     select
         {%- for name, type in columns %}
         cast({{ name }} as {{ type }}) as {{ name }},
         {%- endfor %}
-        cast(_source_file as varchar) as _source_file,
+        cast(_source_file as {{ string_type() }}) as _source_file,
         cast(_source_row as bigint) as _source_row
 
     from source

@@ -18,6 +18,10 @@
     hash({{ columns | join(', ') }})
 {%- endmacro %}
 
+{% macro spark__key_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}
+
 {% macro postgres__key_hash(columns) -%}
     hashtextextended(
         {%- for column in columns %}coalesce(cast({{ column }} as text), ''){% if not loop.last %} || chr(1) || {% endif %}{% endfor -%}

@@ -14,7 +14,7 @@
     {{ dbt.dateadd('month', 1, "cast(" ~ period ~ " || '-01' as timestamp)") }}
 {%- endmacro %}
 
-{#- sha256 hex digest of a text expression, on DuckDB and Postgres. -#}
+{#- sha256 hex digest of a text expression (its UTF-8 bytes), lower-case hex. -#}
 {% macro sha256_hex(expression) -%}
     {{ return(adapter.dispatch('sha256_hex', 'settld')(expression)) }}
 {%- endmacro %}
@@ -29,6 +29,10 @@
 
 {% macro postgres__sha256_hex(expression) -%}
     encode(sha256(convert_to({{ expression }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{% macro spark__sha256_hex(expression) -%}
+    sha2(cast({{ expression }} as binary), 256)
 {%- endmacro %}
 
 {#-

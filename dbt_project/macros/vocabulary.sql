@@ -15,7 +15,7 @@
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set seed = api.Relation.create(database=target.database, schema='reference', identifier=seed_name) -%}
+    {%- set seed = api.Relation.create(database=target.get('database'), schema='reference', identifier=seed_name) -%}
     {%- set query -%}
         select {{ column }} from {{ seed }}
         {%- if where %} where {{ where }}{% endif %}

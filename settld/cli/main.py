@@ -155,9 +155,14 @@ def _register_subcommands() -> None:
     app.add_typer(stripe_app, name="stripe", help="Stripe billing data: replay a window of events.")
     app.add_typer(smoke_app, name="smoke", help="End-to-end smoke checks (billing).")
     from settld.cli.drill_commands import drill_app
+    from settld.cli.warehouse import spark_cluster_drill, warehouse_app
 
+    drill_app.command("spark-cluster")(spark_cluster_drill)
+    app.add_typer(warehouse_app, name="warehouse", help="Look at the warehouse: digests of its marts.")
     app.add_typer(
-        drill_app, name="drill", help="Go-live drills: throughput on Postgres, the pipeline at 10x."
+        drill_app,
+        name="drill",
+        help="Drills on real infrastructure: throughput on Postgres, the pipeline at 10x, a local Spark cluster.",
     )
 
 

@@ -11,8 +11,8 @@
 
 with
 
--- `not materialized`: read twice below; DuckDB would otherwise copy every row first.
-checked as not materialized (
+-- `not_materialized()`: read twice below; DuckDB would otherwise copy every row first.
+checked as {{ not_materialized() }} (
 
     select {{ combination_of_columns | join(', ') }}
     from {{ model }}

@@ -79,7 +79,15 @@ def settld_dbt_models(
         api_database_url=operator_api.database_url,
         warehouse_url=warehouse.url,
     )
-    if not (variables["operator_api_sqlite_path"] or variables["operator_api_schema"]):
+    if warehouse.target.kind == "spark":  # the API's tables reach Spark as a Parquet snapshot
+        from ingestion.operator_api_snapshot import snapshot_operator_api
+
+        context.log.info(
+            f"operator API snapshot: {snapshot_operator_api(warehouse.target, operator_api.database_url)}"
+        )
+    if not any(
+        variables[k] for k in ("operator_api_sqlite_path", "operator_api_schema", "operator_api_snapshot")
+    ):
         context.log.warning(
             "the operator API's database cannot be read by dbt from this warehouse (DuckDB reads a SQLite "
             "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"

@@ -193,10 +193,10 @@ plans_ranked as (
 final as (
 
     select
-        cast(periods.tenant_id as varchar) as tenant_id,
-        cast(periods.period as varchar) as period,
-        cast(chosen.plan as varchar) as plan,
-        cast(chosen.plan_source as varchar) as plan_source,
+        cast(periods.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(periods.period as {{ string_type() }}) as period,
+        cast(chosen.plan as {{ string_type() }}) as plan,
+        cast(chosen.plan_source as {{ string_type() }}) as plan_source,
         cast(
             {% for term, _ in plan_terms %}tenant_plans.{{ term }} is not null{% if not loop.last %} or {% endif %}{% endfor %}
             as boolean
@@ -204,7 +204,7 @@ final as (
         {%- for term, sql_type in plan_terms %}
         cast(coalesce(tenant_plans.{{ term }}, catalog.{{ term }}) as {{ sql_type }}) as {{ term }},
         {%- endfor %}
-        cast(catalog.currency as varchar) as currency,
+        cast(catalog.currency as {{ string_type() }}) as currency,
         cast(periods.period_start_at as timestamp) as period_start_at,
         cast(periods.period_end_at as timestamp) as period_end_at
 

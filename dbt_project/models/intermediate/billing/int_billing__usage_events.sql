@@ -36,7 +36,7 @@ verified_runs as (
         run_id,
         1 as quantity,
         cast(null as bigint) as amount_cents,
-        cast(null as varchar) as currency,
+        cast(null as {{ string_type() }}) as currency,
         resolved_at as occurred_at
 
     from resolved_settlements
@@ -76,7 +76,7 @@ arbitration_usage as (
         run_id,
         1 as quantity,
         cast(null as bigint) as amount_cents,
-        cast(null as varchar) as currency,
+        cast(null as {{ string_type() }}) as currency,
         resolved_at as occurred_at
 
     from resolved_settlements
@@ -112,17 +112,17 @@ hashed as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(event_key as varchar) as event_key,
-        cast(event_type as varchar) as event_type,
-        cast(period as varchar) as period,
-        cast(source_type as varchar) as source_type,
-        cast(source_id as varchar) as source_id,
-        cast(run_id as varchar) as run_id,
-        cast(event_hash as varchar) as event_hash,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(event_key as {{ string_type() }}) as event_key,
+        cast(event_type as {{ string_type() }}) as event_type,
+        cast(period as {{ string_type() }}) as period,
+        cast(source_type as {{ string_type() }}) as source_type,
+        cast(source_id as {{ string_type() }}) as source_id,
+        cast(run_id as {{ string_type() }}) as run_id,
+        cast(event_hash as {{ string_type() }}) as event_hash,
         cast(quantity as bigint) as quantity,
         cast(amount_cents as bigint) as amount_cents,
-        cast(currency as varchar) as currency,
+        cast(currency as {{ string_type() }}) as currency,
         cast(occurred_at as timestamp) as occurred_at
 
     from hashed

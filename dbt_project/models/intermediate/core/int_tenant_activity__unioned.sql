@@ -55,7 +55,7 @@ unioned as (
 
     select
         tenant_id,
-        cast('settlement' as varchar) as activity_type,
+        cast('settlement' as {{ string_type() }}) as activity_type,
         settlement_id as activity_id,
         locked_at as occurred_at
     from settlements
@@ -64,7 +64,7 @@ unioned as (
 
     select
         tenant_id,
-        cast('payout_instruction' as varchar) as activity_type,
+        cast('payout_instruction' as {{ string_type() }}) as activity_type,
         payout_instruction_id as activity_id,
         created_at as occurred_at
     from payout_instructions
@@ -73,7 +73,7 @@ unioned as (
 
     select
         tenant_id,
-        cast('money_rail_operation' as varchar) as activity_type,
+        cast('money_rail_operation' as {{ string_type() }}) as activity_type,
         provider_id || ':' || operation_id as activity_id,
         first_event_at as occurred_at
     from money_rail_operations
@@ -84,7 +84,7 @@ unioned as (
     -- platform's (payouts, balance) and those not attributed yet name no tenant.
     select
         tenant_id,
-        cast('stripe_event' as varchar) as activity_type,
+        cast('stripe_event' as {{ string_type() }}) as activity_type,
         event_id as activity_id,
         created_at as occurred_at
     from stripe_events

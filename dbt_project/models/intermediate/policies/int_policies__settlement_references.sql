@@ -59,20 +59,20 @@ held as (
 )
 
 select
-    cast(settlements.tenant_id as varchar) as tenant_id,
-    cast(settlements.settlement_id as varchar) as settlement_id,
-    cast(settlements.run_id as varchar) as run_id,
-    cast(settlements.policy_id as varchar) as policy_id,
+    cast(settlements.tenant_id as {{ string_type() }}) as tenant_id,
+    cast(settlements.settlement_id as {{ string_type() }}) as settlement_id,
+    cast(settlements.run_id as {{ string_type() }}) as run_id,
+    cast(settlements.policy_id as {{ string_type() }}) as policy_id,
     cast(settlements.policy_version as bigint) as policy_version,
-    cast(settlements.policy_hash as varchar) as policy_hash,
-    cast(versions.policy_hash as varchar) as registered_policy_hash,
+    cast(settlements.policy_hash as {{ string_type() }}) as policy_hash,
+    cast(versions.policy_hash as {{ string_type() }}) as registered_policy_hash,
     cast(
         case
             when registry_tenants.tenant_id is null then 'registry_not_used'
             when versions.policy_hash is null then 'version_not_registered'
             when versions.policy_hash = settlements.policy_hash then 'registered'
             else 'hash_mismatch'
-        end as varchar
+        end as {{ string_type() }}
     ) as reference_status,
     cast(
         registry_tenants.tenant_id is not null
@@ -85,12 +85,12 @@ select
             assignments.stage,
             case held.slot_rank when 0 then 'canary' when 1 then 'active' end,
             'unassigned'
-        ) as varchar
+        ) as {{ string_type() }}
     ) as stage,
     cast(assignments.stage is not null as boolean) as is_assignment_recorded,
     cast(settlements.locked_at as timestamp) as locked_at,
-    cast(settlements.locked_period as varchar) as locked_period,
-    cast(settlements.resolved_period as varchar) as resolved_period
+    cast(settlements.locked_period as {{ string_type() }}) as locked_period,
+    cast(settlements.resolved_period as {{ string_type() }}) as resolved_period
 
 from settlements
 left join registry_tenants

@@ -28,9 +28,9 @@ slots as (
 )
 
 select
-    cast(tenant_id as varchar) as tenant_id,
-    cast(stage as varchar) as stage,
-    cast(policy_id as varchar) as policy_id,
+    cast(tenant_id as {{ string_type() }}) as tenant_id,
+    cast(stage as {{ string_type() }}) as stage,
+    cast(policy_id as {{ string_type() }}) as policy_id,
     cast(policy_version as bigint) as policy_version,
     cast(rollout_percent as integer) as rollout_percent,
     cast(seq as bigint) as seq,

@@ -11,8 +11,8 @@ instructions as (
 
 ),
 
--- `not materialized`: read by three branches below; DuckDB would otherwise copy every row first.
-payout_operations as not materialized (
+-- `not_materialized()`: read by three branches below; DuckDB would otherwise copy every row first.
+payout_operations as {{ not_materialized() }} (
 
     select
         *,

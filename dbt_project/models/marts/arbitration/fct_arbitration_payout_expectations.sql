@@ -91,10 +91,10 @@ instructed as (
 final as (
 
     select
-        cast(party_deltas.tenant_id as varchar) as tenant_id,
-        cast(party_deltas.party_id as varchar) as party_id,
-        cast(party_deltas.party_role as varchar) as party_role,
-        cast(party_deltas.period as varchar) as period,
+        cast(party_deltas.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(party_deltas.party_id as {{ string_type() }}) as party_id,
+        cast(party_deltas.party_role as {{ string_type() }}) as party_role,
+        cast(party_deltas.period as {{ string_type() }}) as period,
         cast(party_deltas.adjustment_count as bigint) as adjustment_count,
         cast(
             coalesce(instructed.paid_amount_cents, 0)
@@ -107,7 +107,7 @@ final as (
             coalesce(instructed.instructed_amount_cents, 0) + party_deltas.adjustment_delta_cents as bigint
         ) as expected_amount_cents,
         cast(coalesce(instructed.paid_amount_cents, 0) as bigint) as paid_amount_cents,
-        cast(party_deltas.currency as varchar) as currency
+        cast(party_deltas.currency as {{ string_type() }}) as currency
 
     from party_deltas
     left join instructed

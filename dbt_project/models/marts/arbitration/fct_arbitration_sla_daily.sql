@@ -58,8 +58,8 @@ daily as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(priority as varchar) as priority,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(priority as {{ string_type() }}) as priority,
         cast(day as date) as day,
         cast(opened_count as bigint) as opened_count,
         cast(closed_count as bigint) as closed_count,

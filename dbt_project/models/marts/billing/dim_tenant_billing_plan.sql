@@ -12,15 +12,15 @@ stripe_plans as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
         cast(valid_from as timestamp) as valid_from,
         cast(valid_to as timestamp) as valid_to,
-        cast(plan as varchar) as plan,
-        cast(subscription_status as varchar) as subscription_status,
-        cast(subscription_id as varchar) as subscription_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(event_id as varchar) as event_id,
-        cast(event_type as varchar) as event_type,
+        cast(plan as {{ string_type() }}) as plan,
+        cast(subscription_status as {{ string_type() }}) as subscription_status,
+        cast(subscription_id as {{ string_type() }}) as subscription_id,
+        cast(customer_id as {{ string_type() }}) as customer_id,
+        cast(event_id as {{ string_type() }}) as event_id,
+        cast(event_type as {{ string_type() }}) as event_type,
         cast(is_current as boolean) as is_current
 
     from stripe_plans

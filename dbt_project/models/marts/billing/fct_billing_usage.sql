@@ -77,13 +77,13 @@ usage as (
 final as (
 
     select
-        cast(usage.tenant_id as varchar) as tenant_id,
-        cast(usage.period as varchar) as period,
-        cast(usage.usage_type as varchar) as usage_type,
-        cast(usage.currency as varchar) as currency,
-        cast(plans.plan as varchar) as plan,
-        cast(plans.plan_source as varchar) as plan_source,
-        cast(plans.currency as varchar) as plan_currency,
+        cast(usage.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(usage.period as {{ string_type() }}) as period,
+        cast(usage.usage_type as {{ string_type() }}) as usage_type,
+        cast(usage.currency as {{ string_type() }}) as currency,
+        cast(plans.plan as {{ string_type() }}) as plan,
+        cast(plans.plan_source as {{ string_type() }}) as plan_source,
+        cast(plans.currency as {{ string_type() }}) as plan_currency,
         cast(plans.subscription_cents as bigint) as subscription_cents,
         cast(plans.included_verified_runs as bigint) as included_verified_runs,
         cast(plans.overage_milli_cents_per_run as bigint) as overage_milli_cents_per_run,

@@ -194,17 +194,17 @@ lines as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(period as varchar) as period,
-        cast(currency as varchar) as currency,
-        cast(line_code as varchar) as line_code,
-        cast(plan as varchar) as plan,
-        cast(plan_source as varchar) as plan_source,
-        cast(description as varchar) as description,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(period as {{ string_type() }}) as period,
+        cast(currency as {{ string_type() }}) as currency,
+        cast(line_code as {{ string_type() }}) as line_code,
+        cast(plan as {{ string_type() }}) as plan,
+        cast(plan_source as {{ string_type() }}) as plan_source,
+        cast(description as {{ string_type() }}) as description,
         cast(quantity as bigint) as quantity,
         cast(unit_amount_bps as integer) as unit_amount_bps,
         cast(source_event_count as bigint) as source_event_count,
-        cast(source_event_digest as varchar) as source_event_digest,
+        cast(source_event_digest as {{ string_type() }}) as source_event_digest,
         cast(unit_amount_cents as bigint) as unit_amount_cents,
         cast(unit_amount_milli_cents as bigint) as unit_amount_milli_cents,
         cast(amount_cents as bigint) as amount_cents

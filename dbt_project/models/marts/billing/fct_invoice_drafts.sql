@@ -84,15 +84,15 @@ drafts as (
 final as (
 
     select
-        cast(drafts.tenant_id as varchar) as tenant_id,
-        cast(drafts.period as varchar) as period,
-        cast(drafts.currency as varchar) as currency,
-        cast(plans.plan as varchar) as plan,
-        cast(plans.plan_source as varchar) as plan_source,
+        cast(drafts.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(drafts.period as {{ string_type() }}) as period,
+        cast(drafts.currency as {{ string_type() }}) as currency,
+        cast(plans.plan as {{ string_type() }}) as plan,
+        cast(plans.plan_source as {{ string_type() }}) as plan_source,
         cast(drafts.currency = plans.currency as boolean) as is_plan_currency,
         cast(coalesce(line_totals.line_count, 0) as bigint) as line_count,
         cast(coalesce(events_digested.event_count, 0) as bigint) as event_count,
-        cast(coalesce(events_digested.events_digest, {{ empty_digest() }}) as varchar) as events_digest,
+        cast(coalesce(events_digested.events_digest, {{ empty_digest() }}) as {{ string_type() }}) as events_digest,
         cast(coalesce(line_totals.subtotal_cents, 0) as bigint) as subtotal_cents
 
     from drafts

@@ -76,7 +76,7 @@ final as (
         cast(window_end as timestamp) as window_end,
         cast(missed_events as bigint) as missed_events,
         cast(tenants as bigint) as tenants,
-        cast(first_event_id as varchar) as first_event_id
+        cast(first_event_id as {{ string_type() }}) as first_event_id
 
     from gaps
 

@@ -76,17 +76,17 @@ aggregated as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
         cast(failed_on as date) as failed_on,
-        cast(object_type as varchar) as object_type,
-        cast(failure_code as varchar) as failure_code,
-        cast(decline_code as varchar) as decline_code,
-        cast(outcome_type as varchar) as outcome_type,
-        cast(outcome_reason as varchar) as outcome_reason,
-        cast(network_status as varchar) as network_status,
+        cast(object_type as {{ string_type() }}) as object_type,
+        cast(failure_code as {{ string_type() }}) as failure_code,
+        cast(decline_code as {{ string_type() }}) as decline_code,
+        cast(outcome_type as {{ string_type() }}) as outcome_type,
+        cast(outcome_reason as {{ string_type() }}) as outcome_reason,
+        cast(network_status as {{ string_type() }}) as network_status,
         cast(failures as bigint) as failures,
         cast(attempts as bigint) as attempts,
-        cast(currency as varchar) as currency,
+        cast(currency as {{ string_type() }}) as currency,
         cast(attempted_amount_cents as bigint) as attempted_amount_cents
 
     from aggregated

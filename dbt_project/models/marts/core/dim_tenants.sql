@@ -29,8 +29,8 @@ aggregated as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast({{ to_period('first_seen_at') }} as varchar) as first_seen_period,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast({{ to_period('first_seen_at') }} as {{ string_type() }}) as first_seen_period,
         cast(settlement_count as bigint) as settlement_count,
         cast(payout_instruction_count as bigint) as payout_instruction_count,
         cast(money_rail_operation_count as bigint) as money_rail_operation_count,

@@ -41,22 +41,22 @@ settlements as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(settlement_id as varchar) as settlement_id,
-        cast(run_id as varchar) as run_id,
-        cast(payer_agent_id as varchar) as payer_agent_id,
-        cast(payee_agent_id as varchar) as payee_agent_id,
-        cast(policy_id as varchar) as policy_id,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(settlement_id as {{ string_type() }}) as settlement_id,
+        cast(run_id as {{ string_type() }}) as run_id,
+        cast(payer_agent_id as {{ string_type() }}) as payer_agent_id,
+        cast(payee_agent_id as {{ string_type() }}) as payee_agent_id,
+        cast(policy_id as {{ string_type() }}) as policy_id,
         cast(policy_version as bigint) as policy_version,
-        cast(policy_hash as varchar) as policy_hash,
-        cast(status as varchar) as status,
-        cast(dispute_status as varchar) as dispute_status,
-        cast(locked_period as varchar) as locked_period,
-        cast(resolved_period as varchar) as resolved_period,
+        cast(policy_hash as {{ string_type() }}) as policy_hash,
+        cast(status as {{ string_type() }}) as status,
+        cast(dispute_status as {{ string_type() }}) as dispute_status,
+        cast(locked_period as {{ string_type() }}) as locked_period,
+        cast(resolved_period as {{ string_type() }}) as resolved_period,
         cast(is_resolved as boolean) as is_resolved,
         cast(has_dispute as boolean) as has_dispute,
         cast(coalesce(has_adjustment, false) as boolean) as has_adjustment,
-        cast(adjustment_id as varchar) as adjustment_id,
+        cast(adjustment_id as {{ string_type() }}) as adjustment_id,
         cast(adjusted_release_rate_pct as integer) as adjusted_release_rate_pct,
         -- Conservation only applies once the escrow is resolved; while locked it is null
         -- (not applicable), so "not is_money_conserved" lists exactly the broken settlements.
@@ -78,7 +78,7 @@ final as (
             as bigint
         ) as adjusted_refunded_amount_cents,
         cast(dispute_window_days as bigint) as dispute_window_days,
-        cast(currency as varchar) as currency,
+        cast(currency as {{ string_type() }}) as currency,
         cast(locked_at as timestamp) as locked_at,
         cast(resolved_at as timestamp) as resolved_at,
         cast(dispute_window_ends_at as timestamp) as dispute_window_ends_at,

@@ -79,12 +79,12 @@ coded as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(period as varchar) as period,
-        cast(currency as varchar) as currency,
-        cast(held_artifact_id as varchar) as held_artifact_id,
-        cast(month_status as varchar) as month_status,
-        cast(month_close_chain_hash as varchar) as month_close_chain_hash,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(period as {{ string_type() }}) as period,
+        cast(currency as {{ string_type() }}) as currency,
+        cast(held_artifact_id as {{ string_type() }}) as held_artifact_id,
+        cast(month_status as {{ string_type() }}) as month_status,
+        cast(month_close_chain_hash as {{ string_type() }}) as month_close_chain_hash,
         cast(
             case
                 when month_status <> 'closed' then 'not_closable'
@@ -92,7 +92,7 @@ final as (
                     or is_held_rollforward_invalid or is_held_rollforward_ledger_mismatch
                     or is_ledger_unclassified_escrow_adjustment then 'fail'
                 else 'pass'
-            end as varchar
+            end as {{ string_type() }}
         ) as status,
         -- the codes in the reference's order, comma-separated ('' when none)
         cast(
@@ -102,7 +102,7 @@ final as (
                 "case when is_held_rollforward_invalid then 'HELD_ROLLFORWARD_INVALID,' else '' end",
                 "case when is_held_rollforward_ledger_mismatch then 'HELD_ROLLFORWARD_LEDGER_MISMATCH,' else '' end",
                 "case when is_ledger_unclassified_escrow_adjustment then 'LEDGER_UNCLASSIFIED_ESCROW_ADJUSTMENT,' else '' end",
-            ]) }} as varchar
+            ]) }} as {{ string_type() }}
         ) as mismatch_codes,
         cast(is_held_rollforward_missing as boolean) as is_held_rollforward_missing,
         cast(is_ledger_escrow_rollforward_invalid as boolean) as is_ledger_escrow_rollforward_invalid,

@@ -133,8 +133,8 @@ statement_entries as (
 findings as (
 
     select tenant_id, period, 'gl_batch_missing' as mismatch_type, period as mismatch_key,
-        cast(null as varchar) as party_id, cast(null as varchar) as artifact_id,
-        cast(null as varchar) as detail, statement_count as item_count,
+        cast(null as {{ string_type() }}) as party_id, cast(null as {{ string_type() }}) as artifact_id,
+        cast(null as {{ string_type() }}) as detail, statement_count as item_count,
         cast(null as bigint) as expected_amount_cents, cast(null as bigint) as actual_amount_cents, currency
     from gl_periods
     where batch_id is null and (is_month_closed or statement_count > 0)
@@ -251,25 +251,25 @@ final as (
 
     select
         cast({{ triage_key('f.source_type', 'f.tenant_id', 'f.period', "'settlement_kernel'",
-                           'f.mismatch_type', 'f.mismatch_key') }} as varchar) as triage_key,
-        cast(f.tenant_id as varchar) as tenant_id,
-        cast(f.period as varchar) as period,
-        cast('settlement_kernel' as varchar) as provider_id,
-        cast(f.mismatch_type as varchar) as mismatch_type,
-        cast(f.mismatch_key as varchar) as mismatch_key,
-        cast(f.source_type as varchar) as source_type,
-        cast(t.mismatch_code as varchar) as mismatch_code,
-        cast(t.severity as varchar) as severity,
+                           'f.mismatch_type', 'f.mismatch_key') }} as {{ string_type() }}) as triage_key,
+        cast(f.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(f.period as {{ string_type() }}) as period,
+        cast('settlement_kernel' as {{ string_type() }}) as provider_id,
+        cast(f.mismatch_type as {{ string_type() }}) as mismatch_type,
+        cast(f.mismatch_key as {{ string_type() }}) as mismatch_key,
+        cast(f.source_type as {{ string_type() }}) as source_type,
+        cast(t.mismatch_code as {{ string_type() }}) as mismatch_code,
+        cast(t.severity as {{ string_type() }}) as severity,
         cast(s.severity_rank as integer) as severity_rank,
-        cast(f.party_id as varchar) as party_id,
-        cast(f.artifact_id as varchar) as operation_id,
-        cast(f.detail as varchar) as operation_state,
+        cast(f.party_id as {{ string_type() }}) as party_id,
+        cast(f.artifact_id as {{ string_type() }}) as operation_id,
+        cast(f.detail as {{ string_type() }}) as operation_state,
         cast(coalesce(f.item_count, 0) as bigint) as operation_count,
         cast(f.expected_amount_cents as bigint) as expected_amount_cents,
         cast(f.actual_amount_cents as bigint) as actual_amount_cents,
         cast(f.actual_amount_cents - f.expected_amount_cents as bigint) as amount_delta_cents,
-        cast(f.currency as varchar) as currency,
-        cast(f.currency as varchar) as actual_currency,
+        cast(f.currency as {{ string_type() }}) as currency,
+        cast(f.currency as {{ string_type() }}) as actual_currency,
         {{ reconciliation_as_of() }} as as_of
 
     from all_findings as f

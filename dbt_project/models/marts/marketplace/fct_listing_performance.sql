@@ -57,12 +57,12 @@ per_revision as (
 final as (
 
     select
-        cast(revisions.tenant_id as varchar) as tenant_id,
-        cast(revisions.listing_id as varchar) as listing_id,
+        cast(revisions.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(revisions.listing_id as {{ string_type() }}) as listing_id,
         cast(revisions.revision as integer) as listing_revision,
-        cast(revisions.capability as varchar) as capability,
-        cast(revisions.seller_agent_id as varchar) as seller_agent_id,
-        cast(revisions.status as varchar) as status,
+        cast(revisions.capability as {{ string_type() }}) as capability,
+        cast(revisions.seller_agent_id as {{ string_type() }}) as seller_agent_id,
+        cast(revisions.status as {{ string_type() }}) as status,
         cast(revisions.sla_response_hours as integer) as sla_response_hours,
         cast(revisions.sla_completion_hours as integer) as sla_completion_hours,
         cast(coalesce(p.rfqs, 0) as bigint) as rfqs,
@@ -82,7 +82,7 @@ final as (
             as bigint
         ) as sla_met_bps,
         cast(revisions.price_amount_cents as bigint) as price_amount_cents,
-        cast(revisions.currency as varchar) as currency,
+        cast(revisions.currency as {{ string_type() }}) as currency,
         cast(revisions.created_at as timestamp) as revised_at
 
     from revisions

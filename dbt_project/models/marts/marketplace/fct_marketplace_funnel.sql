@@ -88,11 +88,11 @@ steps_of_month as (
 final as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(month as varchar) as month,
-        cast(step as varchar) as step,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(month as {{ string_type() }}) as month,
+        cast(step as {{ string_type() }}) as step,
         cast(step_order as integer) as step_order,
-        cast(previous_step as varchar) as previous_step,
+        cast(previous_step as {{ string_type() }}) as previous_step,
         cast(reached_rfqs as bigint) as reached_rfqs,
         cast(previous_reached_rfqs as bigint) as previous_reached_rfqs,
         cast(

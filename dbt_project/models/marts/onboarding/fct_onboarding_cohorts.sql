@@ -34,7 +34,7 @@ funnel_steps as (
 
 members as (
 
-    select 'week' as cohort_grain, cast(signup_cohort_week as varchar) as cohort, tenant_id,
+    select 'week' as cohort_grain, cast(signup_cohort_week as {{ string_type() }}) as cohort, tenant_id,
         seconds_to_first_settlement
     from funnel
     union all
@@ -110,9 +110,9 @@ with_previous as (
 final as (
 
     select
-        cast(cohort_grain as varchar) as cohort_grain,
-        cast(cohort as varchar) as cohort,
-        cast(step as varchar) as step,
+        cast(cohort_grain as {{ string_type() }}) as cohort_grain,
+        cast(cohort as {{ string_type() }}) as cohort,
+        cast(step as {{ string_type() }}) as step,
         cast(step_order as integer) as step_order,
         cast(cohort_tenants as bigint) as cohort_tenants,
         cast(reached_tenants as bigint) as reached_tenants,

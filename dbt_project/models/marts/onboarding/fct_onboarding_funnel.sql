@@ -74,14 +74,14 @@ next_steps as (
 final as (
 
     select
-        cast(pivoted.tenant_id as varchar) as tenant_id,
-        cast({{ to_period('coalesce(pivoted.signup_at, pivoted.tenant_created_at)') }} as varchar)
+        cast(pivoted.tenant_id as {{ string_type() }}) as tenant_id,
+        cast({{ to_period('coalesce(pivoted.signup_at, pivoted.tenant_created_at)') }} as {{ string_type() }})
             as signup_cohort_month,
         cast(date_trunc('week', coalesce(pivoted.signup_at, pivoted.tenant_created_at)) as date)
             as signup_cohort_week,
-        cast(furthest.step as varchar) as furthest_step,
+        cast(furthest.step as {{ string_type() }}) as furthest_step,
         cast(pivoted.furthest_step_order as integer) as furthest_step_order,
-        cast(next_step.step as varchar) as next_step,
+        cast(next_step.step as {{ string_type() }}) as next_step,
         cast(pivoted.steps_reached as integer) as steps_reached,
         cast({{ seconds_between('pivoted.signup_at', 'pivoted.api_key_created_at') }} as bigint)
             as seconds_signup_to_api_key,

@@ -36,12 +36,12 @@ by_stage as (
 )
 
 select
-    cast(versions.tenant_id as varchar) as tenant_id,
-    cast(versions.policy_id as varchar) as policy_id,
+    cast(versions.tenant_id as {{ string_type() }}) as tenant_id,
+    cast(versions.policy_id as {{ string_type() }}) as policy_id,
     cast(versions.policy_version as bigint) as policy_version,
-    cast(versions.policy_hash as varchar) as policy_hash,
-    cast(versions.verification_method_hash as varchar) as verification_method_hash,
-    cast(versions.description as varchar) as description,
+    cast(versions.policy_hash as {{ string_type() }}) as policy_hash,
+    cast(versions.verification_method_hash as {{ string_type() }}) as verification_method_hash,
+    cast(versions.description as {{ string_type() }}) as description,
     cast(versions.registered_at as timestamp) as registered_at,
     cast(by_stage.first_active_at as timestamp) as first_active_at,
     cast(case when by_stage.is_active then null else by_stage.last_active_until end as timestamp) as active_until,

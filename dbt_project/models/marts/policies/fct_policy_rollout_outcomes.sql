@@ -46,11 +46,11 @@ outcomes as (
 )
 
 select
-    cast(tenant_id as varchar) as tenant_id,
-    cast(policy_id as varchar) as policy_id,
+    cast(tenant_id as {{ string_type() }}) as tenant_id,
+    cast(policy_id as {{ string_type() }}) as policy_id,
     cast(policy_version as bigint) as policy_version,
-    cast(stage as varchar) as stage,
-    cast(currency as varchar) as currency,
+    cast(stage as {{ string_type() }}) as stage,
+    cast(currency as {{ string_type() }}) as currency,
     cast(runs as bigint) as runs,
     cast(auto_released as bigint) as auto_released,
     cast(manual_review as bigint) as manual_review,

@@ -106,7 +106,7 @@ actual_side as (
         provider_id,
         '{{ actual_side_type }}' as mismatch_type,
         mismatch_key,
-        cast(null as varchar) as party_id,
+        cast(null as {{ string_type() }}) as party_id,
         operation_id,
         operation_count,
         operation_state,
@@ -131,19 +131,19 @@ final as (
 
     select
         cast({{ triage_key("'money_rails_reconcile'", 'm.tenant_id', 'm.period', 'm.provider_id',
-                           'm.mismatch_type', 'm.mismatch_key') }} as varchar) as triage_key,
-        cast(m.tenant_id as varchar) as tenant_id,
-        cast(m.period as varchar) as period,
-        cast(m.provider_id as varchar) as provider_id,
-        cast(m.mismatch_type as varchar) as mismatch_type,
-        cast(m.mismatch_key as varchar) as mismatch_key,
-        cast('money_rails_reconcile' as varchar) as source_type,
-        cast(t.mismatch_code as varchar) as mismatch_code,
-        cast(t.severity as varchar) as severity,
+                           'm.mismatch_type', 'm.mismatch_key') }} as {{ string_type() }}) as triage_key,
+        cast(m.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(m.period as {{ string_type() }}) as period,
+        cast(m.provider_id as {{ string_type() }}) as provider_id,
+        cast(m.mismatch_type as {{ string_type() }}) as mismatch_type,
+        cast(m.mismatch_key as {{ string_type() }}) as mismatch_key,
+        cast('money_rails_reconcile' as {{ string_type() }}) as source_type,
+        cast(t.mismatch_code as {{ string_type() }}) as mismatch_code,
+        cast(t.severity as {{ string_type() }}) as severity,
         cast(s.severity_rank as integer) as severity_rank,
-        cast(m.party_id as varchar) as party_id,
-        cast(m.operation_id as varchar) as operation_id,
-        cast(m.operation_state as varchar) as operation_state,
+        cast(m.party_id as {{ string_type() }}) as party_id,
+        cast(m.operation_id as {{ string_type() }}) as operation_id,
+        cast(m.operation_state as {{ string_type() }}) as operation_state,
         cast(m.operation_count as bigint) as operation_count,
         cast(m.expected_amount_cents as bigint) as expected_amount_cents,
         cast(m.actual_amount_cents as bigint) as actual_amount_cents,
@@ -151,8 +151,8 @@ final as (
             case when m.currency = m.actual_currency then m.actual_amount_cents - m.expected_amount_cents end
             as bigint
         ) as amount_delta_cents,
-        cast(m.currency as varchar) as currency,
-        cast(m.actual_currency as varchar) as actual_currency,
+        cast(m.currency as {{ string_type() }}) as currency,
+        cast(m.actual_currency as {{ string_type() }}) as actual_currency,
         {{ reconciliation_as_of() }} as as_of
 
     from all_mismatches as m

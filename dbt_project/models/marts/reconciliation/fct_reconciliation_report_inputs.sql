@@ -7,8 +7,8 @@
 
 with
 
--- `not materialized`: read twice below; DuckDB would otherwise copy every row first.
-instructions as not materialized (
+-- `not_materialized()`: read twice below; DuckDB would otherwise copy every row first.
+instructions as {{ not_materialized() }} (
 
     select * from {{ ref('stg_settlement_kernel__payout_instructions') }}
 
@@ -101,7 +101,7 @@ digested as (
         input_name,
         count(*) as row_count,
         {{ multiset_digest('row_hash') }} as rows_digest,
-        string_agg(distinct _source_file, chr(10) order by _source_file) as source_files
+        {{ distinct_values_joined("_source_file", "chr(10)") }} as source_files
 
     from hashed
     group by tenant_id, period, provider_id, input_name

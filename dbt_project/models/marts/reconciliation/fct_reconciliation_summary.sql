@@ -78,9 +78,9 @@ spine as (
 final as (
 
     select
-        cast(spine.tenant_id as varchar) as tenant_id,
-        cast(spine.period as varchar) as period,
-        cast(spine.provider_id as varchar) as provider_id,
+        cast(spine.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(spine.period as {{ string_type() }}) as period,
+        cast(spine.provider_id as {{ string_type() }}) as provider_id,
         cast(coalesce(e.expected_payout_count, 0) as bigint) as expected_payout_count,
         cast(coalesce(e.matched_count, 0) as bigint) as matched_count,
         cast(coalesce(e.settled_count, 0) as bigint) as settled_count,
@@ -94,7 +94,7 @@ final as (
         cast(coalesce(m.{{ type }}_count, 0) as bigint) as {{ type }}_count,
         {%- endfor %}
         cast(coalesce(e.expected_amount_cents, 0) as bigint) as expected_amount_cents,
-        cast(spine.currency as varchar) as currency,
+        cast(spine.currency as {{ string_type() }}) as currency,
         {{ reconciliation_as_of() }} as as_of
 
     from spine

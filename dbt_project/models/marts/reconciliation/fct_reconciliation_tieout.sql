@@ -5,8 +5,8 @@
 
 with
 
--- `not materialized`: read twice below; DuckDB would otherwise copy every row first.
-instructions as not materialized (
+-- `not_materialized()`: read twice below; DuckDB would otherwise copy every row first.
+instructions as {{ not_materialized() }} (
 
     select * from {{ ref('stg_settlement_kernel__payout_instructions') }}
     where instruction_seq = 1
@@ -77,9 +77,9 @@ spine as (
 final as (
 
     select
-        cast(spine.tenant_id as varchar) as tenant_id,
-        cast(spine.period as varchar) as period,
-        cast(spine.provider_id as varchar) as provider_id,
+        cast(spine.tenant_id as {{ string_type() }}) as tenant_id,
+        cast(spine.period as {{ string_type() }}) as period,
+        cast(spine.provider_id as {{ string_type() }}) as provider_id,
         cast(
             coalesce(actual.confirmed_total_cents, 0) = coalesce(expected.expected_total_cents, 0) as boolean
         ) as is_tied_out,
@@ -89,7 +89,7 @@ final as (
         cast(
             coalesce(actual.confirmed_total_cents, 0) - coalesce(expected.expected_total_cents, 0) as bigint
         ) as drift_cents,
-        cast(spine.currency as varchar) as currency,
+        cast(spine.currency as {{ string_type() }}) as currency,
         {{ reconciliation_as_of() }} as as_of
 
     from spine

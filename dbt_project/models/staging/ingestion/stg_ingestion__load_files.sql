@@ -14,10 +14,10 @@ source as (
 renamed as (
 
     select
-        cast(dataset as varchar) as dataset,
-        cast(source_file as varchar) as source_file,
-        cast(file_sha256 as varchar) as file_sha256,
-        cast(file_format as varchar) as file_format,
+        cast(dataset as {{ string_type() }}) as dataset,
+        cast(source_file as {{ string_type() }}) as source_file,
+        cast(file_sha256 as {{ string_type() }}) as file_sha256,
+        cast(file_format as {{ string_type() }}) as file_format,
         cast(rows_in as bigint) as rows_in,
         cast(rows_loaded as bigint) as rows_loaded,
         cast(rows_quarantined as bigint) as rows_quarantined,

@@ -11,13 +11,13 @@ source as (
 final as (
 
     select
-        cast(dataset as varchar) as dataset,
-        cast(source_file as varchar) as source_file,
+        cast(dataset as {{ string_type() }}) as dataset,
+        cast(source_file as {{ string_type() }}) as source_file,
         cast(source_row as bigint) as source_row,
-        cast(file_sha256 as varchar) as file_sha256,
-        cast(reason_code as varchar) as reason_code,
-        cast(reason_detail as varchar) as reason_detail,
-        cast(raw_payload as varchar) as raw_payload,
+        cast(file_sha256 as {{ string_type() }}) as file_sha256,
+        cast(reason_code as {{ string_type() }}) as reason_code,
+        cast(reason_detail as {{ string_type() }}) as reason_detail,
+        cast(raw_payload as {{ string_type() }}) as raw_payload,
         {{ to_period('loaded_at') }} as loaded_period,
         cast(loaded_at as timestamp) as loaded_at
 

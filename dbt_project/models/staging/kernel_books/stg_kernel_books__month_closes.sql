@@ -2,8 +2,8 @@
 -- and row.
 {{ kernel_books_staged(
     'month_closes',
-    [('tenant_id', 'varchar'), ('period', 'varchar'), ('status', 'varchar'), ('closed_at', 'timestamp'),
-     ('chain_hash', 'varchar'), ('updated_at', 'timestamp')],
+    [('tenant_id', string_type()), ('period', string_type()), ('status', string_type()), ('closed_at', 'timestamp'),
+     ('chain_hash', string_type()), ('updated_at', 'timestamp')],
     partition_by=['tenant_id', 'period'],
     order_by='updated_at desc, _source_file desc, _source_row desc',
 ) }}

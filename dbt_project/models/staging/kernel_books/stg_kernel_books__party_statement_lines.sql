@@ -2,9 +2,9 @@
 -- (tenant_id, statement_id, entry_id).
 {{ kernel_books_staged(
     'party_statement_lines',
-    [('tenant_id', 'varchar'), ('statement_id', 'varchar'), ('period', 'varchar'),
-     ('line_kind', 'varchar'), ('account_id', 'varchar'), ('entry_id', 'varchar'),
-     ('amount_cents', 'bigint'), ('currency', 'varchar')],
+    [('tenant_id', string_type()), ('statement_id', string_type()), ('period', string_type()),
+     ('line_kind', string_type()), ('account_id', string_type()), ('entry_id', string_type()),
+     ('amount_cents', 'bigint'), ('currency', string_type())],
     partition_by=['tenant_id', 'statement_id', 'line_kind', 'account_id', 'entry_id'],
     order_by='_source_file desc, _source_row desc',
 ) }}

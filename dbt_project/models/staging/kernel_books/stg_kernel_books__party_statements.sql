@@ -1,9 +1,9 @@
 -- One row per party statement (tenant_id, statement_id).
 {{ kernel_books_staged(
     'party_statements',
-    [('tenant_id', 'varchar'), ('statement_id', 'varchar'), ('party_id', 'varchar'),
-     ('party_role', 'varchar'), ('period', 'varchar'), ('statement_period', 'varchar'),
-     ('basis', 'varchar'), ('generated_at', 'timestamp'), ('artifact_hash', 'varchar')],
+    [('tenant_id', string_type()), ('statement_id', string_type()), ('party_id', string_type()),
+     ('party_role', string_type()), ('period', string_type()), ('statement_period', string_type()),
+     ('basis', string_type()), ('generated_at', 'timestamp'), ('artifact_hash', string_type())],
     partition_by=['tenant_id', 'statement_id'],
     order_by='_source_file desc, _source_row desc',
 ) }}

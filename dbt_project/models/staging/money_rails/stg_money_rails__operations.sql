@@ -12,37 +12,37 @@
 
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
 
     select * from {{ source('raw', 'money_rail_operations') }}
 
 ),
 
-renamed as not materialized (
+renamed as {{ not_materialized() }} (
 
     select
-        cast(provider_id as varchar) as provider_id,
-        cast(operation_id as varchar) as operation_id,
-        cast(tenant_id as varchar) as tenant_id,
-        cast(payout_key as varchar) as payout_key,
-        cast(provider_ref as varchar) as provider_ref,
-        cast(direction as varchar) as direction,
-        cast(state as varchar) as state,
-        cast(reason_code as varchar) as reason_code,
+        cast(provider_id as {{ string_type() }}) as provider_id,
+        cast(operation_id as {{ string_type() }}) as operation_id,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(payout_key as {{ string_type() }}) as payout_key,
+        cast(provider_ref as {{ string_type() }}) as provider_ref,
+        cast(direction as {{ string_type() }}) as direction,
+        cast(state as {{ string_type() }}) as state,
+        cast(reason_code as {{ string_type() }}) as reason_code,
         cast(amount_cents as bigint) as amount_cents,
-        cast(currency as varchar) as currency,
+        cast(currency as {{ string_type() }}) as currency,
         {%- for column in state_timestamps %}
         cast({{ column }} as timestamp) as {{ column }},
         {%- endfor %}
         cast(updated_at as timestamp) as updated_at,
-        cast(_source_file as varchar) as _source_file,
+        cast(_source_file as {{ string_type() }}) as _source_file,
         cast(_source_row as bigint) as _source_row
 
     from source
 
 ),
 
--- `not materialized` above: the macro reads `renamed` three times (docs in macros/deduplicate.sql).
+-- `not_materialized()` above: the macro reads `renamed` three times (docs in macros/deduplicate.sql).
 latest_versions as (
 
     {{ deduplicate(

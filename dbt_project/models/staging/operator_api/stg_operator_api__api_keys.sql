@@ -18,10 +18,10 @@ source as (
 renamed as (
 
     select
-        cast(key_id as varchar) as key_id,
-        cast(tenant_id as varchar) as tenant_id,
-        cast(replaced_by_key_id as varchar) as replaced_by_key_id,
-        cast(description as varchar) as description,
+        cast(key_id as {{ string_type() }}) as key_id,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(replaced_by_key_id as {{ string_type() }}) as replaced_by_key_id,
+        cast(description as {{ string_type() }}) as description,
         cast(created_at as timestamp) as created_at,
         cast(expires_at as timestamp) as expires_at,
         cast(revoked_at as timestamp) as revoked_at
@@ -36,10 +36,10 @@ select * from renamed
 {% else %}
 
 select
-    cast(null as varchar) as key_id,
-    cast(null as varchar) as tenant_id,
-    cast(null as varchar) as replaced_by_key_id,
-    cast(null as varchar) as description,
+    cast(null as {{ string_type() }}) as key_id,
+    cast(null as {{ string_type() }}) as tenant_id,
+    cast(null as {{ string_type() }}) as replaced_by_key_id,
+    cast(null as {{ string_type() }}) as description,
     cast(null as timestamp) as created_at,
     cast(null as timestamp) as expires_at,
     cast(null as timestamp) as revoked_at

@@ -10,13 +10,13 @@ with
 revisions as (
 
     {{ operator_api_typed(revisions_source, [
-        ('tenant_id', 'varchar'), ('case_id', 'varchar'), ('revision', 'bigint'), ('revision_seq', 'bigint', 'seq'),
-        ('run_id', 'varchar'), ('settlement_id', 'varchar'), ('dispute_id', 'varchar'),
-        ('appeal_parent_case_id', 'varchar'), ('action', 'varchar'), ('arbiter_agent_id', 'varchar'),
-        ('priority', 'varchar'), ('status', 'varchar'), ('evidence_count', 'bigint'),
-        ('verdict_outcome', 'varchar'), ('verdict_release_rate_pct', 'integer'),
+        ('tenant_id', string_type()), ('case_id', string_type()), ('revision', 'bigint'), ('revision_seq', 'bigint', 'seq'),
+        ('run_id', string_type()), ('settlement_id', string_type()), ('dispute_id', string_type()),
+        ('appeal_parent_case_id', string_type()), ('action', string_type()), ('arbiter_agent_id', string_type()),
+        ('priority', string_type()), ('status', string_type()), ('evidence_count', 'bigint'),
+        ('verdict_outcome', string_type()), ('verdict_release_rate_pct', 'integer'),
         ('opened_at', 'timestamp'), ('verdict_issued_at', 'timestamp'), ('closed_at', 'timestamp'),
-        ('revised_at', 'timestamp', '"at"'),
+        ('revised_at', 'timestamp', adapter.quote('at')),
     ]) }}
 
 )

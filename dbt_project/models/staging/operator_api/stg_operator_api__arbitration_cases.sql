@@ -9,10 +9,10 @@ with
 cases as (
 
     {{ operator_api_typed(cases_source, [
-        ('tenant_id', 'varchar'), ('case_id', 'varchar'), ('run_id', 'varchar'), ('settlement_id', 'varchar'),
-        ('dispute_id', 'varchar'), ('appeal_parent_case_id', 'varchar'), ('arbiter_agent_id', 'varchar'),
-        ('priority', 'varchar'), ('status', 'varchar'), ('verdict_id', 'varchar'),
-        ('verdict_outcome', 'varchar'), ('verdict_release_rate_pct', 'integer'), ('revision', 'bigint'),
+        ('tenant_id', string_type()), ('case_id', string_type()), ('run_id', string_type()), ('settlement_id', string_type()),
+        ('dispute_id', string_type()), ('appeal_parent_case_id', string_type()), ('arbiter_agent_id', string_type()),
+        ('priority', string_type()), ('status', string_type()), ('verdict_id', string_type()),
+        ('verdict_outcome', string_type()), ('verdict_release_rate_pct', 'integer'), ('revision', 'bigint'),
         ('opened_at', 'timestamp'), ('verdict_issued_at', 'timestamp'), ('closed_at', 'timestamp'),
         ('updated_at', 'timestamp'),
     ]) }}

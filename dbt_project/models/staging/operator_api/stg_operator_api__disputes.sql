@@ -9,9 +9,9 @@ with
 disputes as (
 
     {{ operator_api_typed(disputes_source, [
-        ('tenant_id', 'varchar'), ('dispute_id', 'varchar'), ('settlement_id', 'varchar'), ('run_id', 'varchar'),
-        ('status', 'varchar'), ('priority', 'varchar'), ('channel', 'varchar'), ('escalation_level', 'varchar'),
-        ('outcome', 'varchar'), ('verdict_id', 'varchar'), ('release_rate_pct', 'integer'),
+        ('tenant_id', string_type()), ('dispute_id', string_type()), ('settlement_id', string_type()), ('run_id', string_type()),
+        ('status', string_type()), ('priority', string_type()), ('channel', string_type()), ('escalation_level', string_type()),
+        ('outcome', string_type()), ('verdict_id', string_type()), ('release_rate_pct', 'integer'),
         ('revision', 'bigint'), ('opened_at', 'timestamp'), ('closed_at', 'timestamp'),
         ('updated_at', 'timestamp'),
     ]) }}

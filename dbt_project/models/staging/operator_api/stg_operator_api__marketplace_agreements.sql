@@ -9,12 +9,12 @@ with
 agreements as (
 
     {{ operator_api_typed(agreements_source, [
-        ('tenant_id', 'varchar'), ('agreement_id', 'varchar'), ('rfq_id', 'varchar'), ('bid_id', 'varchar'),
-        ('listing_id', 'varchar'), ('listing_revision', 'bigint'), ('run_id', 'varchar'),
-        ('settlement_id', 'varchar'), ('payer_agent_id', 'varchar'), ('payee_agent_id', 'varchar'),
-        ('policy_id', 'varchar'), ('policy_version', 'bigint'), ('policy_hash', 'varchar'),
-        ('policy_source', 'varchar'), ('dispute_window_days', 'bigint'), ('amount_cents', 'bigint'),
-        ('currency', 'varchar'), ('accepted_at', 'timestamp'),
+        ('tenant_id', string_type()), ('agreement_id', string_type()), ('rfq_id', string_type()), ('bid_id', string_type()),
+        ('listing_id', string_type()), ('listing_revision', 'bigint'), ('run_id', string_type()),
+        ('settlement_id', string_type()), ('payer_agent_id', string_type()), ('payee_agent_id', string_type()),
+        ('policy_id', string_type()), ('policy_version', 'bigint'), ('policy_hash', string_type()),
+        ('policy_source', string_type()), ('dispute_window_days', 'bigint'), ('amount_cents', 'bigint'),
+        ('currency', string_type()), ('accepted_at', 'timestamp'),
     ]) }}
 
 ),

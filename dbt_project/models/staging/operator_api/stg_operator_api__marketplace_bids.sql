@@ -8,9 +8,9 @@ with
 bids as (
 
     {{ operator_api_typed(bids_source, [
-        ('tenant_id', 'varchar'), ('bid_id', 'varchar'), ('rfq_id', 'varchar'), ('bidder_agent_id', 'varchar'),
-        ('status', 'varchar'), ('negotiation_round', 'bigint'), ('amount_cents', 'bigint'),
-        ('currency', 'varchar'), ('eta_seconds', 'bigint'), ('created_at', 'timestamp'),
+        ('tenant_id', string_type()), ('bid_id', string_type()), ('rfq_id', string_type()), ('bidder_agent_id', string_type()),
+        ('status', string_type()), ('negotiation_round', 'bigint'), ('amount_cents', 'bigint'),
+        ('currency', string_type()), ('eta_seconds', 'bigint'), ('created_at', 'timestamp'),
         ('accepted_at', 'timestamp'), ('rejected_at', 'timestamp'),
     ]) }}
 

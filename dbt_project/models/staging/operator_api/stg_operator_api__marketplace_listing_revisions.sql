@@ -8,10 +8,10 @@ with
 revisions as (
 
     {{ operator_api_typed(revisions_source, [
-        ('tenant_id', 'varchar'), ('listing_id', 'varchar'), ('revision', 'bigint'),
-        ('capability', 'varchar'), ('seller_agent_id', 'varchar'), ('status', 'varchar'),
-        ('price_mode', 'varchar'), ('currency', 'varchar'), ('sla_response_hours', 'bigint'),
-        ('sla_completion_hours', 'bigint'), ('price_amount_cents', 'bigint'), ('content_hash', 'varchar'),
+        ('tenant_id', string_type()), ('listing_id', string_type()), ('revision', 'bigint'),
+        ('capability', string_type()), ('seller_agent_id', string_type()), ('status', string_type()),
+        ('price_mode', string_type()), ('currency', string_type()), ('sla_response_hours', 'bigint'),
+        ('sla_completion_hours', 'bigint'), ('price_amount_cents', 'bigint'), ('content_hash', string_type()),
         ('created_at', 'timestamp'),
     ]) }}
 

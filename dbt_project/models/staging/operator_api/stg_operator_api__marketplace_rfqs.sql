@@ -9,10 +9,10 @@ with
 rfqs as (
 
     {{ operator_api_typed(rfqs_source, [
-        ('tenant_id', 'varchar'), ('rfq_id', 'varchar'), ('listing_id', 'varchar'),
-        ('listing_revision', 'bigint'), ('capability', 'varchar'), ('poster_agent_id', 'varchar'),
-        ('status', 'varchar', 'status'), ('accepted_bid_id', 'varchar'), ('agreement_id', 'varchar'),
-        ('run_id', 'varchar'), ('budget_cents', 'bigint'), ('currency', 'varchar'),
+        ('tenant_id', string_type()), ('rfq_id', string_type()), ('listing_id', string_type()),
+        ('listing_revision', 'bigint'), ('capability', string_type()), ('poster_agent_id', string_type()),
+        ('status', string_type(), 'status'), ('accepted_bid_id', string_type()), ('agreement_id', string_type()),
+        ('run_id', string_type()), ('budget_cents', 'bigint'), ('currency', string_type()),
         ('deadline_at', 'timestamp'), ('accepted_at', 'timestamp'), ('created_at', 'timestamp'),
     ]) }}
 

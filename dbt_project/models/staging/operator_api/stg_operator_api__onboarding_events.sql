@@ -19,13 +19,13 @@ source as (
 renamed as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(event_id as varchar) as event_id,
-        cast(event_type as varchar) as event_type,
-        cast(recorded_by as varchar) as recorded_by,
-        cast(source as varchar) as event_source,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(event_id as {{ string_type() }}) as event_id,
+        cast(event_type as {{ string_type() }}) as event_type,
+        cast(recorded_by as {{ string_type() }}) as recorded_by,
+        cast(source as {{ string_type() }}) as event_source,
         cast(id as bigint) as received_order,
-        cast("at" as timestamp) as occurred_at,
+        cast({{ adapter.quote("at") }} as timestamp) as occurred_at,
         cast(received_at as timestamp) as received_at
 
     from source
@@ -37,11 +37,11 @@ select * from renamed
 {% else %}
 
 select
-    cast(null as varchar) as tenant_id,
-    cast(null as varchar) as event_id,
-    cast(null as varchar) as event_type,
-    cast(null as varchar) as recorded_by,
-    cast(null as varchar) as event_source,
+    cast(null as {{ string_type() }}) as tenant_id,
+    cast(null as {{ string_type() }}) as event_id,
+    cast(null as {{ string_type() }}) as event_type,
+    cast(null as {{ string_type() }}) as recorded_by,
+    cast(null as {{ string_type() }}) as event_source,
     cast(null as bigint) as received_order,
     cast(null as timestamp) as occurred_at,
     cast(null as timestamp) as received_at

@@ -17,13 +17,13 @@ source as (
 renamed as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(triage_key as varchar) as triage_key,
-        cast(status as varchar) as status,
-        cast(owner as varchar) as owner,
-        cast(severity as varchar) as severity_override,
-        cast(notes as varchar) as notes,
-        cast(resolution as varchar) as resolution,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(triage_key as {{ string_type() }}) as triage_key,
+        cast(status as {{ string_type() }}) as status,
+        cast(owner as {{ string_type() }}) as owner,
+        cast(severity as {{ string_type() }}) as severity_override,
+        cast(notes as {{ string_type() }}) as notes,
+        cast(resolution as {{ string_type() }}) as resolution,
         cast(revision as bigint) as revision,
         cast(opened_at as timestamp) as opened_at,
         cast(triaged_at as timestamp) as triaged_at,
@@ -40,13 +40,13 @@ select * from renamed
 {% else %}
 
 select
-    cast(null as varchar) as tenant_id,
-    cast(null as varchar) as triage_key,
-    cast(null as varchar) as status,
-    cast(null as varchar) as owner,
-    cast(null as varchar) as severity_override,
-    cast(null as varchar) as notes,
-    cast(null as varchar) as resolution,
+    cast(null as {{ string_type() }}) as tenant_id,
+    cast(null as {{ string_type() }}) as triage_key,
+    cast(null as {{ string_type() }}) as status,
+    cast(null as {{ string_type() }}) as owner,
+    cast(null as {{ string_type() }}) as severity_override,
+    cast(null as {{ string_type() }}) as notes,
+    cast(null as {{ string_type() }}) as resolution,
     cast(null as bigint) as revision,
     cast(null as timestamp) as opened_at,
     cast(null as timestamp) as triaged_at,

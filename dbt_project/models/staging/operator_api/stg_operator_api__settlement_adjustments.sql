@@ -10,11 +10,11 @@ with
 adjustments as (
 
     {{ operator_api_typed(adjustments_source, [
-        ('tenant_id', 'varchar'), ('adjustment_id', 'varchar'), ('settlement_id', 'varchar'),
-        ('adjustment_seq', 'bigint'), ('run_id', 'varchar'), ('dispute_id', 'varchar'), ('case_id', 'varchar'),
-        ('verdict_id', 'varchar'), ('outcome', 'varchar'), ('release_rate_pct', 'integer'),
+        ('tenant_id', string_type()), ('adjustment_id', string_type()), ('settlement_id', string_type()),
+        ('adjustment_seq', 'bigint'), ('run_id', string_type()), ('dispute_id', string_type()), ('case_id', string_type()),
+        ('verdict_id', string_type()), ('outcome', string_type()), ('release_rate_pct', 'integer'),
         ('amount_cents', 'bigint'), ('released_amount_cents', 'bigint'), ('refunded_amount_cents', 'bigint'),
-        ('currency', 'varchar'), ('adjusted_at', 'timestamp', 'created_at'),
+        ('currency', string_type()), ('adjusted_at', 'timestamp', 'created_at'),
     ]) }}
 
 )

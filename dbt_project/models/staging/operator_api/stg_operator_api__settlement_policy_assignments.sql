@@ -9,8 +9,8 @@ with
 assignments as (
 
     {{ operator_api_typed(assignments_source, [
-        ('tenant_id', 'varchar'), ('run_id', 'varchar'), ('stage', 'varchar'), ('policy_id', 'varchar'),
-        ('policy_version', 'bigint'), ('policy_hash', 'varchar'), ('bucket', 'integer'),
+        ('tenant_id', string_type()), ('run_id', string_type()), ('stage', string_type()), ('policy_id', string_type()),
+        ('policy_version', 'bigint'), ('policy_hash', string_type()), ('bucket', 'integer'),
         ('rollout_percent', 'integer'), ('rollout_revision', 'bigint'), ('assigned_at', 'timestamp'),
     ]) }}
 

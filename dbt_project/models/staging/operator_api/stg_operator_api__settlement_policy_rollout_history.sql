@@ -9,10 +9,10 @@ with
 history as (
 
     {{ operator_api_typed(history_source, [
-        ('seq', 'bigint'), ('tenant_id', 'varchar'), ('rollout_revision', 'bigint'), ('action', 'varchar'),
-        ('stage', 'varchar'), ('from_policy_id', 'varchar'), ('from_policy_version', 'bigint'),
-        ('to_policy_id', 'varchar'), ('to_policy_version', 'bigint'), ('rollout_percent', 'integer'),
-        ('moved_at', 'timestamp', '"at"'),
+        ('seq', 'bigint'), ('tenant_id', string_type()), ('rollout_revision', 'bigint'), ('action', string_type()),
+        ('stage', string_type()), ('from_policy_id', string_type()), ('from_policy_version', 'bigint'),
+        ('to_policy_id', string_type()), ('to_policy_version', 'bigint'), ('rollout_percent', 'integer'),
+        ('moved_at', 'timestamp', adapter.quote('at')),
     ]) }}
 
 )

@@ -9,8 +9,8 @@ with
 versions as (
 
     {{ operator_api_typed(versions_source, [
-        ('tenant_id', 'varchar'), ('policy_id', 'varchar'), ('policy_version', 'bigint'),
-        ('policy_hash', 'varchar'), ('verification_method_hash', 'varchar'), ('description', 'varchar'),
+        ('tenant_id', string_type()), ('policy_id', string_type()), ('policy_version', 'bigint'),
+        ('policy_hash', string_type()), ('verification_method_hash', string_type()), ('description', string_type()),
         ('registered_at', 'timestamp', 'created_at'),
     ]) }}
 

@@ -17,20 +17,20 @@ source as (
 renamed as (
 
     select
-        cast(event_id as varchar) as event_id,
-        cast(event_type as varchar) as event_type,
+        cast(event_id as {{ string_type() }}) as event_id,
+        cast(event_type as {{ string_type() }}) as event_type,
         cast(created as bigint) as created_epoch,
         {{ epoch_seconds_to_timestamp('cast(created as bigint)') }} as created_at,
-        cast(tenant_id as varchar) as tenant_id,
-        cast(attribution as varchar) as attribution,
-        cast(api_version as varchar) as api_version,
-        cast(object_type as varchar) as object_type,
-        cast(object_id as varchar) as object_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(subscription_status as varchar) as subscription_status,
-        cast(plan as varchar) as plan,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(attribution as {{ string_type() }}) as attribution,
+        cast(api_version as {{ string_type() }}) as api_version,
+        cast(object_type as {{ string_type() }}) as object_type,
+        cast(object_id as {{ string_type() }}) as object_id,
+        cast(customer_id as {{ string_type() }}) as customer_id,
+        cast(subscription_status as {{ string_type() }}) as subscription_status,
+        cast(plan as {{ string_type() }}) as plan,
         cast(ignored as boolean) as is_ignored,
-        cast(source as varchar) as first_arrival,
+        cast(source as {{ string_type() }}) as first_arrival,
         cast(received_at as timestamp) as received_at
 
     from source
@@ -42,20 +42,20 @@ select * from renamed
 {% else %}
 
 select
-    cast(null as varchar) as event_id,
-    cast(null as varchar) as event_type,
+    cast(null as {{ string_type() }}) as event_id,
+    cast(null as {{ string_type() }}) as event_type,
     cast(null as bigint) as created_epoch,
     cast(null as timestamp) as created_at,
-    cast(null as varchar) as tenant_id,
-    cast(null as varchar) as attribution,
-    cast(null as varchar) as api_version,
-    cast(null as varchar) as object_type,
-    cast(null as varchar) as object_id,
-    cast(null as varchar) as customer_id,
-    cast(null as varchar) as subscription_status,
-    cast(null as varchar) as plan,
+    cast(null as {{ string_type() }}) as tenant_id,
+    cast(null as {{ string_type() }}) as attribution,
+    cast(null as {{ string_type() }}) as api_version,
+    cast(null as {{ string_type() }}) as object_type,
+    cast(null as {{ string_type() }}) as object_id,
+    cast(null as {{ string_type() }}) as customer_id,
+    cast(null as {{ string_type() }}) as subscription_status,
+    cast(null as {{ string_type() }}) as plan,
     cast(null as boolean) as is_ignored,
-    cast(null as varchar) as first_arrival,
+    cast(null as {{ string_type() }}) as first_arrival,
     cast(null as timestamp) as received_at
 where 1 = 0
 

@@ -18,11 +18,11 @@ source as (
 renamed as (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(name as varchar) as tenant_name,
-        cast(billing_plan as varchar) as billing_plan,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(name as {{ string_type() }}) as tenant_name,
+        cast(billing_plan as {{ string_type() }}) as billing_plan,
         cast(billing_hard_limit_enforced as boolean) as is_hard_limit_enforced,
-        cast(policy_ref as varchar) as policy_ref,
+        cast(policy_ref as {{ string_type() }}) as policy_ref,
         cast(revision as bigint) as revision,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at
@@ -37,11 +37,11 @@ select * from renamed
 {% else %}
 
 select
-    cast(null as varchar) as tenant_id,
-    cast(null as varchar) as tenant_name,
-    cast(null as varchar) as billing_plan,
+    cast(null as {{ string_type() }}) as tenant_id,
+    cast(null as {{ string_type() }}) as tenant_name,
+    cast(null as {{ string_type() }}) as billing_plan,
     cast(null as boolean) as is_hard_limit_enforced,
-    cast(null as varchar) as policy_ref,
+    cast(null as {{ string_type() }}) as policy_ref,
     cast(null as bigint) as revision,
     cast(null as timestamp) as created_at,
     cast(null as timestamp) as updated_at

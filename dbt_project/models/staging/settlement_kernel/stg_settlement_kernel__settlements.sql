@@ -8,41 +8,41 @@
     'currency', 'dispute_window_days', 'locked_at', 'resolved_at', 'updated_at', '_source_file', '_source_row',
 ] %}
 
--- `not materialized`: the de-duplication reads `renamed` three times (macros/deduplicate.sql).
+-- `not_materialized()`: the de-duplication reads `renamed` three times (macros/deduplicate.sql).
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
 
     select * from {{ source('raw', 'settlements') }}
 
 ),
 
-renamed as not materialized (
+renamed as {{ not_materialized() }} (
 
     select
-        cast(tenant_id as varchar) as tenant_id,
-        cast(settlement_id as varchar) as settlement_id,
-        cast(run_id as varchar) as run_id,
-        cast(payer_agent_id as varchar) as payer_agent_id,
-        cast(payee_agent_id as varchar) as payee_agent_id,
-        cast(policy_id as varchar) as policy_id,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(settlement_id as {{ string_type() }}) as settlement_id,
+        cast(run_id as {{ string_type() }}) as run_id,
+        cast(payer_agent_id as {{ string_type() }}) as payer_agent_id,
+        cast(payee_agent_id as {{ string_type() }}) as payee_agent_id,
+        cast(policy_id as {{ string_type() }}) as policy_id,
         cast(policy_version as bigint) as policy_version,
-        cast(policy_hash as varchar) as policy_hash,
-        cast(status as varchar) as status,
+        cast(policy_hash as {{ string_type() }}) as policy_hash,
+        cast(status as {{ string_type() }}) as status,
         -- The contract lets the kernel omit dispute_status: no dispute recorded means none.
-        cast(coalesce(dispute_status, 'none') as varchar) as dispute_status,
+        cast(coalesce(dispute_status, 'none') as {{ string_type() }}) as dispute_status,
         cast(amount_cents as bigint) as amount_cents,
         -- A missing released/refunded amount means nothing moved that way (fail-closed: a
         -- resolved settlement with both missing still breaks conservation).
         cast(coalesce(released_amount_cents, 0) as bigint) as released_amount_cents,
         cast(coalesce(refunded_amount_cents, 0) as bigint) as refunded_amount_cents,
-        cast(currency as varchar) as currency,
+        cast(currency as {{ string_type() }}) as currency,
         -- No window sent means none: the settlement cannot be disputed after its resolution.
         cast(coalesce(dispute_window_days, 0) as bigint) as dispute_window_days,
         cast(locked_at as timestamp) as locked_at,
         cast(resolved_at as timestamp) as resolved_at,
         cast(updated_at as timestamp) as updated_at,
-        cast(_source_file as varchar) as _source_file,
+        cast(_source_file as {{ string_type() }}) as _source_file,
         cast(_source_row as bigint) as _source_row
 
     from source

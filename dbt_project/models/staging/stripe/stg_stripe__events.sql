@@ -7,31 +7,31 @@
     'api_version', 'is_livemode', 'payload', 'created_at', '_loaded_at', '_source_file', '_source_row',
 ] %}
 
--- `not materialized`: the de-duplication reads `renamed` three times (macros/deduplicate.sql).
+-- `not_materialized()`: the de-duplication reads `renamed` three times (macros/deduplicate.sql).
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
 
     select * from {{ source('raw', 'stripe_events') }}
 
 ),
 
-renamed as not materialized (
+renamed as {{ not_materialized() }} (
 
     select
-        cast(event_id as varchar) as event_id,
-        cast(tenant_id as varchar) as tenant_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(object_id as varchar) as object_id,
-        cast(account as varchar) as account_id,
-        cast(event_type as varchar) as event_type,
-        cast(object_type as varchar) as object_type,
-        cast(api_version as varchar) as api_version,
+        cast(event_id as {{ string_type() }}) as event_id,
+        cast(tenant_id as {{ string_type() }}) as tenant_id,
+        cast(customer_id as {{ string_type() }}) as customer_id,
+        cast(object_id as {{ string_type() }}) as object_id,
+        cast(account as {{ string_type() }}) as account_id,
+        cast(event_type as {{ string_type() }}) as event_type,
+        cast(object_type as {{ string_type() }}) as object_type,
+        cast(api_version as {{ string_type() }}) as api_version,
         cast(livemode as boolean) as is_livemode,
-        cast(payload as varchar) as payload,
+        cast(payload as {{ string_type() }}) as payload,
         cast(created_at as timestamp) as created_at,
         cast(_loaded_at as timestamp) as _loaded_at,
-        cast(_source_file as varchar) as _source_file,
+        cast(_source_file as {{ string_type() }}) as _source_file,
         cast(_source_row as bigint) as _source_row
 
     from source
