@@ -155,7 +155,9 @@ def live_server(app: FastAPI) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    assert httpx.get(base_url + "/readyz").json()["database"] == "ok"
+    # The first answer may wait on a machine busy with the other worker's pipeline runs (a 5 s read timeout
+    # once failed make test): the harness waits longer than httpx's default; the tests keep their own.
+    assert httpx.get(base_url + "/readyz", timeout=30).json()["database"] == "ok"
     yield base_url
     server.should_exit = True
     thread.join(timeout=10)
