@@ -8,7 +8,7 @@ from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from api.arbitration.schemas import ID_PATTERN, AwareDateTime, Identifier
 from api.core.schemas import RequestModel
@@ -135,6 +135,14 @@ class ListingUpdate(ListingFields):
     status: Literal[ListingStatus.active, ListingStatus.paused] | None = None
     price_model: PriceModel | None = None
     expected_revision: Revision = None
+
+    @field_validator("capability", "status", "price_model", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Omitting one of these keeps its value; an explicit null would blank a required column.
+        if value is None:
+            raise ValueError("cannot be null; omit the field to keep its value")
+        return value
 
 
 class ListingOut(BaseModel):

@@ -92,3 +92,13 @@ def test_search_filters_and_pages_with_a_keyset_cursor(mk: Market) -> None:
     mk.request("PATCH", "/listings/caplst_0", {"status": "paused"})
     assert [i["listing_id"] for i in mk.get("/listings", status="paused").json()["items"]] == ["caplst_0"]
     assert mk.get("/listings", q="%").json()["count"] == 0  # a LIKE wildcard is a literal
+
+
+@pytest.mark.parametrize("field", ["capability", "status", "price_model"])
+def test_a_patch_that_nulls_a_required_field_is_422_and_changes_nothing(mk: Market, field: str) -> None:
+    # Found by schemathesis: `{"status": null}` was a 500 (ListingStatus(None)).
+    first = mk.created("/listings", LISTING)["listing"]
+    answer = mk.request("PATCH", "/listings/caplst_translate", {field: None})
+    assert answer.status_code == 422, answer.text
+    assert any(field in map(str, error["loc"]) for error in answer.json()["errors"]), answer.json()
+    assert mk.get("/listings/caplst_translate").json()["listing"] == first
