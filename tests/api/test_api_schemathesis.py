@@ -36,6 +36,9 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+# Derandomized: the same 25 inputs per operation on every run, so a red CI names a change, not a draw (a
+# random draw found the listing PATCH's null status once). Raise max_examples locally to explore further.
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+          derandomize=True)  # fmt: skip
 def test_no_input_produces_a_server_error(case: schemathesis.Case, token: str) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=[not_a_server_error])
