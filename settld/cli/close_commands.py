@@ -31,18 +31,21 @@ evidence_app = typer.Typer(help="Period-close evidence bundles.", no_args_is_hel
 PeriodArgument = Annotated[str, typer.Argument(help="A UTC month, YYYY-MM.")]
 
 
+# The period gate's options, shared with `settld gate`'s callback (settld/cli/gate_commands.py).
+GateTenants = Annotated[list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")]
+GateTolerance = Annotated[int, typer.Option(min=0, help="Tie-out drift tolerated without a mismatch.")]
+GateDataDocs = Annotated[
+    bool, typer.Option(help="Write great-expectations Data Docs under artifacts/quality/data_docs/.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout, for scripts.")]
+
+
 def gate(
     period: Annotated[str, typer.Option("--period", help="A UTC month, YYYY-MM.")],
-    tenant: Annotated[
-        list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")
-    ] = None,
-    tolerance_cents: Annotated[
-        int, typer.Option(min=0, help="Tie-out drift tolerated without a mismatch.")
-    ] = 0,
-    data_docs: Annotated[
-        bool, typer.Option(help="Write great-expectations Data Docs under artifacts/quality/data_docs/.")
-    ] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout, for scripts.")] = False,
+    tenant: GateTenants = None,
+    tolerance_cents: GateTolerance = 0,
+    data_docs: GateDataDocs = True,
+    as_json: AsJson = False,
 ) -> None:
     """Evaluate the period gate for each tenant, record the verdicts in the operator API; exit 1 when any is red."""
     from api.periods.verdicts import record_verdicts, triage_reader

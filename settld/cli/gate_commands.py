@@ -20,16 +20,10 @@ console = Console()
 def period_gate(
     ctx: typer.Context,
     period: Annotated[str | None, typer.Option("--period", help="A UTC month, YYYY-MM.")] = None,
-    tenant: Annotated[
-        list[str] | None, typer.Option("--tenant", help="Only these tenants (repeatable).")
-    ] = None,
-    tolerance_cents: Annotated[
-        int, typer.Option(min=0, help="Tie-out drift tolerated without a mismatch.")
-    ] = 0,
-    data_docs: Annotated[
-        bool, typer.Option(help="Write great-expectations Data Docs under artifacts/quality/data_docs/.")
-    ] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout, for scripts.")] = False,
+    tenant: close_commands.GateTenants = None,
+    tolerance_cents: close_commands.GateTolerance = 0,
+    data_docs: close_commands.GateDataDocs = True,
+    as_json: close_commands.AsJson = False,
 ) -> None:
     """Evaluate the period gate for each tenant, record the verdicts in the operator API; exit 1 when any is
     red. `settld gate go-live` runs the go-live gate instead."""
