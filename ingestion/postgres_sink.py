@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import psycopg
 
 from ingestion.contracts import Dataset, FileRejected, raw_table_columns
@@ -30,8 +29,7 @@ from ingestion.ledger import (
     read_ledger,
     write_entry,
 )
-from ingestion.validation import literal, quote
-from settld.warehouse import bound_duckdb_memory
+from ingestion.validation import ValidationScratch, literal, quote
 
 COPY_CHUNK_BYTES = 1 << 20
 
@@ -55,14 +53,12 @@ class PostgresSink:
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
-        self._spill = tempfile.TemporaryDirectory(prefix="settld-load-")
-        self.validation = bound_duckdb_memory(duckdb.connect())
-        self.validation.execute("set temp_directory = ?", [self._spill.name])
+        self._scratch = ValidationScratch()
+        self.validation = self._scratch.connection
         self._schema_ready = False
 
     def close(self) -> None:
-        self.validation.close()
-        self._spill.cleanup()
+        self._scratch.close()
 
     def ensure_raw_schema(self) -> None:
         """Create the raw schema and tables; add columns a newer contract or ledger introduced (never drop

@@ -22,15 +22,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from ingestion.contracts import (
     DATASETS,
@@ -43,10 +40,9 @@ from ingestion.contracts import (
 )
 from ingestion.intake import CHECKED_ROWS
 from ingestion.ledger import LedgerEntry, check_balance
-from ingestion.validation import literal, quote
+from ingestion.validation import ValidationScratch, literal, quote
 from settld.settings import WarehouseTarget
 from settld.spark import SparkSQL, spark_dir, spark_sql
-from settld.warehouse import bound_duckdb_memory
 
 SPARK_TYPES = {"varchar": "string", "bigint": "bigint", "timestamp": "timestamp", "boolean": "boolean"}
 STAGING_FOLDER = "staging-area"
@@ -105,14 +101,12 @@ class SparkSink:
         self.raw = folder / "raw"
         self.staging = folder / STAGING_FOLDER
         self.spark = spark
-        self._spill = tempfile.TemporaryDirectory(prefix="settld-load-")
-        self.validation = bound_duckdb_memory(duckdb.connect())
-        self.validation.execute("set temp_directory = ?", [self._spill.name])
+        self._scratch = ValidationScratch()
+        self.validation = self._scratch.connection
         self._schema_ready = False
 
     def close(self) -> None:
-        self.validation.close()
-        self._spill.cleanup()
+        self._scratch.close()
 
     # --- where each file's Parquet goes -----------------------------------------------------------------
     def _rows_path(self, dataset: str, source_file: str, sha: str) -> Path:

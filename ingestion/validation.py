@@ -17,9 +17,13 @@ Set-based SQL keeps a 10-million-row file a matter of seconds.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Mapping
 
+import duckdb
+
 from ingestion.contracts import Column, Dataset
+from settld.warehouse import bound_duckdb_memory
 
 INTEGER_PATTERN = r"^-?[0-9]+$"
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -272,3 +276,17 @@ select
     {", ".join(outputs)}
 from judged
 """
+
+
+class ValidationScratch:
+    """The in-memory DuckDB a sink that is not DuckDB checks each file's rows in before writing them
+    (memory bounded as the warehouse's; it spills into a temporary folder of its own)."""
+
+    def __init__(self) -> None:
+        self._spill = tempfile.TemporaryDirectory(prefix="settld-load-")
+        self.connection = bound_duckdb_memory(duckdb.connect())
+        self.connection.execute("set temp_directory = ?", [self._spill.name])
+
+    def close(self) -> None:
+        self.connection.close()
+        self._spill.cleanup()
