@@ -4,9 +4,13 @@ layout of a fresh clone (`warehouse/settld.duckdb`, `warehouse/settld-api.sqlite
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +39,43 @@ def demo_environment(home: Path) -> dict[str, str]:
            if not key.startswith(("SETTLD_", "STRIPE_")) and key != "DAGSTER_HOME"}  # fmt: skip
     env["PATH"] = f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return {**env, "SETTLD_HOME": str(home)}
+
+
+# The demo's tenant and month that the close tests gate and close.
+DEMO_TENANT, DEMO_PERIOD = "tnt_acme", "2026-10"
+
+
+def settld_in(home: Path, *args: str, warehouse: str | None = None) -> CompletedProcess[str]:
+    """`settld ARGS` as a user in `home` types it; with `warehouse`, on that warehouse (`SETTLD_WAREHOUSE_URL`,
+    a Spark session on two cores, where a whole run takes minutes)."""
+    env = {**demo_environment(home), "COLUMNS": "200"}
+    if warehouse:
+        env |= {"SETTLD_WAREHOUSE_URL": warehouse, "SETTLD_SPARK_MASTER": "local[2]"}
+    return subprocess.run([sys.executable, "-m", "settld.cli.main", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=1800 if warehouse else 600, check=False)  # fmt: skip
+
+
+def succeeded(completed: CompletedProcess[str]) -> str:
+    """The command's output, after asserting it exited 0 (else its output's end is the failure)."""
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-6000:]
+    return completed.stdout
+
+
+def triage_serious(home: Path) -> None:
+    """Dismiss the demo's injected critical and high mismatches of October for tnt_acme, as an operator would
+    before a close (through the CLI, into the home's operator API database)."""
+    listed = succeeded(settld_in(home, "mismatches", "--period", DEMO_PERIOD, "--tenant", DEMO_TENANT,
+                                 "--severity", "critical", "--severity", "high", "--unhandled", "--json"))  # fmt: skip
+    keys = [row["triage_key"] for row in json.loads(listed)]
+    assert keys, "the demo data injects serious mismatches"
+    succeeded(settld_in(home, "triage", *keys, "--tenant", DEMO_TENANT, "--status", "dismissed",
+                        "--owner", "finance-oncall", "--resolution", "Injected by settld generate (demo data)"))  # fmt: skip
+
+
+def gate_and_close(home: Path, warehouse: str | None = None) -> Path:
+    """Gate and close October for tnt_acme; the path of the evidence bundle the close printed last."""
+    succeeded(settld_in(home, "gate", "--period", DEMO_PERIOD, "--tenant", DEMO_TENANT, warehouse=warehouse))
+    closed = succeeded(
+        settld_in(home, "period", "close", DEMO_PERIOD, "--tenant", DEMO_TENANT, warehouse=warehouse)
+    )
+    return Path(closed.strip().splitlines()[-1])

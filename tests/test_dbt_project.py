@@ -221,7 +221,7 @@ def test_unique_combination_finds_every_repeated_combination(monkeypatch, dbt_ta
 
     assert _failing_data_tests(dbt_target_dir, "stg_money_rails__operations,test_type:data") == {
         "unique_combination_stg_money_rails__operations_provider_id__operation_id": 2,
-        "not_null_stg_money_rails__operations_operation_id": 2,
+        "not_null_columns_stg_money_rails__operations": 2,  # two empty operation_id cells
         # the copied confirmed operation is in staging twice but in the tie-out once
         "reconciliation_tieout_counts_every_confirmed_payout": 1,
     }
