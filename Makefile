@@ -85,7 +85,7 @@ api: venv
 	env --default-signal=INT,TERM $(SETTLD) api serve
 
 bench: venv
-	$(SETTLD) bench --instructions $(or $(BENCH_INSTRUCTIONS),1000000) --out artifacts/bench/reconciliation.json
+	$(SETTLD) bench-sweep --sizes 10000,100000,$(or $(BENCH_INSTRUCTIONS),1000000) --out-dir artifacts/bench
 	$(SETTLD) bench-api --out artifacts/bench/api.json
 
 # The go-live gate (docs/go-live.md): critical tests, throughput drill and incident rehearsal on Postgres,

@@ -112,6 +112,31 @@ def bench(
     raise typer.Exit(0 if figures["same_mismatches"] else 1)
 
 
+@app.command("bench-sweep")
+def bench_sweep(
+    sizes: Annotated[
+        str, typer.Option(help="Payout instructions per bench, comma-separated (10000000 for the big run).")
+    ] = "10000,100000,1000000",
+    out_dir: Annotated[
+        Path, typer.Option(help="Where to write sweep.json, sweep.svg and each size's figures.")
+    ] = Path("artifacts/bench"),
+) -> None:
+    """`settld bench` at several sizes: one table, `sweep.json` and a plot of seconds against rows."""
+    from settld.cli.bench_sweep import run_sweep
+
+    try:
+        counts = [int(size) for size in sizes.split(",") if size.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"not a comma-separated list of counts: {sizes!r}", param_hint="--sizes"
+        ) from None
+    if not counts or min(counts) < 540:
+        raise typer.BadParameter("each size must be at least 540 instructions", param_hint="--sizes")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sweep = run_sweep(console, sizes=counts, out_dir=out_dir)
+    raise typer.Exit(0 if all(row["same_mismatches"] for row in sweep["sizes"]) else 1)
+
+
 @app.command("bench-api")
 def bench_api(
     users: Annotated[int, typer.Option(min=1, help="Concurrent locust users.")] = 8,

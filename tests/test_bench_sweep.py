@@ -1,0 +1,69 @@
+"""`settld bench-sweep` (issue 22): the targets by size, the plot, the refusal of a bad size list, and as a
+drill a real two-size sweep whose figures and plot agree with each other."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from devtools.bench.sweep_svg import sweep_svg
+from settld.cli.bench import target_ratio
+from settld.cli.main import app
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _point(instructions: int, run: float) -> dict:
+    return {"instructions": instructions, "settld_run": run, "floor": run / 20, "copy_inputs": run / 10,
+            "yardstick": run * 3 / 20}  # fmt: skip
+
+
+def test_the_targets_follow_the_size() -> None:
+    assert target_ratio(10_000_000) == 1.5 and target_ratio(25_000_000) == 1.5
+    assert target_ratio(1_000_000) == 5.0 and target_ratio(9_999_999) == 5.0
+    assert target_ratio(999_999) is None and target_ratio(540) is None
+
+
+def test_the_plot_draws_each_series_rising_with_the_rows() -> None:
+    points = [_point(1_000_000, 120.0), _point(10_000, 40.0), _point(100_000, 55.0)]
+    svg = ET.fromstring(sweep_svg(points, title="sweep", demo_target_seconds=10.0))
+    lines = svg.findall(f"{SVG}polyline")
+    assert len(lines) == 4
+    run = [tuple(map(float, pair.split(","))) for pair in lines[0].get("points").split()]
+    assert [x for x, _ in run] == sorted(
+        x for x, _ in run
+    )  # drawn in order of size, whatever the input order
+    assert run[0][1] > run[1][1] > run[2][1]  # more seconds is higher on the page
+    assert any(line.get("stroke-dasharray") for line in svg.findall(f"{SVG}line"))  # the demo target
+    with pytest.raises(ValueError):
+        sweep_svg([], title="empty", demo_target_seconds=10.0)
+
+
+@pytest.mark.parametrize("sizes", ["10000,lots", "100", ""])
+def test_a_bad_size_list_is_refused_before_any_work(sizes: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench-sweep", "--sizes", sizes, "--out-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "--sizes" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.drill  # two whole benches (generate, floor, copy, settld run): CI runs it with the drills
+def test_a_two_size_sweep_writes_each_bench_the_table_and_the_plot(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench-sweep", "--sizes", "1080,540", "--out-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    sweep = json.loads((tmp_path / "sweep.json").read_text())
+    rows = sweep["sizes"]
+    assert [row["instructions"] for row in rows] == sorted(row["instructions"] for row in rows)
+    assert len(rows) == 2 and all(row["same_mismatches"] for row in rows)
+    for row, size in zip(rows, (540, 1080), strict=True):
+        figures = json.loads((tmp_path / f"reconciliation-{size}.json").read_text())
+        assert figures["fixed_cost"] == sweep["fixed_cost"]  # measured once, for every size
+        assert (
+            row["yardstick"]
+            == figures["seconds"]["copy_inputs"] + figures["seconds"]["floor_under_pipeline_memory_limit"]
+        )
+    svg = ET.fromstring((tmp_path / "sweep.svg").read_text())
+    assert len(svg.findall(f"{SVG}polyline")) == 4
