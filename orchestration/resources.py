@@ -13,10 +13,12 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from packaging import version
 
 from settld.settings import DBT_PROJECT_DIR, Settings, WarehouseTarget, dbt_environment, warehouse_target
 from settld.warehouse import Warehouse
@@ -84,11 +86,29 @@ class StripeResource(dg.ConfigurableResource):
         return stripe.StripeClient(self.api_key, base_addresses=base, max_network_retries=3)
 
 
+# The dbt installed beside this interpreter, so a venv works without being on PATH.
+DBT_BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
+
+
+class SettldDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, told the dbt version instead of asking: before every invocation dagster-dbt
+    runs `dbt --version` in a process of its own (to tell dbt-core from the Fusion engine), 2.4 s of a
+    demo-size run (docs/performance.md). The dbt beside this interpreter is the dbt-core package this
+    process imports, so its version is known; any other executable is still asked."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable) != DBT_BESIDE_PYTHON:
+            return super()._cli_version
+        from dbt.version import __version__
+
+        return version.parse(__version__)
+
+
 def dbt_resource(target: WarehouseTarget) -> DbtCliResource:
     """The dbt CLI on the project; the target (`duckdb` or `postgres`) is chosen here and only here."""
-    # The dbt installed beside this interpreter, so a venv works without being on PATH.
-    beside_python = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(
+    beside_python = DBT_BESIDE_PYTHON
+    return SettldDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         target=target.dbt_target,

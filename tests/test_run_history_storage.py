@@ -22,7 +22,9 @@ def _synchronous(path: Path) -> int:
 
 def test_only_the_dagster_home_is_unsynced(tmp_path: Path, monkeypatch) -> None:
     home, elsewhere = tmp_path / "dagster_home", tmp_path / "warehouse"
+    beside = tmp_path / "dagster_home_beside"  # its name starts with the home's: still another folder
     elsewhere.mkdir()
+    beside.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -40,3 +42,4 @@ def test_only_the_dagster_home_is_unsynced(tmp_path: Path, monkeypatch) -> None:
         assert instance.get_runs()  # the run is in the history
     assert _synchronous(home / "history" / "runs.db") == 0
     assert _synchronous(elsewhere / "settld-api.sqlite3") == 2  # FULL, SQLite's default
+    assert _synchronous(beside / "runs.db") == 2

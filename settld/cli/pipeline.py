@@ -57,8 +57,9 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-# DAGSTER_HOMEs whose SQLite files `_unsynced` opens without an fsync per commit (`_unsynced_run_history`).
-_UNSYNCED_HOMES: set[Path] = set()
+# Folders (DAGSTER_HOMEs, as given and resolved, each ending in a separator) whose SQLite files open without
+# an fsync per commit (`_unsynced_run_history`).
+_UNSYNCED_PREFIXES: set[str] = set()
 
 
 def _unsynced_run_history(home: Path) -> None:
@@ -73,18 +74,25 @@ def _unsynced_run_history(home: Path) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    _UNSYNCED_HOMES.add(home)
-    if not event.contains(Engine, "connect", _unsynced):
+    _UNSYNCED_PREFIXES.update(os.path.join(str(folder), "") for folder in (home, home.resolve()))
+    if not event.contains(Engine, "do_connect", _mark_unsynced):
+        event.listen(Engine, "do_connect", _mark_unsynced)
         event.listen(Engine, "connect", _unsynced)
 
 
-def _unsynced(connection, _record) -> None:
-    import sqlite3
-
-    if not isinstance(connection, sqlite3.Connection):
+def _mark_unsynced(dialect, record, cargs, cparams) -> None:
+    """Before SQLite opens a file: mark the connection when the file is under an unsynced folder. Decided
+    from the file name alone: Dagster opens a new connection for each event it stores, so this runs
+    thousands of times a run (a query or a path resolution here cost about 2 s a demo run)."""
+    if dialect.name != "sqlite":
         return
-    files = [row[2] for row in connection.execute("pragma database_list").fetchall() if row[1] == "main"]
-    if files and files[0] and any(Path(files[0]).resolve().is_relative_to(h) for h in _UNSYNCED_HOMES):
+    filename = cargs[0] if cargs else cparams.get("database")
+    if isinstance(filename, str) and os.path.abspath(filename).startswith(tuple(_UNSYNCED_PREFIXES)):
+        record.info["settld_unsynced"] = True
+
+
+def _unsynced(connection, record) -> None:
+    if record.info.get("settld_unsynced"):
         connection.execute("pragma synchronous=OFF")
 
 
