@@ -20,6 +20,7 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # - no debug file log (dbt.log): dbt's own debug events cost about 8 s a run to format and write; the
 #   run log still holds every event dbt prints (docs/performance.md, "Fixed cost").
 PRODUCTION_BUILD_FLAGS = ("--exclude-resource-type", "unit_test", "--log-level-file", "none")
+MANIFEST_FILE, PARTIAL_PARSE_FILE = "manifest.json", "partial_parse.msgpack"
 
 
 def refresh_manifest(settings: Settings | None = None) -> None:
@@ -27,14 +28,28 @@ def refresh_manifest(settings: Settings | None = None) -> None:
 
     With `settings`, the parse sees the very profile, target and `--vars` the run's build will: dbt then
     keeps its partial parsing (`target/partial_parse.msgpack`, which dagster-dbt copies into each build's
-    folder) instead of parsing the whole project twice per run (docs/performance.md, "Fixed cost")."""
+    folder) instead of parsing the whole project twice per run (docs/performance.md, "Fixed cost").
+
+    Several runs may parse at once (two homes share this checkout's `target/`), and dbt writes its
+    manifest in place: a run importing the asset graph meanwhile read half a file. So the parse writes
+    into a scratch folder of its own, seeded with the last partial-parse state, and the state and then
+    the manifest are renamed into `target/`: a reader sees the previous manifest or the new one, whole."""
+    import os
+    import shutil
+    import tempfile
     from contextlib import nullcontext
+    from pathlib import Path
 
     from dbt.cli.main import dbtRunner
 
+    target_path = Path(dbt_project.manifest_path).parent  # target_path itself is relative to the project
+    target_path.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target_path))
+    if (target_path / PARTIAL_PARSE_FILE).is_file():
+        shutil.copy2(target_path / PARTIAL_PARSE_FILE, scratch / PARTIAL_PARSE_FILE)
     arguments = [
         "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
-        "--profiles-dir", str(dbt_project.profiles_dir), "--target-path", str(dbt_project.target_path),
+        "--profiles-dir", str(dbt_project.profiles_dir), "--target-path", str(scratch),
     ]  # fmt: skip
     environment = nullcontext()
     if settings is not None:
@@ -47,10 +62,16 @@ def refresh_manifest(settings: Settings | None = None) -> None:
                                    warehouse_url=settings.warehouse_url)  # fmt: skip
         arguments += ["--target", target.dbt_target, "--vars", json.dumps(variables)]
         environment = dbt_profile_environment(target)
-    with environment:
-        result = dbtRunner().invoke(arguments)
-    if not result.success:
-        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    try:
+        with environment:
+            result = dbtRunner().invoke(arguments)
+        if not result.success:
+            raise RuntimeError(f"dbt parse failed: {result.exception}")
+        for name in (PARTIAL_PARSE_FILE, MANIFEST_FILE):  # the manifest last: it is what readers open
+            if (scratch / name).is_file():
+                os.replace(scratch / name, target_path / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def ensure_manifest() -> None:
