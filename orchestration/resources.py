@@ -107,12 +107,11 @@ class SettldDbtCliResource(DbtCliResource):
 
 def dbt_resource(target: WarehouseTarget) -> DbtCliResource:
     """The dbt CLI on the project; the target (`duckdb` or `postgres`) is chosen here and only here."""
-    beside_python = DBT_BESIDE_PYTHON
     return SettldDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         target=target.dbt_target,
-        dbt_executable=str(beside_python) if beside_python.exists() else "dbt",
+        dbt_executable=str(DBT_BESIDE_PYTHON) if DBT_BESIDE_PYTHON.exists() else "dbt",
     )
 
 

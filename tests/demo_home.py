@@ -32,6 +32,13 @@ def demo_home(pipeline_run: dict, home: Path) -> Path:
     return home
 
 
+def artifact_names(root: Path) -> list[str]:
+    """Every file a run, gate or close wrote under `root`, sorted. Great-expectations' Data Docs are HTML
+    pages for people, outside every hash and bundle: not compared."""
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and "data_docs" not in p.parts)  # fmt: skip
+
+
 def demo_environment(home: Path) -> dict[str, str]:
     """The environment of a shell after `make demo`: no Settld or Stripe variable but `SETTLD_HOME` (the
     folder standing for the clone), the venv on PATH as the make targets have it."""

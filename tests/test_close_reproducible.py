@@ -20,7 +20,7 @@ import pytest
 
 from tests.demo_home import DEMO_PERIOD as PERIOD
 from tests.demo_home import DEMO_TENANT as TENANT
-from tests.demo_home import demo_home, gate_and_close, settld_in, succeeded, triage_serious
+from tests.demo_home import artifact_names, demo_home, gate_and_close, settld_in, succeeded, triage_serious
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -28,12 +28,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 def _cmp(first: Path, second: Path) -> None:
     completed = subprocess.run(["cmp", str(first), str(second)], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-
-
-def _files(root: Path) -> list[str]:
-    # Great-expectations' Data Docs are HTML pages for people, outside every hash and bundle: not compared.
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                  if p.is_file() and "data_docs" not in p.parts)  # fmt: skip
 
 
 @pytest.mark.drill  # a second full run into a fresh home: CI runs it with the drills
@@ -59,8 +53,8 @@ def test_two_closes_of_the_same_inputs_give_byte_identical_bundles(
     for path in finalized:
         assert json.loads(path.read_text())["finalizedAt"].startswith(as_of)
     # Every artifact of the run, the gate and the close: the same names, the same bytes.
-    names = _files(first / "artifacts")
-    assert names == _files(second / "artifacts")
+    names = artifact_names(first / "artifacts")
+    assert names == artifact_names(second / "artifacts")
     for name in names:
         _cmp(first / "artifacts" / name, second / "artifacts" / name)
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from contextlib import nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster_dbt import DbtProject
@@ -34,12 +39,6 @@ def refresh_manifest(settings: Settings | None = None) -> None:
     manifest in place: a run importing the asset graph meanwhile read half a file. So the parse writes
     into a scratch folder of its own, seeded with the last partial-parse state, and the state and then
     the manifest are renamed into `target/`: a reader sees the previous manifest or the new one, whole."""
-    import os
-    import shutil
-    import tempfile
-    from contextlib import nullcontext
-    from pathlib import Path
-
     from dbt.cli.main import dbtRunner
 
     target_path = Path(dbt_project.manifest_path).parent  # target_path itself is relative to the project
