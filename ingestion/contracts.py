@@ -220,6 +220,23 @@ create table if not exists raw.load_files (
     loaded_at timestamp not null,
     primary key (dataset, source_file)
 )"""
+# The keys that rows leaving raw carried (a corrected file replacing its rows, a file now rejected), so the
+# incremental dbt models recompute those keys (docs/DECISIONLOG.md, "Incremental runs"). Only the datasets
+# of incremental models are recorded; their key columns below.
+LOAD_DELETIONS_DDL = """
+create table if not exists raw.load_deletions (
+    dataset varchar not null,
+    source_file varchar not null,
+    tenant_id varchar,
+    payout_key varchar,
+    provider_id varchar,
+    operation_id varchar,
+    deleted_at timestamp not null
+)"""
+DELETION_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "payout_instructions": ("tenant_id", "payout_key"),
+    "money_rail_operations": ("tenant_id", "payout_key", "provider_id", "operation_id"),
+}
 # Ledger columns added after the table's first version: `ensure_raw_schema` adds them to every warehouse,
 # new or existing, the way it adds a contract's new columns (rows loaded before them were all loaded).
 LOAD_FILES_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (

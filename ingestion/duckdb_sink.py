@@ -16,6 +16,7 @@ import duckdb
 
 from ingestion.contracts import (
     DATASETS,
+    LOAD_DELETIONS_DDL,
     LOAD_FILES_ADDED_COLUMNS,
     LOAD_FILES_DDL,
     QUARANTINE_DDL,
@@ -29,6 +30,7 @@ from ingestion.ledger import (
     check_balance,
     delete_file_rows,
     forget_file,
+    latest_loaded_at,
     read_ledger,
     write_entry,
 )
@@ -61,6 +63,7 @@ def ensure_raw_schema(con: Any, placeholder: str = "?") -> None:
     con.execute(QUARANTINE_DDL)
     con.execute(LOAD_FILES_DDL)
     _add_missing_columns(con, "load_files", list(LOAD_FILES_ADDED_COLUMNS), placeholder)
+    con.execute(LOAD_DELETIONS_DDL)
 
 
 @contextmanager
@@ -95,7 +98,7 @@ def replace_file_rows(
     target_columns = [quote(name) for name, _ in raw_table_columns(dataset)]
     params = [entry.source_file, entry.file_sha256, loaded_at]
     with _transaction(con):
-        delete_file_rows(con, dataset.name, entry.source_file)
+        delete_file_rows(con, dataset.name, entry.source_file, deleted_at=loaded_at)
         # The check scans its source in record order and inserts preserve that order: no sort needed.
         (loaded,) = con.execute(
             f"insert into raw.{dataset.name} ({', '.join(target_columns)}) "
@@ -119,7 +122,7 @@ def record_unloaded_file(
 ) -> None:
     """A file that is not loaded: remove any rows its path carried and write why, in one transaction."""
     with _transaction(con):
-        delete_file_rows(con, dataset, entry.source_file)
+        delete_file_rows(con, dataset, entry.source_file, deleted_at=loaded_at)
         write_entry(con, dataset, entry, loaded_at)
 
 
@@ -150,6 +153,9 @@ class DuckDBSink:
 
     def forget_file(self, dataset: str, source_file: str) -> None:
         forget_file(self.con, dataset, source_file)
+
+    def latest_loaded_at(self) -> datetime | None:
+        return latest_loaded_at(self.con)
 
     def table_rows(self, dataset: str) -> int:
         return self.con.execute(f"select count(*) from raw.{dataset}").fetchone()[0]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ingestion.contracts import LOAD_FILES_COLUMNS, FileRejected
+from ingestion.contracts import DELETION_KEY_COLUMNS, LOAD_FILES_COLUMNS, FileRejected
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,19 @@ def write_entry(
     )
 
 
-def delete_file_rows(con: Any, dataset: str, source_file: str, placeholder: str = "?") -> None:
-    """Remove the rows the file carried into `raw.<dataset>` and `raw.quarantine`."""
+def delete_file_rows(
+    con: Any, dataset: str, source_file: str, placeholder: str = "?", *, deleted_at: datetime
+) -> None:
+    """Remove the rows the file carried into `raw.<dataset>` and `raw.quarantine`; first note the keys
+    they carried in `raw.load_deletions` (datasets of incremental models only)."""
+    if keys := DELETION_KEY_COLUMNS.get(dataset):
+        columns = ", ".join(keys)
+        con.execute(
+            f"insert into raw.load_deletions (dataset, source_file, {columns}, deleted_at) "
+            f"select distinct {placeholder}, _source_file, {columns}, cast({placeholder} as timestamp) "
+            f"from raw.{dataset} where _source_file = {placeholder}",
+            [dataset, deleted_at, source_file],
+        )
     con.execute(f"delete from raw.{dataset} where _source_file = {placeholder}", [source_file])
     con.execute(
         f"delete from raw.quarantine where dataset = {placeholder} and source_file = {placeholder}",
@@ -84,3 +95,11 @@ def check_balance(rows_in: int, loaded: int, quarantined: int) -> None:
             f"{rows_in} records read, {loaded + quarantined} written "
             f"({loaded} loaded, {quarantined} quarantined): nothing of the file was kept",
         )
+
+
+def latest_loaded_at(con: Any) -> datetime | None:
+    """The newest instant the ledger or the deletions record (None: nothing loaded yet)."""
+    return con.execute(
+        "select max(moment) from (select max(loaded_at) as moment from raw.load_files "
+        "union all select max(deleted_at) from raw.load_deletions) as moments"
+    ).fetchone()[0]

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,6 +45,8 @@ class Sink(Protocol):
     def record_unloaded_file(self, dataset: str, entry: LedgerEntry, loaded_at: datetime) -> None: ...
 
     def forget_file(self, dataset: str, source_file: str) -> None: ...
+
+    def latest_loaded_at(self) -> datetime | None: ...
 
     def table_rows(self, dataset: str) -> int: ...
 
@@ -204,6 +206,14 @@ def load_file(
     return result, Counter(reasons)
 
 
+def load_time(sink: Sink, wanted: datetime) -> datetime:
+    """`wanted`, or just after the newest load the warehouse records when the clock says otherwise: load
+    times only ever grow, because the incremental dbt models find what changed as the rows loaded and
+    the keys deleted after the newest load they have seen (docs/DECISIONLOG.md, "Incremental runs")."""
+    latest = sink.latest_loaded_at()
+    return wanted if latest is None or wanted > latest else latest + timedelta(microseconds=1)
+
+
 def load_dataset(
     sink: Sink,
     landing_dir: Path,
@@ -214,8 +224,8 @@ def load_dataset(
 ) -> DatasetSummary:
     """Load every file of the dataset's folder; forget the ledger rows of files that carried no rows and
     have left the landing zone (a withdrawn rejected or duplicate file)."""
-    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     sink.ensure_raw_schema()
+    loaded_at = load_time(sink, loaded_at or datetime.now(UTC).replace(tzinfo=None))
     summary = DatasetSummary(dataset.name)
     ledger = _Ledger(sink.ledger(dataset.name))
     landing_files = discover_files(landing_dir, dataset)

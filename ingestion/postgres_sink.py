@@ -26,6 +26,7 @@ from ingestion.ledger import (
     check_balance,
     delete_file_rows,
     forget_file,
+    latest_loaded_at,
     read_ledger,
     write_entry,
 )
@@ -71,6 +72,9 @@ class PostgresSink:
     def ledger(self, dataset: str) -> dict[str, LedgerEntry]:
         return read_ledger(self.connection, dataset, "%s")
 
+    def latest_loaded_at(self) -> datetime | None:
+        return latest_loaded_at(self.connection)
+
     def table_rows(self, dataset: str) -> int:
         return self.connection.execute(f"select count(*) from raw.{dataset}").fetchone()[0]
 
@@ -80,7 +84,7 @@ class PostgresSink:
     def record_unloaded_file(self, dataset: str, entry: LedgerEntry, loaded_at: datetime) -> None:
         """A file that is not loaded: remove any rows its path carried and write why, in one transaction."""
         with self.connection.transaction(), self.connection.cursor() as cursor:
-            delete_file_rows(cursor, dataset, entry.source_file, "%s")
+            delete_file_rows(cursor, dataset, entry.source_file, "%s", deleted_at=loaded_at)
             write_entry(cursor, dataset, entry, loaded_at, "%s")
 
     def replace_file_rows(self, *, dataset: Dataset, entry: LedgerEntry, loaded_at: datetime) -> LedgerEntry:
@@ -106,7 +110,7 @@ class PostgresSink:
             )
             try:
                 with self.connection.transaction(), self.connection.cursor() as cursor:
-                    delete_file_rows(cursor, dataset.name, entry.source_file, "%s")
+                    delete_file_rows(cursor, dataset.name, entry.source_file, "%s", deleted_at=loaded_at)
                     columns = f"raw.{dataset.name} ({target_columns})"
                     loaded = _stream(cursor, f"copy {columns} from stdin (format csv)", rows_csv)
                     quarantined = _stream(

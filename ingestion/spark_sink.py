@@ -31,6 +31,7 @@ from typing import Any
 
 from ingestion.contracts import (
     DATASETS,
+    LOAD_DELETIONS_DDL,
     LOAD_FILES_ADDED_COLUMNS,
     LOAD_FILES_COLUMNS,
     LOAD_FILES_DDL,
@@ -61,6 +62,8 @@ def _columns_of(ddl: str) -> list[tuple[str, str]]:
 
 
 QUARANTINE_COLUMNS = _columns_of(QUARANTINE_DDL)
+# Registered and left empty: Spark's models are tables rebuilt whole, which never read past deletions.
+DELETIONS_COLUMNS = _columns_of(LOAD_DELETIONS_DDL)
 LEDGER_COLUMNS = [
     *_columns_of(LOAD_FILES_DDL),
     *((name, sql_type.split()[0]) for name, sql_type in LOAD_FILES_ADDED_COLUMNS),
@@ -157,6 +160,7 @@ class SparkSink:
         tables = {name: (raw_table_columns(dataset), self.raw / name) for name, dataset in DATASETS.items()}
         tables["quarantine"] = (QUARANTINE_COLUMNS, self.raw / "quarantine")
         tables["load_files"] = (LEDGER_COLUMNS, self.raw / "load_files")
+        tables["load_deletions"] = (DELETIONS_COLUMNS, self.raw / "load_deletions")
         for name, (columns, folder) in tables.items():
             folder.mkdir(parents=True, exist_ok=True)
             registered = self._registered_columns(name)
@@ -253,6 +257,11 @@ class SparkSink:
     def forget_file(self, dataset: str, source_file: str) -> None:
         if source_file in self.ledger(dataset) and self.ledger(dataset)[source_file].status != "loaded":
             self._ledger_path(dataset, source_file).unlink(missing_ok=True)
+
+    def latest_loaded_at(self) -> datetime | None:
+        """None: load times need not grow here, because on Spark every model is a table rebuilt whole
+        (macro incremental_or_table) and nothing reads `raw.load_deletions`."""
+        return None
 
     def table_rows(self, dataset: str) -> int:
         folder = self.raw / dataset

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 AS_OF_TAG = "settld/as_of"
+# "true": the run's dbt build rebuilds the incremental models whole (`settld run --full-refresh`).
+FULL_REFRESH_TAG = "settld/full_refresh"
 
 
 def parse_as_of(text: str) -> datetime:

@@ -52,10 +52,12 @@ def demo_environment(home: Path) -> dict[str, str]:
 DEMO_TENANT, DEMO_PERIOD = "tnt_acme", "2026-10"
 
 
-def settld_in(home: Path, *args: str, warehouse: str | None = None) -> CompletedProcess[str]:
+def settld_in(
+    home: Path, *args: str, warehouse: str | None = None, env: dict[str, str] | None = None
+) -> CompletedProcess[str]:
     """`settld ARGS` as a user in `home` types it; with `warehouse`, on that warehouse (`SETTLD_WAREHOUSE_URL`,
-    a Spark session on two cores, where a whole run takes minutes)."""
-    env = {**demo_environment(home), "COLUMNS": "200"}
+    a Spark session on two cores, where a whole run takes minutes); `env`: more settings for the shell."""
+    env = {**demo_environment(home), "COLUMNS": "200", **(env or {})}
     if warehouse:
         env |= {"SETTLD_WAREHOUSE_URL": warehouse, "SETTLD_SPARK_MASTER": "local[2]"}
     return subprocess.run([sys.executable, "-m", "settld.cli.main", *args], cwd=REPO_ROOT, env=env,

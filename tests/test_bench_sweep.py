@@ -58,6 +58,8 @@ def test_a_two_size_sweep_writes_each_bench_the_table_and_the_plot(tmp_path: Pat
     rows = sweep["sizes"]
     assert [row["instructions"] for row in rows] == sorted(row["instructions"] for row in rows)
     assert len(rows) == 2 and all(row["same_mismatches"] for row in rows)
+    # one new day on each loaded warehouse, then a full refresh of the same files: the same marts
+    assert all(row["incremental_same_marts"] and row["incremental_run"] > 0 for row in rows)
     for row, size in zip(rows, (540, 1080), strict=True):
         figures = json.loads((tmp_path / f"reconciliation-{size}.json").read_text())
         assert figures["fixed_cost"] == sweep["fixed_cost"]  # measured once, for every size
@@ -66,4 +68,4 @@ def test_a_two_size_sweep_writes_each_bench_the_table_and_the_plot(tmp_path: Pat
             == figures["seconds"]["copy_inputs"] + figures["seconds"]["floor_under_pipeline_memory_limit"]
         )
     svg = ET.fromstring((tmp_path / "sweep.svg").read_text())
-    assert len(svg.findall(f"{SVG}polyline")) == 4
+    assert len(svg.findall(f"{SVG}polyline")) == 5

@@ -324,3 +324,60 @@ def test_the_settings_override_the_contracts_thresholds_and_refuse_what_cannot_b
     assert contract["money_rail_operations"].problems == [
         "money_rail_operations: 0 rows loaded (no file delivered), below its minimum of 1"
     ]
+
+
+def _deletions(warehouse_path: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return con.execute(
+            "select dataset, source_file, tenant_id, payout_key, provider_id, operation_id, deleted_at "
+            "from raw.load_deletions order by all"
+        ).fetchall()
+
+
+def _load_times(warehouse_path: Path) -> dict[str, object]:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return dict(con.execute("select source_file, loaded_at from raw.load_files").fetchall())
+
+
+def test_rows_leaving_raw_leave_their_keys_in_the_deletions_ledger(
+    landing: Path, warehouse_path: Path
+) -> None:
+    instructions = "payout_instructions/i.csv"
+    second = {**INSTRUCTION, "payout_key": INSTRUCTION["payout_key"] + "-2"}
+    write_csv(landing / instructions, [INSTRUCTION, second], "payout_instructions")
+    write_jsonl(landing / "money_rail_operations/o.jsonl", [OPERATION])
+    load_landing_zone(warehouse_path, landing)
+    assert _deletions(warehouse_path) == []  # a first load deletes nothing
+
+    write_csv(
+        landing / instructions, [second], "payout_instructions"
+    )  # corrected: the first instruction is gone
+    load_landing_zone(warehouse_path, landing)
+    # Every key the old file carried, the one it still carries too (its rows were swapped), at the load
+    # that replaced them.
+    replaced = _deletions(warehouse_path)
+    assert [row[3] for row in replaced] == sorted([INSTRUCTION["payout_key"], second["payout_key"]])
+    assert {row[:3] + row[4:6] for row in replaced} == {
+        ("payout_instructions", instructions, "tnt_a", None, None)
+    }
+    assert {row[6] for row in replaced} == {_load_times(warehouse_path)[instructions]}
+
+    (landing / "money_rail_operations/o.jsonl").write_bytes(b"PAR1 not json")  # now rejected
+    load_landing_zone(warehouse_path, landing)
+    keys = [row[:6] for row in _deletions(warehouse_path) if row[0] == "money_rail_operations"]
+    assert keys == [("money_rail_operations", "money_rail_operations/o.jsonl", "tnt_a", OPERATION["payout_key"],
+                     "wire_fedline", "mop_1")]  # fmt: skip
+
+
+def test_load_times_only_grow_whatever_the_clock_says(landing: Path, warehouse_path: Path) -> None:
+    from datetime import datetime
+
+    from ingestion.loader import load_dataset, open_sink
+
+    write_csv(landing / "payout_instructions/i.csv", [INSTRUCTION], "payout_instructions")
+    load_landing_zone(warehouse_path, landing)
+    (first,) = _load_times(warehouse_path).values()
+    write_csv(landing / "payout_instructions/j.csv", [INSTRUCTION], "payout_instructions")
+    with open_sink(warehouse_target(str(warehouse_path))) as sink:  # a clock set back a year
+        load_dataset(sink, landing, DATASETS["payout_instructions"], loaded_at=datetime(2020, 1, 1))
+    assert _load_times(warehouse_path)["payout_instructions/j.csv"] > first

@@ -9,6 +9,18 @@
     cast('{{ var("as_of", env_var("SETTLD_DBT_AS_OF", run_started_at.strftime("%Y-%m-%d %H:%M:%S"))) }}' as timestamp)
 {%- endmacro %}
 
+{#-
+    `stale_in_flight`: the key's one live operation is still initiated or submitted when the as-of is past
+    its period's end plus the grace days. One expression for the rule and for the incremental model's
+    check of which keys the as-of has moved across their deadline.
+-#}
+{% macro stale_in_flight(live_operation_count, live_state, period_ends_at) -%}
+    ({{ live_operation_count }} = 1
+        and {{ live_state }} in ('initiated', 'submitted')
+        and {{ reconciliation_as_of() }}
+            > {{ dbt.dateadd('day', var('reconciliation_grace_days'), period_ends_at) }})
+{%- endmacro %}
+
 {#- First instant after a `YYYY-MM` period: the start of the next UTC month. -#}
 {% macro period_end(period) -%}
     {{ dbt.dateadd('month', 1, "cast(" ~ period ~ " || '-01' as timestamp)") }}

@@ -1,5 +1,5 @@
 """The size sweep's plot, written as SVG by hand (matplotlib is not in the lock): seconds against payout
-instructions on log-log axes, one line per measured series (the full `settld run`, the floor query, the
+instructions on log-log axes, one line per measured series (the full `settld run`, the incremental one of a new day, the floor query, the
 copy of the inputs, their sum as the targets' yardstick), and the demo-size target as a dashed line."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 420, 70, 190, 30, 50
 SERIES = (
     ("settld_run", "settld run (full)", "#c92a2a"),
+    ("incremental_run", "settld run (one new day)", "#e8590c"),
     ("yardstick", "copy + floor (yardstick)", "#1864ab"),
     ("floor", "floor query", "#2b8a3e"),
     ("copy_inputs", "copy of the inputs", "#e67700"),
@@ -25,7 +26,8 @@ def sweep_svg(points: list[dict], *, title: str, demo_target_seconds: float) -> 
     if not points:
         raise ValueError("the sweep measured no size")
     xs = _decades(min(p["instructions"] for p in points), max(p["instructions"] for p in points))
-    values = [p[name] for p in points for name, _, _ in SERIES] + [demo_target_seconds]
+    # A sweep written before a series existed (the incremental run) plots without it.
+    values = [p[name] for p in points for name, _, _ in SERIES if name in p] + [demo_target_seconds]
     ys = _decades(min(values), max(values))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -62,19 +64,21 @@ def sweep_svg(points: list[dict], *, title: str, demo_target_seconds: float) -> 
         f'<line x1="{LEFT}" y1="{target:.1f}" x2="{LEFT + plot_w}" y2="{target:.1f}" stroke="#495057" stroke-dasharray="6 4"/>'
     )
     ordered = sorted(points, key=lambda p: p["instructions"])
-    for row, (name, label, colour) in enumerate(SERIES):
-        line = " ".join(f"{x(p['instructions']):.1f},{y(p[name]):.1f}" for p in ordered)
+    drawn = [series for series in SERIES if any(series[0] in p for p in points)]
+    for row, (name, label, colour) in enumerate(drawn):
+        measured = [p for p in ordered if name in p]
+        line = " ".join(f"{x(p['instructions']):.1f},{y(p[name]):.1f}" for p in measured)
         parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
         parts += [
             f'<circle cx="{x(p["instructions"]):.1f}" cy="{y(p[name]):.1f}" r="3" fill="{colour}"/>'
-            for p in ordered
+            for p in measured
         ]
         legend_y = TOP + 14 + 18 * row
         parts.append(
             f'<line x1="{WIDTH - RIGHT + 12}" y1="{legend_y - 4}" x2="{WIDTH - RIGHT + 32}" y2="{legend_y - 4}" stroke="{colour}" stroke-width="2"/>'
         )
         parts.append(f'<text x="{WIDTH - RIGHT + 38}" y="{legend_y}">{escape(label)}</text>')
-    legend_y = TOP + 14 + 18 * len(SERIES)
+    legend_y = TOP + 14 + 18 * len(drawn)
     parts.append(
         f'<line x1="{WIDTH - RIGHT + 12}" y1="{legend_y - 4}" x2="{WIDTH - RIGHT + 32}" y2="{legend_y - 4}" stroke="#495057" stroke-dasharray="6 4"/>'
     )

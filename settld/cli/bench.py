@@ -25,6 +25,7 @@ from rich.console import Console
 
 from devtools.bench.floor import MONEY_RAIL_TYPES_SQL
 from devtools.bench.measure import measure
+from settld.cli.bench_incremental import measure_incremental
 
 TENANTS = 3
 PERIODS = ("2026-08", "2026-09", "2026-10")
@@ -174,6 +175,15 @@ def fixed_cost(work: Path, env: dict) -> dict:
     return {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"], "instructions": instructions}
 
 
+def _mart_digests(warehouse: Path) -> list[str]:
+    from settld.settings import warehouse_target
+    from settld.warehouse import connect
+    from settld.warehouse_digest import digest_lines
+
+    with connect(warehouse_target(str(warehouse)), read_only=True) as db:
+        return digest_lines(db)
+
+
 def _step(name: str, command: list[str], *, env: dict, log: Path) -> dict:
     """Measure one step in its own process; a step that fails stops the bench with where to look."""
     result = measure(command, env=env, log=log)
@@ -263,6 +273,21 @@ def run_bench(
 
         with duckdb.connect() as con:
             comparison = _mismatch_sets(con, work, landing)
+        incremental = measure_incremental(
+            landing=landing, period=PERIODS[-1], full_run_seconds=run["seconds"],
+            run=lambda name, extra: _step(
+                f"settld run ({name})",
+                [_bin("settld"), "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", as_of,
+                 *extra],
+                env=env, log=work / f"settld-run-{name}.stdout",
+            ),
+            digest=lambda name: _mart_digests(warehouse),
+        )  # fmt: skip
+        console.print(
+            f"one new day {incremental['new_day_rows']}: settld run {incremental['incremental_run']['seconds']} s "
+            f"({incremental['share_of_full_run']:.1%} of the full run), full refresh "
+            f"{incremental['full_refresh_run']['seconds']} s, same marts: {incremental['same_marts_as_full_refresh']}"
+        )
         ratio = round(run["seconds"] / floor["seconds"], 2)
         yardstick = round(copy["seconds"] + floor_bounded["seconds"], 2)
         limit = target_ratio(instructions)
@@ -314,6 +339,8 @@ def run_bench(
                 "floor": floor["max_process_rss_mib"],
             },
             "settld_run_peak_rss_mib_by_process": run["peak_rss_mib_by_process"],
+            # One new day on the loaded warehouse, then --full-refresh on the same files (bench_incremental).
+            "incremental": incremental,
             "ratio_settld_run_to_floor": ratio,
             # Copying the inputs into DuckDB unchanged, as a multiple of the floor: the part of the
             # target any pipeline that keeps its inputs spends before computing anything.

@@ -35,6 +35,9 @@ def sweep_row(figures: dict) -> dict:
             seconds["settld_run"] * 1e6 / figures["rows"]["payout_instructions"], 1
         ),
         "same_mismatches": figures["same_mismatches"],
+        "incremental_run": figures["incremental"]["incremental_run"]["seconds"],
+        "incremental_share_of_full_run": figures["incremental"]["share_of_full_run"],
+        "incremental_same_marts": figures["incremental"]["same_marts_as_full_refresh"],
     }
 
 

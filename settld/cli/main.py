@@ -84,6 +84,15 @@ def run(
             "above its threshold or below its minimum rows); the run still exits 1 (SETTLD_KEEP_GOING).",
         ),
     ] = False,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild the incremental dbt models whole instead of only the keys changed since their last "
+            "build: the same tables. Needed after a change to those models' SQL (docs/DECISIONLOG.md, "
+            "'Incremental runs').",
+        ),
+    ] = False,
 ) -> None:
     """Materialize every asset in-process (load landing files, dbt build, checks, reports) and summarize.
 
@@ -91,7 +100,14 @@ def run(
     sick dataset, the top quarantine reasons with sample rows, and the run log's path."""
     from settld.cli.pipeline import run_pipeline
 
-    ok = run_pipeline(console, landing=landing, warehouse=warehouse, as_of=as_of, keep_going=keep_going)
+    ok = run_pipeline(
+        console,
+        landing=landing,
+        warehouse=warehouse,
+        as_of=as_of,
+        keep_going=keep_going,
+        full_refresh=full_refresh,
+    )
     raise typer.Exit(0 if ok else 1)
 
 

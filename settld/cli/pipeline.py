@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ingestion.contracts import DATASETS
-from orchestration.as_of import AS_OF_TAG, parse_as_of
+from orchestration.as_of import AS_OF_TAG, FULL_REFRESH_TAG, parse_as_of
 from settld.cli.api_database import ApiDatabaseUnusable, usable_api_database
 from settld.cli.landing_verdict import (
     LandingVerdict,
@@ -149,6 +149,7 @@ def _run_pipeline(
     warehouse: str | None,
     as_of: str | None = None,
     keep_going: bool = False,
+    full_refresh: bool = False,
 ) -> bool:
     overrides: dict = {"keep_going": True} if keep_going else {}
     if landing is not None:
@@ -200,6 +201,8 @@ def _run_pipeline(
         soft_wrap=True,
     )
     tags = {AS_OF_TAG: as_of_moment.isoformat() + "Z", WAREHOUSE_TAG: target.kind}
+    if full_refresh:
+        tags[FULL_REFRESH_TAG] = "true"
     # dbt's own output is written to stdout by dagster-dbt: keep it in the run log, keep the terminal
     # for progress and the summary (the console is bound to the real stdout before the redirect).
     # A pipe is not a terminal: wide enough there that no stage's line is cut.

@@ -22,6 +22,7 @@ GROUP = "landing"
 DATASET_KEYS = {name: dg.AssetKey(["raw", name]) for name in DATASETS}
 QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
 LOAD_FILES_KEY = dg.AssetKey(["raw", "load_files"])
+LOAD_DELETIONS_KEY = dg.AssetKey(["raw", "load_deletions"])
 
 
 def _dataset_spec(name: str) -> dg.AssetSpec:
@@ -88,6 +89,15 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             skippable=True,
             description="Ledger of landing files: sha256, status (loaded, rejected, duplicate), reason and "
             "row counts per file; makes reloads idempotent.",
+        ),
+        dg.AssetSpec(
+            LOAD_DELETIONS_KEY,
+            group_name=GROUP,
+            tags=stage_tags(Stage.load),
+            kinds={"duckdb"},
+            skippable=True,
+            description="The keys of rows that left raw (a corrected file replaced them, or a file is now "
+            "rejected), with when: what the incremental dbt models recompute besides the new rows.",
         ),
     ],
     check_specs=_check_specs(),
@@ -187,4 +197,9 @@ def _quarantine_results(context: dg.AssetExecutionContext, db: Warehouse, select
                 "dagster/row_count": sum(r["files"] for r in statuses),
                 "files_by_status": {r["status"]: r["files"] for r in statuses},
             },
+        )
+    if LOAD_DELETIONS_KEY in context.selected_asset_keys and "load_deletions" in db.relations("raw"):
+        (deleted,) = db.query("select count(*) as keys from raw.load_deletions")
+        yield dg.MaterializeResult(
+            asset_key=LOAD_DELETIONS_KEY, metadata={"dagster/row_count": deleted["keys"]}
         )

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from api.core.migrate import assert_schema_at_head
-from orchestration.as_of import dbt_timestamp, run_as_of
+from orchestration.as_of import FULL_REFRESH_TAG, dbt_timestamp, run_as_of
 from orchestration.defs.transform.project import PRODUCTION_BUILD_FLAGS, dbt_project, ensure_manifest
 from orchestration.resources import OperatorApiResource, WarehouseResource, dbt_profile_environment
 from orchestration.stages import Stage, stage_tags
@@ -92,11 +92,12 @@ def settld_dbt_models(
             "the operator API's database cannot be read by dbt from this warehouse (DuckDB reads a SQLite "
             "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"
         )
-    context.log.info(f"dbt build as of {as_of.isoformat()}Z")
+    full_refresh = ["--full-refresh"] if context.run.tags.get(FULL_REFRESH_TAG) == "true" else []
+    context.log.info(f"dbt build as of {as_of.isoformat()}Z{' (full refresh)' if full_refresh else ''}")
     parse_vars, as_of_environment = split_as_of(variables)
     with dbt_profile_environment(warehouse.target, as_of_environment):
         invocation = dbt.cli(
-            ["build", "--vars", json.dumps(parse_vars), *PRODUCTION_BUILD_FLAGS],
+            ["build", "--vars", json.dumps(parse_vars), *PRODUCTION_BUILD_FLAGS, *full_refresh],
             context=context,
             raise_on_error=False,
         )

@@ -3,11 +3,73 @@
 -- only operations with direction = payout take part (collections are not payouts).
 -- The rules are written down in docs/DECISIONLOG.md ("Money-rail reconciliation").
 
+-- Incremental (macros/incremental.sql): a build after the first recomputes only the payout keys that
+-- changed since the newest load the table has seen (`changed_keys` below says what that means here).
+-- depends_on: {{ ref('stg_ingestion__load_deletions') }}
+-- depends_on: {{ ref('stg_money_rails__operation_versions') }}
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='delete+insert',
+    unique_key=['tenant_id', 'payout_key'],
+    on_schema_change='fail',
+    pre_hook="{{ forget_deleted_keys(ref('stg_ingestion__load_deletions'), ['payout_instructions', 'money_rail_operations'], ['tenant_id', 'payout_key']) }}",
+) }}
+
 with
 
+providers as (
+
+    select * from {{ ref('reconciliation_providers') }}
+
+),
+
+{% if is_incremental() -%}
+-- A payout key changed when it has instructions loaded or deleted since, when an operation loaded or
+-- deleted since has (in any of its versions) carried it (a corrected operation can move from one key
+-- to another, and a deleted latest version hands the operation to an older one), or when what the key
+-- was judged by moved: the as-of passed its stale deadline, or its provider's tolerance changed.
+changed_operations as (
+
+    select provider_id, operation_id
+    from {{ ref('stg_money_rails__operation_versions') }}
+    where _loaded_at > {{ loaded_through() }}
+    union
+    {{ deleted_keys(ref('stg_ingestion__load_deletions'), ['money_rail_operations'], ['provider_id', 'operation_id']) }}
+
+),
+
+changed_keys as (
+
+    -- the staging model rewrote every key with instructions loaded since (its rows carry that load)
+    select tenant_id, payout_key
+    from {{ ref('stg_settlement_kernel__payout_instructions') }}
+    where _loaded_at > {{ loaded_through() }}
+    union
+    {{ deleted_keys(ref('stg_ingestion__load_deletions'), ['payout_instructions', 'money_rail_operations'], ['tenant_id', 'payout_key']) }}
+    union
+    select versions.tenant_id, versions.payout_key
+    from {{ ref('stg_money_rails__operation_versions') }} as versions
+    where versions.payout_key is not null
+        and {{ among_keys('changed_operations', 'versions', ['provider_id', 'operation_id']) }}
+    union
+    select built.tenant_id, built.payout_key
+    from {{ this }} as built
+    left join providers
+        on built.provider_id = providers.provider_id
+    where built.is_stale_in_flight is distinct from
+            {{ stale_in_flight('built.live_operation_count', 'built.live_state', 'built.period_ends_at') }}
+        or built.amount_tolerance_cents is distinct from
+            coalesce(providers.amount_tolerance_cents, {{ var('reconciliation_default_tolerance_cents') }})
+
+),
+
+{% endif -%}
 instructions as (
 
-    select * from {{ ref('stg_settlement_kernel__payout_instructions') }}
+    select * from {{ ref('stg_settlement_kernel__payout_instructions') }} as instructions
+    {%- if is_incremental() %}
+    where {{ among_keys('changed_keys', 'instructions', ['tenant_id', 'payout_key']) }}
+    {%- endif %}
 
 ),
 
@@ -18,15 +80,12 @@ payout_operations as {{ not_materialized() }} (
         *,
         {{ key_hash(['tenant_id', 'payout_key']) }} as key_hash
 
-    from {{ ref('stg_money_rails__operations') }}
+    from {{ ref('stg_money_rails__operations') }} as operations
     where direction = 'payout'
         and payout_key is not null
-
-),
-
-providers as (
-
-    select * from {{ ref('reconciliation_providers') }}
+        {%- if is_incremental() %}
+        and {{ among_keys('changed_keys', 'operations', ['tenant_id', 'payout_key']) }}
+        {%- endif %}
 
 ),
 
@@ -164,11 +223,12 @@ flagged as (
             and actual_currency = currency
             and abs(actual_amount_cents - expected_amount_cents) > amount_tolerance_cents
             as is_amount_mismatch,
-        live_operation_count = 1
-            and live_state in ('initiated', 'submitted')
-            and {{ reconciliation_as_of() }}
-                > {{ dbt.dateadd('day', var('reconciliation_grace_days'), 'period_ends_at') }}
-            as is_stale_in_flight
+        {{ stale_in_flight('live_operation_count', 'live_state', 'period_ends_at') }} as is_stale_in_flight,
+        {{ newest_load(
+            [ref('stg_settlement_kernel__payout_instructions'), ref('stg_money_rails__operation_versions')],
+            ref('stg_ingestion__load_deletions'),
+            ['payout_instructions', 'money_rail_operations'],
+        ) }} as _loaded_at
 
     from compared
 

@@ -10,11 +10,37 @@
     'reason_code', 'amount_cents', 'currency',
 ] + state_timestamps + ['updated_at', '_source_file', '_source_row'] %}
 
+-- Incremental (macros/incremental.sql): a build after the first recomputes only the operations with
+-- versions loaded or deleted since the newest load the table has seen, from all of their raw versions.
+-- depends_on: {{ source('raw', 'load_deletions') }}
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='delete+insert',
+    unique_key=['provider_id', 'operation_id'],
+    on_schema_change='fail',
+    pre_hook="{{ forget_deleted_keys(source('raw', 'load_deletions'), ['money_rail_operations'], ['provider_id', 'operation_id']) }}",
+) }}
+
 with
 
+{% if is_incremental() -%}
+changed_operations as (
+
+    select provider_id, operation_id
+    from {{ source('raw', 'money_rail_operations') }}
+    where _loaded_at > {{ loaded_through() }}
+    union
+    {{ deleted_keys(source('raw', 'load_deletions'), ['money_rail_operations'], ['provider_id', 'operation_id']) }}
+
+),
+
+{% endif -%}
 source as {{ not_materialized() }} (
 
-    select * from {{ source('raw', 'money_rail_operations') }}
+    select * from {{ source('raw', 'money_rail_operations') }} as raw_rows
+    {%- if is_incremental() %}
+    where {{ among_keys('changed_operations', 'raw_rows', ['provider_id', 'operation_id']) }}
+    {%- endif %}
 
 ),
 
@@ -89,7 +115,8 @@ final as (
         {%- endfor %}
         updated_at,
         _source_file,
-        _source_row
+        _source_row,
+        {{ newest_load([source('raw', 'money_rail_operations')], source('raw', 'load_deletions'), ['money_rail_operations']) }} as _loaded_at
 
     from with_first_event
 

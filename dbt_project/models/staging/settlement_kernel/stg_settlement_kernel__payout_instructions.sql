@@ -9,13 +9,39 @@
 ] %}
 {%- set row_columns = contract_columns + ['_source_file', '_source_row'] %}
 
+-- Incremental (macros/incremental.sql): a build after the first recomputes only the payout keys with rows
+-- loaded or deleted since the newest load the table has seen, from all of each such key's raw rows.
+-- depends_on: {{ source('raw', 'load_deletions') }}
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='delete+insert',
+    unique_key=['tenant_id', 'payout_key'],
+    on_schema_change='fail',
+    pre_hook="{{ forget_deleted_keys(source('raw', 'load_deletions'), ['payout_instructions'], ['tenant_id', 'payout_key']) }}",
+) }}
+
 -- `not_materialized()`: the rows are read by three branches below; DuckDB would otherwise copy all of them
 -- into a temporary result first (measured at 10 million instructions: 50 s instead of 22 s).
 with
 
+{% if is_incremental() -%}
+changed_keys as (
+
+    select tenant_id, payout_key
+    from {{ source('raw', 'payout_instructions') }}
+    where _loaded_at > {{ loaded_through() }}
+    union
+    {{ deleted_keys(source('raw', 'load_deletions'), ['payout_instructions'], ['tenant_id', 'payout_key']) }}
+
+),
+
+{% endif -%}
 source as {{ not_materialized() }} (
 
-    select * from {{ source('raw', 'payout_instructions') }}
+    select * from {{ source('raw', 'payout_instructions') }} as raw_rows
+    {%- if is_incremental() %}
+    where {{ among_keys('changed_keys', 'raw_rows', ['tenant_id', 'payout_key']) }}
+    {%- endif %}
 
 ),
 
@@ -146,7 +172,8 @@ final as (
         currency,
         created_at,
         _source_file,
-        _source_row
+        _source_row,
+        {{ newest_load([source('raw', 'payout_instructions')], source('raw', 'load_deletions'), ['payout_instructions']) }} as _loaded_at
 
     from instructions
 
