@@ -78,6 +78,18 @@
         {%- endfor %}
 {%- endmacro %}
 
+{#-
+    Keys with a row of `relation` loaded after the model's watermark, or a row of the `datasets` deleted
+    after it (`deletions`): what an incremental build of a model keyed by `columns` recomputes.
+-#}
+{% macro keys_loaded_or_deleted_since(relation, deletions, datasets, columns) -%}
+    select {{ columns | join(', ') }}
+    from {{ relation }}
+    where _loaded_at > {{ loaded_through() }}
+    union
+    {{ deleted_keys(deletions, datasets, columns) }}
+{%- endmacro %}
+
 {#- Pre-hook: the rows of keys with deletions go; the model's query writes back those keys still in raw. -#}
 {% macro forget_deleted_keys(deletions, datasets, columns) -%}
     {%- if is_incremental() %}

@@ -273,14 +273,19 @@ def run_bench(
 
         with duckdb.connect() as con:
             comparison = _mismatch_sets(con, work, landing)
-        incremental = measure_incremental(
-            landing=landing, period=PERIODS[-1], full_run_seconds=run["seconds"],
-            run=lambda name, extra: _step(
+
+        def run_again(name: str, extra: list[str]) -> dict:
+            started = time.time()
+            result = _step(
                 f"settld run ({name})",
                 [_bin("settld"), "run", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", as_of,
                  *extra],
                 env=env, log=work / f"settld-run-{name}.stdout",
-            ),
+            )  # fmt: skip
+            return {**result, "breakdown": _run_breakdown(dagster_home, DBT_TARGET, started)}
+
+        incremental = measure_incremental(
+            landing=landing, period=PERIODS[-1], full_run_seconds=run["seconds"], run=run_again,
             digest=lambda name: _mart_digests(warehouse),
         )  # fmt: skip
         console.print(

@@ -30,11 +30,10 @@ providers as (
 -- was judged by moved: the as-of passed its stale deadline, or its provider's tolerance changed.
 changed_operations as (
 
-    select provider_id, operation_id
-    from {{ ref('stg_money_rails__operation_versions') }}
-    where _loaded_at > {{ loaded_through() }}
-    union
-    {{ deleted_keys(ref('stg_ingestion__load_deletions'), ['money_rail_operations'], ['provider_id', 'operation_id']) }}
+    {{ keys_loaded_or_deleted_since(
+        ref('stg_money_rails__operation_versions'), ref('stg_ingestion__load_deletions'),
+        ['money_rail_operations'], ['provider_id', 'operation_id'],
+    ) }}
 
 ),
 

@@ -26,11 +26,7 @@ with
 {% if is_incremental() -%}
 changed_operations as (
 
-    select provider_id, operation_id
-    from {{ source('raw', 'money_rail_operations') }}
-    where _loaded_at > {{ loaded_through() }}
-    union
-    {{ deleted_keys(source('raw', 'load_deletions'), ['money_rail_operations'], ['provider_id', 'operation_id']) }}
+    {{ keys_loaded_or_deleted_since(source('raw', 'money_rail_operations'), source('raw', 'load_deletions'), ['money_rail_operations'], ['provider_id', 'operation_id']) }}
 
 ),
 

@@ -27,11 +27,7 @@ with
 {% if is_incremental() -%}
 changed_keys as (
 
-    select tenant_id, payout_key
-    from {{ source('raw', 'payout_instructions') }}
-    where _loaded_at > {{ loaded_through() }}
-    union
-    {{ deleted_keys(source('raw', 'load_deletions'), ['payout_instructions'], ['tenant_id', 'payout_key']) }}
+    {{ keys_loaded_or_deleted_since(source('raw', 'payout_instructions'), source('raw', 'load_deletions'), ['payout_instructions'], ['tenant_id', 'payout_key']) }}
 
 ),
 
