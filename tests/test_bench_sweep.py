@@ -69,3 +69,33 @@ def test_a_two_size_sweep_writes_each_bench_the_table_and_the_plot(tmp_path: Pat
         )
     svg = ET.fromstring((tmp_path / "sweep.svg").read_text())
     assert len(svg.findall(f"{SVG}polyline")) == 5
+
+
+def test_the_new_day_is_new_keys_of_the_last_period_and_unequal_marts_are_reported(tmp_path: Path) -> None:
+    import duckdb
+
+    from settld.cli.bench_incremental import NEXT_DAY, measure_incremental
+
+    for folder in ("payout_instructions", "money_rail_operations"):
+        (tmp_path / folder).mkdir()
+        for period in ("2026-09", "2026-10"):
+            duckdb.sql(f"copy (select 't1' as tenant_id, 'k{period}-' || i as payout_key, 'o' || i as operation_id "
+                       f"from range(600) t(i)) to '{tmp_path / folder}/{folder}-{period}.parquet' (format parquet)")  # fmt: skip
+    runs, digests = [], iter([["marts.a 1 x"], ["marts.a 1 y"]])
+    figures = measure_incremental(
+        landing=tmp_path, period="2026-10", full_run_seconds=100.0,
+        run=lambda name, extra: runs.append((name, extra)) or {"seconds": 20.0}, digest=lambda: next(digests),
+    )  # fmt: skip
+    assert runs == [("incremental", []), ("full-refresh", ["--full-refresh"])]
+    new_keys = duckdb.sql(
+        f"select payout_key from '{tmp_path}/payout_instructions/*{NEXT_DAY}.parquet'"
+    ).fetchall()
+    assert 0 < len(new_keys) < 600 / 10 and all(
+        k.startswith("k2026-10-") and k.endswith(NEXT_DAY) for (k,) in new_keys
+    )
+    assert figures["new_day_rows"] == {
+        "payout_instructions": len(new_keys),
+        "money_rail_operations": len(new_keys),
+    }
+    assert figures["share_of_full_run"] == 0.2 and not figures["target_met"]
+    assert figures["same_marts_as_full_refresh"] is False

@@ -286,7 +286,7 @@ def run_bench(
 
         incremental = measure_incremental(
             landing=landing, period=PERIODS[-1], full_run_seconds=run["seconds"], run=run_again,
-            digest=lambda name: _mart_digests(warehouse),
+            digest=lambda: _mart_digests(warehouse),
         )  # fmt: skip
         console.print(
             f"one new day {incremental['new_day_rows']}: settld run {incremental['incremental_run']['seconds']} s "

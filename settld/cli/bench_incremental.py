@@ -45,16 +45,16 @@ def measure_incremental(
     landing: Path,
     period: str,
     run: Callable[[str, list[str]], dict],
-    digest: Callable[[str], list[str]],
+    digest: Callable[[], list[str]],
     full_run_seconds: float,
 ) -> dict:
-    """`run(name, extra_arguments)` times `settld run` on the bench's warehouse; `digest(name)` gives
-    its mart digests."""
+    """`run(name, extra_arguments)` times `settld run` on the bench's warehouse; `digest()` gives its mart
+    digests."""
     rows = write_next_day(landing, period)
     incremental = run("incremental", [])
-    incremental_marts = digest("incremental")
+    incremental_marts = digest()
     refresh = run("full-refresh", ["--full-refresh"])
-    refreshed_marts = digest("full-refresh")
+    refreshed_marts = digest()
     share = round(incremental["seconds"] / full_run_seconds, 3)
     return {
         "new_day_rows": rows,

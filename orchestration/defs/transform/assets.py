@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from api.core.migrate import assert_schema_at_head
 from orchestration.as_of import FULL_REFRESH_TAG, dbt_timestamp, run_as_of
+from orchestration.defs.transform.incremental import tables_without_watermark
 from orchestration.defs.transform.project import PRODUCTION_BUILD_FLAGS, dbt_project, ensure_manifest
 from orchestration.resources import OperatorApiResource, WarehouseResource, dbt_profile_environment
 from orchestration.stages import Stage, stage_tags
@@ -93,6 +94,12 @@ def settld_dbt_models(
             "API file; Postgres reads an API in the same database): the mismatch queue shows no triage"
         )
     full_refresh = ["--full-refresh"] if context.run.tags.get(FULL_REFRESH_TAG) == "true" else []
+    # Spark: never opened before dbt (its session's metastore takes one process); its models are tables.
+    if warehouse.target.kind != "spark" and not full_refresh:
+        with warehouse.connect() as db:
+            if older := tables_without_watermark(db):
+                context.log.warning(f"built before they were incremental: {', '.join(older)}: a full refresh")
+                full_refresh = ["--full-refresh"]
     context.log.info(f"dbt build as of {as_of.isoformat()}Z{' (full refresh)' if full_refresh else ''}")
     parse_vars, as_of_environment = split_as_of(variables)
     with dbt_profile_environment(warehouse.target, as_of_environment):

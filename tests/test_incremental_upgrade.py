@@ -1,0 +1,34 @@
+"""A warehouse built before the incremental models existed is rebuilt whole once, not failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.defs.transform.incremental import INCREMENTAL_TABLES, tables_without_watermark
+from settld.settings import warehouse_target
+from settld.warehouse import connect
+
+
+def _missing(path: Path) -> list[str]:
+    with connect(warehouse_target(str(path)), read_only=True) as db:
+        return tables_without_watermark(db)
+
+
+def test_only_incremental_tables_without_their_watermark_ask_for_a_full_refresh(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    (schema, table), (other_schema, other_table), _ = INCREMENTAL_TABLES
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema staging; create schema intermediate")
+    assert _missing(path) == []  # a fresh warehouse: its first build is whole anyway
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create table {schema}.{table} (tenant_id varchar, payout_key varchar)")  # built before
+        con.execute(f"create table {other_schema}.{other_table} (provider_id varchar, _loaded_at timestamp)")
+        con.execute(
+            "create table staging.stg_settlement_kernel__settlements (tenant_id varchar)"
+        )  # a table model
+    assert _missing(path) == [f"{schema}.{table}"]
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"alter table {schema}.{table} add column _loaded_at timestamp")
+    assert _missing(path) == []
