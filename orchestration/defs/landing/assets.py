@@ -38,6 +38,14 @@ def _dataset_spec(name: str) -> dg.AssetSpec:
     )
 
 
+def _load_record_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    """A table the load writes beside the datasets (quarantine, ledger, deletions)."""
+    return dg.AssetSpec(
+        key, group_name=GROUP, tags=stage_tags(Stage.load), kinds={"duckdb"}, skippable=True,
+        description=description,
+    )  # fmt: skip
+
+
 def _check_specs() -> list[dg.AssetCheckSpec]:
     specs = []
     for key in DATASET_KEYS.values():
@@ -73,31 +81,19 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     name="landing_zone",
     specs=[
         *(_dataset_spec(name) for name in DATASETS),
-        dg.AssetSpec(
+        _load_record_spec(
             QUARANTINE_KEY,
-            group_name=GROUP,
-            tags=stage_tags(Stage.load),
-            kinds={"duckdb"},
-            skippable=True,
-            description="Rows that broke their contract: dataset, file, row number, reason code, raw payload.",
+            "Rows that broke their contract: dataset, file, row number, reason code, raw payload.",
         ),
-        dg.AssetSpec(
+        _load_record_spec(
             LOAD_FILES_KEY,
-            group_name=GROUP,
-            tags=stage_tags(Stage.load),
-            kinds={"duckdb"},
-            skippable=True,
-            description="Ledger of landing files: sha256, status (loaded, rejected, duplicate), reason and "
-            "row counts per file; makes reloads idempotent.",
+            "Ledger of landing files: sha256, status (loaded, rejected, duplicate), reason and row counts per "
+            "file; makes reloads idempotent.",
         ),
-        dg.AssetSpec(
+        _load_record_spec(
             LOAD_DELETIONS_KEY,
-            group_name=GROUP,
-            tags=stage_tags(Stage.load),
-            kinds={"duckdb"},
-            skippable=True,
-            description="The keys of rows that left raw (a corrected file replaced them, or a file is now "
-            "rejected), with when: what the incremental dbt models recompute besides the new rows.",
+            "The keys of rows that left raw (a corrected file replaced them, or a file is now rejected), with "
+            "when: what the incremental dbt models recompute besides the new rows.",
         ),
     ],
     check_specs=_check_specs(),
