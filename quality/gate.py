@@ -49,7 +49,12 @@ from quality.gate_policies import unbacked_settlements as unbacked
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
-from settld.vocabulary import GATED_BY_RECONCILIATION_CHECK, HANDLED_STATUSES, SERIOUS_SEVERITIES
+from settld.vocabulary import (
+    GATED_BY_RECONCILIATION_CHECK,
+    GE_REUSED_PASSES,
+    HANDLED_STATUSES,
+    SERIOUS_SEVERITIES,
+)
 from settld.warehouse import Warehouse
 
 SCHEMA_VERSION = "PeriodGateVerdict.v1"
@@ -285,11 +290,15 @@ def evaluate(
     data_docs: bool = False,
     max_quarantine_rate: Mapping[str, float] | None = None,
     raw_suites: Mapping[str, Any] | None = None,
+    raw_suites_reused: bool = False,
 ) -> dict[str, Any]:
     """The PeriodGateVerdict.v1 of one tenant and period (canonical JSON content, with its hash).
 
     `raw_suites`: the tenant's great-expectations outcomes from one validation of the period for every
     tenant (`quality.raw_suites.batched`, the same outcomes); else validated here for the tenant alone.
+    `raw_suites_reused`: those outcomes counted the rows of files that passed their suite in an earlier
+    run instead of validating them (the daily run's gate): the verdict says so in `geValidation`, and a
+    close refuses it (`gate.not_validated_in_full`).
 
     With `data_docs`, great-expectations' HTML Data Docs of the validation are written to
     `<artifacts>/quality/data_docs/<tenant>/<period>/index.html` for analysts. `max_quarantine_rate`:
@@ -347,6 +356,8 @@ def evaluate(
         # The as-of of the build judged: the instant a close of this verdict takes (docs/DECISIONLOG.md).
         "asOf": iso_micro(_guarded_value(lambda: build_as_of(db), None)),
         "checks": [check.as_dict() for check in checks],
+        # Only when earlier suite passes were reused; a verdict without it validated every row.
+        **({"geValidation": GE_REUSED_PASSES} if raw_suites_reused else {}),
         "verdict": {
             "ok": all(check.ok for check in checks if check.blocking),
             "failingCheckIds": [check.id for check in checks if check.blocking and not check.ok],

@@ -40,6 +40,10 @@ GATED_BY_RECONCILIATION_CHECK = (
     "fct_marketplace_agreement_mismatches",
 )
 MISMATCH_MARTS = (*GATED_BY_RECONCILIATION_CHECK, "fct_finance_reconciliation_mismatches")
+# A gate verdict's `geValidation` when its great-expectations suites reused earlier passes of unchanged
+# landing files instead of validating every row of the period (the daily run's gate,
+# quality/raw_suites/passes.py): a close refuses it and asks for `settld gate`.
+GE_REUSED_PASSES = "reused_passes"
 _FLAGS = {"true": True, "false": False}
 
 

@@ -25,6 +25,7 @@ from api.core.migrate import migrate_database
 from api.core.settings import ApiSettings
 from api.main import create_app
 from orchestration.as_of import AS_OF_TAG
+from orchestration.defs.gate.assets import VERDICTS_KEY
 from orchestration.stages import STAGE_TAG, Stage
 from quality.gate import evaluate
 from settld.settings import Settings, warehouse_target
@@ -67,13 +68,16 @@ def _settings(run: dict) -> Settings:
                     artifacts_dir=env["SETTLD_ARTIFACTS_DIR"], api_database_url=env["SETTLD_API_DATABASE_URL"])  # fmt: skip
 
 
-def _materialize(run: dict, pipeline_run: dict, selection: dg.AssetSelection) -> dg.ExecuteInProcessResult:
+def _materialize(
+    run: dict, pipeline_run: dict, selection: dg.AssetSelection, partition_key: str | None = None
+) -> dg.ExecuteInProcessResult:
     from orchestration.definitions import ASSETS, build_resources
 
     return dg.materialize(
         ASSETS,
         resources=build_resources(_settings(run)),
         selection=selection,
+        partition_key=partition_key,
         tags={AS_OF_TAG: pipeline_run["manifest"]["as_of"]},
         raise_on_error=False,
     )
@@ -132,7 +136,9 @@ def test_untriaged_serious_mismatches_keep_the_gate_red_and_the_close_refused(pu
     assert not list((published["artifacts"] / "invoices" / TENANT / PERIOD).glob("*-finalized.json"))
 
 
-def test_after_triage_the_period_closes_once_with_a_verifiable_reproducible_bundle(published: dict) -> None:
+def test_after_triage_the_period_closes_once_with_a_verifiable_reproducible_bundle(
+    published: dict, pipeline_run: dict
+) -> None:
     headers = {"Authorization": f"Bearer {published['token']}"}
     with _client(published) as client:
         queue = client.get("/ops/finance/reconciliation/queue", headers=headers,
@@ -145,8 +151,20 @@ def test_after_triage_the_period_closes_once_with_a_verifiable_reproducible_bund
                                          "owner": "finance-oncall", "resolution": "Confirmed with the rail"})  # fmt: skip
             assert response.status_code == 200, response.text
 
+        # The daily run's gate is green too, but it reused the suites' passes of unchanged files (the
+        # run validated them as they arrived): its verdict says so, and cannot close the period.
+        daily = _materialize(published, pipeline_run, dg.AssetSelection.assets(VERDICTS_KEY), PERIOD)
+        assert daily.success
+        assert _verdict(published)["verdict"]["ok"] is True
+        assert _verdict(published)["geValidation"] == "reused_passes"
+        refused = _close(client, published)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["failing_check_ids"] == ["gate.not_validated_in_full"]
+        assert "settld gate --period 2026-10" in refused.json()["detail"]
+
         gate = _settld(published, "gate", "--period", PERIOD, "--tenant", TENANT)
         assert gate.returncode == 0, gate.stdout + gate.stderr
+        assert "geValidation" not in _verdict(published)  # every row of the period validated
         # Green; the sample zone's malformed rows on purpose are a warning (under every file's threshold).
         assert _verdict(published)["verdict"] == {
             "ok": True, "failingCheckIds": [], "warningCheckIds": ["landing.no_quarantined_rows"]

@@ -1,6 +1,7 @@
 """Raw suites sized to the run: the period gate's one validation per dataset gives every tenant the
 outcome a validation of its own gives (clean rows, broken rows, rows without a tenant, an empty
-period), and the daily run's raw_quality stage validates the rows of the latest load only.
+period), the daily run's raw_quality stage validates each file until it passes, and the daily run's
+gate, reusing those passes, gives the outcomes a full validation gives.
 
 Real DuckDB warehouses loaded from generated landing zones; no pipeline run, no dbt."""
 
@@ -14,7 +15,7 @@ import pytest
 
 from devtools.sample_data import generate_landing_zone
 from ingestion.loader import load_landing_zone
-from quality.raw_suites import validate_all, validate_raw
+from quality.raw_suites import validate_all, validate_files_not_yet_passed, validate_raw
 from quality.raw_suites.batched import validate_all_tenants
 from settld.settings import warehouse_target
 from settld.warehouse import connect as connect_warehouse
@@ -82,12 +83,28 @@ def test_broken_rows_are_validated_tenant_by_tenant_with_the_same_outcome(loaded
     assert all("ge.payout_instructions.tenant_id_not_null" in failing[t] for t in TENANTS)
 
 
-def test_the_raw_quality_stage_validates_the_rows_of_the_latest_load(loaded, tmp_path) -> None:
+def _daily(path: Path) -> tuple[int, list[tuple[str, int]], int]:
+    """The daily run's raw suite of payout instructions: rows validated, failures, files passed."""
+    with connect_warehouse(warehouse_target(str(path))) as db:
+        suite = validate_files_not_yet_passed(db, datasets=["payout_instructions"])["payout_instructions"]
+        passed = db.scalar(
+            "select count(*) from audit.raw_suite_passes where dataset = 'payout_instructions'"
+        )
+    return suite.evaluated_rows, [(o.check_id, o.unexpected_count) for o in suite.failures], passed
+
+
+def test_the_daily_raw_suites_validate_each_file_until_it_passes(loaded, tmp_path) -> None:
     warehouse = _copy(loaded, tmp_path)
     landing = tmp_path / "landing"
     shutil.copytree(loaded["landing"], landing)
-    # A row broken past the contracts in a file loaded earlier: not the latest load's (its run saw it),
-    # the gate's to see.
+    with connect_warehouse(warehouse_target(str(warehouse)), read_only=True) as db:
+        total = db.scalar("select count(*) from raw.payout_instructions")
+        files = db.scalar("select count(*) from raw.load_files where dataset = 'payout_instructions'")
+    assert _daily(warehouse) == (total, [], files)  # the first run: every file, and each one passes
+    assert _daily(warehouse) == (0, [], files)  # nothing new: nothing to validate
+
+    # A row broken past the contracts in a file that passed: not the daily run's to see again (its rows
+    # are those that passed), the full validation's (`settld gate`, before a close).
     _execute(
         warehouse,
         "update raw.payout_instructions set amount_cents = -1 where _source_row = 1 and _source_file = "
@@ -100,7 +117,7 @@ def test_the_raw_quality_stage_validates_the_rows_of_the_latest_load(loaded, tmp
         "\n".join([lines[0], *(line.replace("2026-10", "2026-11") for line in lines[1:4])]) + "\n"
     )
     load_landing_zone(warehouse, landing)
-    # A row written to raw past the loader (no loaded file accounts for it): always in the stage's rows.
+    # A row written to raw past the loader (no loaded file accounts for it): validated on every run.
     _execute(
         warehouse,
         "insert into raw.payout_instructions (tenant_id, payout_key, party_id, party_role, period, "
@@ -108,17 +125,52 @@ def test_the_raw_quality_stage_validates_the_rows_of_the_latest_load(loaded, tmp
         "('tnt_acme', 'pk_manual', 'agt_1', 'payee', '2026-09', -5, 'USD', 'wire_fedline', "
         "'2026-10-01 02:00:00', 'manual/instructions.csv', 1)",
     )
+    negative = "ge.payout_instructions.amount_cents_non_negative"
+    # The new file's three rows and the row of no file; the suite fails, so the new file gets no pass
+    # and is validated again on the next run, until the fault is gone.
+    assert _daily(warehouse) == (4, [(negative, 1)], files)
+    assert _daily(warehouse) == (4, [(negative, 1)], files)
+    _execute(warehouse, "delete from raw.payout_instructions where payout_key = 'pk_manual'")
+    assert _daily(warehouse) == (3, [], files + 1)
+    assert _daily(warehouse) == (0, [], files + 1)
 
     with connect_warehouse(warehouse_target(str(warehouse)), read_only=True) as db:
-        latest = validate_raw(db, "payout_instructions", latest_load=True)
         whole = validate_raw(db, "payout_instructions")
-        files = db.query(
-            "select source_file, rows_loaded from raw.load_files where dataset = 'payout_instructions' "
-            "and status = 'loaded' order by loaded_at desc, source_file limit 1"
-        )
-    assert files == [{"source_file": "payout_instructions/payout_instructions-2026-11.csv", "rows_loaded": 3}]
-    negative = "ge.payout_instructions.amount_cents_non_negative"
-    assert latest.evaluated_rows == 4  # the new file's three rows and the row of no file
-    assert [(o.check_id, o.unexpected_count) for o in latest.failures] == [(negative, 1)]
-    assert whole.evaluated_rows > 4  # the earlier file's broken row too
-    assert [(o.check_id, o.unexpected_count) for o in whole.failures] == [(negative, 2)]
+    assert whole.evaluated_rows == total + 3
+    assert [(o.check_id, o.unexpected_count) for o in whole.failures] == [(negative, 1)]
+
+    # A file loaded again (a corrected delivery under its old name) is a new load: validated again, and
+    # so is every file when the suite itself changes.
+    _execute(
+        warehouse,
+        "update raw.load_files set loaded_at = loaded_at + interval 1 second where source_file = ?",
+        [new_file.relative_to(landing).as_posix()],
+    )
+    assert _daily(warehouse) == (3, [], files + 1)
+    _execute(warehouse, "update audit.raw_suite_passes set suite_hash = 'an earlier suite'")
+    rows, failures, _ = _daily(warehouse)
+    assert (rows, failures) == (total + 3, [(negative, 1)])
+
+
+def test_the_daily_gate_reusing_passes_gives_the_full_outcomes(loaded, tmp_path) -> None:
+    warehouse = _copy(loaded, tmp_path)
+    with connect_warehouse(warehouse_target(str(warehouse))) as db:
+        validate_files_not_yet_passed(db)
+    for period in ("2026-09", "2026-10", "2026-12"):
+        with connect_warehouse(warehouse_target(str(warehouse)), read_only=True) as db:
+            full = validate_all_tenants(db, period=period, tenant_ids=TENANTS)
+            reused = validate_all_tenants(db, period=period, tenant_ids=TENANTS, reuse_passes=True)
+        assert reused == full
+    # Rows that no pass covers are validated: a broken one is found, by tenant, as in full.
+    _execute(
+        warehouse,
+        "insert into raw.payout_instructions (tenant_id, payout_key, party_id, party_role, period, "
+        "amount_cents, currency, provider_id, created_at, _source_file, _source_row) values "
+        "('tnt_acme', 'pk_manual', 'agt_1', 'payee', '2026-10', -5, 'USD', 'wire_fedline', "
+        "'2026-10-01 02:00:00', 'manual/instructions.csv', 1)",
+    )
+    with connect_warehouse(warehouse_target(str(warehouse)), read_only=True) as db:
+        full = validate_all_tenants(db, period="2026-10", tenant_ids=TENANTS)
+        reused = validate_all_tenants(db, period="2026-10", tenant_ids=TENANTS, reuse_passes=True)
+    assert reused == full
+    assert not full["tnt_acme"]["payout_instructions"].success

@@ -40,6 +40,7 @@ from reports.evidence import build_bundle, csv_bytes, write_bundle
 from reports.finance import finance_dir
 from reports.invoices import finalize, finalized_path, invoices_dir
 from settld.core import canonical_json, iso_micro, period_bounds, sha256_hex
+from settld.vocabulary import GE_REUSED_PASSES
 
 MISMATCH_COLUMNS = (
     "triage_key", "provider_id", "mismatch_type", "mismatch_key", "severity", "severity_override",
@@ -282,7 +283,15 @@ def close_period(
             json.loads(verdict.failing_check_ids),
             verdict_hash=verdict.verdict_hash,
         )
-    instant = close_instant(json.loads(verdict.verdict), period=period, closed_at=closed_at, now=now)
+    document = json.loads(verdict.verdict)
+    if document.get("geValidation") == GE_REUSED_PASSES:
+        raise _gate_failed(
+            "The recorded verdict is the daily run's: its great-expectations suites reused earlier passes "
+            f"of unchanged files. Run `settld gate --period {period}` to validate every row, then close.",
+            ["gate.not_validated_in_full"],
+            verdict_hash=verdict.verdict_hash,
+        )
+    instant = close_instant(document, period=period, closed_at=closed_at, now=now)
     unhandled = unhandled_serious(_mismatch_rows(session, tenant_id=tenant_id, period=period))
     if unhandled:
         raise _gate_failed(

@@ -37,6 +37,7 @@ from quality.raw_suites.validation import (
     SuiteOutcome,
     validate_all,
     validate_all_with_data_docs,
+    validate_files_not_yet_passed,
     validate_raw,
     write_data_docs,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "period_bounds",
     "validate_all",
     "validate_all_with_data_docs",
+    "validate_files_not_yet_passed",
     "validate_raw",
     "write_data_docs",
 ]

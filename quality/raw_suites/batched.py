@@ -9,8 +9,10 @@ derived from that one validation, and is the very outcome `validate_all(period=,
   uniqueness over rows. A row that breaks no rule among all the period's rows breaks none among a
   tenant's share of them, and rows unique among all are unique among some. So when the period's rows
   pass every expectation with no unexpected row, each tenant's rows pass every one too, and only the
-  counts of rows evaluated are the tenant's own: counted here on the same DataFrame GX was given,
-  by the same rule GX counts them (rows the row condition keeps, less rows GX leaves out as missing).
+  counts of rows evaluated are the tenant's own: counted in SQL by the rule GX counts them (rows the row
+  condition keeps, less rows GX leaves out as missing).
+- With `reuse_passes` (the daily run's gate) GX validates only the period's rows of files that have no
+  suite pass yet (passes.py); the rows of passed files are counted, not validated again.
 - When any expectation of a dataset finds an unexpected row, raises, or cannot read the rows, that
   dataset is validated again tenant by tenant, exactly as before: which tenant's rows are at fault, and
   the examples, come from GX itself.
@@ -24,7 +26,7 @@ from typing import Any
 
 from ingestion.contracts import DATASETS
 from quality.raw_suites.catalogue import CHECKS, COLUMNS, RawCheck
-from quality.raw_suites.selection import CHUNK_ROWS, _frame, _plan_chunks, _select, _selection
+from quality.raw_suites.selection import CHUNK_ROWS, _frame, _plan_chunks, _select, _selection, _where
 from quality.raw_suites.validation import (
     _GX_LOCK,
     ExpectationOutcome,
@@ -37,14 +39,19 @@ from quality.raw_suites.validation import (
 
 
 def validate_all_tenants(
-    warehouse, *, period: str, tenant_ids: list[str]
+    warehouse, *, period: str, tenant_ids: list[str], reuse_passes: bool = False
 ) -> dict[str, dict[str, SuiteOutcome]]:
-    """`validate_all(warehouse, period=period, tenant_id=t)` for every `t` of `tenant_ids`, by tenant."""
+    """`validate_all(warehouse, period=period, tenant_id=t)` for every `t` of `tenant_ids`, by tenant.
+
+    `reuse_passes` (the daily run's gate): GX validates only the period's rows of files without a suite
+    pass (passes.py); the rows of files that passed count as they did then. The outcomes are the same as
+    long as the passes hold (a file's rows unchanged since), which only a full validation proves: a
+    close asks for one (`settld gate`)."""
     with _GX_LOCK:
         session = _Session()
         outcomes: dict[str, dict[str, SuiteOutcome]] = {tenant: {} for tenant in tenant_ids}
         for dataset in DATASETS:
-            shared = _clean_period(session, warehouse, dataset, period, tenant_ids)
+            shared = _clean_period(session, warehouse, dataset, period, tenant_ids, reuse_passes)
             for tenant in tenant_ids:
                 outcomes[tenant][dataset] = (
                     shared[tenant]
@@ -55,30 +62,41 @@ def validate_all_tenants(
 
 
 def raw_suites_by_tenant(
-    warehouse, *, period: str, tenant_ids: list[str]
+    warehouse, *, period: str, tenant_ids: list[str], reuse_passes: bool = False
 ) -> dict[str, dict[str, SuiteOutcome]]:
     """`validate_all_tenants`, or {} when it cannot run: the gate then validates each tenant alone, and
     each fails closed with its own reason."""
     try:
-        return validate_all_tenants(warehouse, period=period, tenant_ids=tenant_ids)
+        return validate_all_tenants(
+            warehouse, period=period, tenant_ids=tenant_ids, reuse_passes=reuse_passes
+        )
     except Exception:  # noqa: BLE001 - see above
         return {}
 
 
 def _clean_period(
-    session: _Session, warehouse, dataset: str, period: str, tenant_ids: list[str]
+    session: _Session,
+    warehouse,
+    dataset: str,
+    period: str,
+    tenant_ids: list[str],
+    reuse_passes: bool,
 ) -> dict[str, SuiteOutcome] | None:
-    """Each tenant's outcome when the period's rows of `dataset` pass every expectation without an
-    unexpected row; None when they do not (or cannot be read), and the tenants are validated one by one."""
+    """Each tenant's outcome when the period's rows of `dataset` (with `reuse_passes`, those of files
+    without a pass) pass every expectation without an unexpected row; None when they do not (or cannot
+    be read), and the tenants are validated one by one, every row of the period."""
     if "tenant_id" not in COLUMNS[dataset]:
         return None
-    tenant_required = any(c.name == "tenant_id" and c.required for c in DATASETS[dataset].columns)
-    conditions, params = _selection(dataset, period, None)
+    conditions, params = _selection(dataset, period, None, not_yet_passed=reuse_passes)
     try:
         chunks, planned = _plan_chunks(warehouse, dataset, conditions, params, CHUNK_ROWS)
+        if reuse_passes:  # the chunks a validation of every row of the period takes
+            whole, whole_params = _selection(dataset, period, None)
+            period_chunks = len(_plan_chunks(warehouse, dataset, whole, whole_params, CHUNK_ROWS)[0])
+        else:
+            period_chunks = len(chunks)
     except Exception:  # noqa: BLE001 - the tenant-by-tenant path reports it, failing closed
         return None
-    counts = {tenant: [0] * (len(CHECKS[dataset]) + 1) for tenant in tenant_ids}
     seen = 0
     for index, chunk in enumerate(chunks or [None], start=1):
         try:
@@ -95,44 +113,63 @@ def _clean_period(
             return None
         if not all(o.success and o.unexpected_count == 0 and not o.details for o in outcomes):
             return None
-        for tenant in tenant_ids:
-            _count(frame, dataset, tenant, tenant_required, counts[tenant])
     if seen != planned:
+        return None
+    try:
+        counts = _evaluated_by_tenant(warehouse, dataset, period, tenant_ids)
+    except Exception:  # noqa: BLE001 - as above
         return None
     return {
         tenant: _suite(
-            dataset, counts[tenant], _tenant_chunks(warehouse, dataset, period, tenant, len(chunks))
+            dataset, counts[tenant], _tenant_chunks(warehouse, dataset, period, tenant, period_chunks)
         )
         for tenant in tenant_ids
     }
 
 
-def _count(frame, dataset: str, tenant: str, tenant_required: bool, into: list[int]) -> None:
-    """Add the tenant's rows of `frame`, then per check the rows GX evaluates, to `into`."""
-    mine = frame["tenant_id"] == tenant
-    if tenant_required:  # a row without its tenant is in every tenant's selection (selection.py)
-        mine = mine | frame["tenant_id"].isna()
-    rows = frame[mine]
-    into[0] += len(rows)
-    for position, check in enumerate(CHECKS[dataset], start=1):
-        into[position] += _evaluated(rows, check)
+def _evaluated_by_tenant(warehouse, dataset: str, period: str, tenant_ids: list[str]) -> dict[str, list[int]]:
+    """Per tenant: the period's rows in its selection, then per check the rows GX evaluates, counted in
+    SQL over every row of the period (a row without its required tenant is in every tenant's selection,
+    selection.py)."""
+    columns, column_params = ["count(*)"], []
+    for check in CHECKS[dataset]:
+        kept, values = _evaluated_sql(check)
+        columns.append(f"sum(case when {kept} then 1 else 0 end)")
+        column_params += values
+    conditions, params = _selection(dataset, period, None)
+    named = ", ".join(f"{sql} as n{i}" for i, sql in enumerate(columns))
+    rows = warehouse.query(
+        f"select tenant_id, {named} from raw.{dataset}{_where(conditions)} group by tenant_id",
+        column_params + params,
+    )
+    by_tenant = {row["tenant_id"]: [int(row[f"n{i}"] or 0) for i in range(len(columns))] for row in rows}
+    required = any(c.name == "tenant_id" and c.required for c in DATASETS[dataset].columns)
+    nobody = by_tenant.get(None, [0] * len(columns)) if required else [0] * len(columns)
+    return {
+        tenant: [
+            own + shared
+            for own, shared in zip(by_tenant.get(tenant, [0] * len(columns)), nobody, strict=True)
+        ]
+        for tenant in tenant_ids
+    }
 
 
-def _evaluated(rows, check: RawCheck) -> int:
-    """Rows GX counts as evaluated: those its row condition keeps, less those it leaves out as missing
-    (`element_count - missing_count`, as `validation._outcome` reads GX's result)."""
-    if check.condition is not None:
-        column, value = check.condition
-        rows = rows[rows[column] == value]
+def _evaluated_sql(check: RawCheck) -> tuple[str, list]:
+    """The rows GX counts as evaluated, as a SQL condition: those its row condition keeps, less those it
+    leaves out as missing (`element_count - missing_count`, as `validation._outcome` reads GX's result)."""
     kwargs = check.kwargs
     if check.expectation == "ExpectColumnValuesToNotBeNull":
-        return len(rows)
-    if "column" in kwargs:
-        return int(rows[kwargs["column"]].notna().sum())
-    if "column_A" in kwargs:  # ignore_row_if="either_value_is_missing"
-        return int((rows[kwargs["column_A"]].notna() & rows[kwargs["column_B"]].notna()).sum())
-    # compound uniqueness: GX leaves out rows whose every column is missing
-    return int(rows[list(kwargs["column_list"])].notna().any(axis=1).sum())
+        kept = "1 = 1"
+    elif "column" in kwargs:
+        kept = f"{kwargs['column']} is not null"
+    elif "column_A" in kwargs:  # ignore_row_if="either_value_is_missing"
+        kept = f"{kwargs['column_A']} is not null and {kwargs['column_B']} is not null"
+    else:  # compound uniqueness: GX leaves out rows whose every column is missing
+        kept = "(" + " or ".join(f"{column} is not null" for column in kwargs["column_list"]) + ")"
+    if check.condition is None:
+        return kept, []
+    column, value = check.condition
+    return f"{column} = ? and {kept}", [value]
 
 
 def _tenant_chunks(warehouse, dataset: str, period: str, tenant: str, period_chunks: int) -> int:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ingestion.contracts import DATASETS
+from quality.raw_suites import passes
 from quality.raw_suites.catalogue import COLUMNS, OPERATION_STATE_TIMESTAMPS, PERIOD_PATTERN, _require_dataset
 
 # Rows validated at a time: bounds memory on whole-table validations of large warehouses.
@@ -59,26 +60,19 @@ def _period_filter(dataset: str, start: datetime, end: datetime) -> tuple[str, l
     return f"(({moment} >= ? and {moment} < ?) or {moment} is null)", [start, end]
 
 
-# The rows of the dataset's latest load (every file one `load_dataset` call loads shares its `loaded_at`;
-# a file loaded before and unchanged keeps its own), and any row no loaded file of the ledger accounts
-# for (written to raw some other way): what the daily run's raw_quality stage validates.
-LATEST_LOAD = (
-    "(_source_file in (select source_file from raw.load_files where dataset = ? and status = 'loaded' "
-    "and loaded_at = (select max(loaded_at) from raw.load_files where dataset = ? and status = 'loaded')) "
-    "or _source_file is null "
-    "or _source_file not in (select source_file from raw.load_files where dataset = ? and status = 'loaded'))"
-)
-
-
 def _selection(
-    dataset: str, period: str | None, tenant_id: str | None, latest_load: bool = False
+    dataset: str, period: str | None, tenant_id: str | None, not_yet_passed: bool = False
 ) -> tuple[list[str], list[Any]]:
     """SQL conditions (and their parameters) that select the rows of `period` and `tenant_id` (and with
-    `latest_load`, only of the files the dataset's latest load brought in, and rows no loaded file
-    accounts for)."""
+    `not_yet_passed`, only those of loaded files without a suite pass, and rows no loaded file accounts
+    for: passes.py)."""
     _require_dataset(dataset)
-    conditions: list[str] = [LATEST_LOAD] if latest_load else []
-    params: list[Any] = [dataset] * 3 if latest_load else []
+    conditions: list[str] = []
+    params: list[Any] = []
+    if not_yet_passed:
+        sql, values = passes.not_yet_passed(dataset)
+        conditions.append(sql)
+        params += values
     if period is not None:
         sql, values = _period_filter(dataset, *period_bounds(period))
         conditions.append(sql)

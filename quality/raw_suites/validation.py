@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.contracts import DATASETS
+from quality.raw_suites import passes
 from quality.raw_suites.catalogue import CHECKS, ROW_ID_COLUMNS, RawCheck, build_suite
 from quality.raw_suites.selection import CHUNK_ROWS, _frame, _plan_chunks, _select, _selection
 
@@ -141,9 +142,11 @@ def _validate(
     dataset: str,
     period: str | None,
     tenant_id: str | None,
-    latest_load: bool = False,
+    not_yet_passed: bool = False,
 ) -> SuiteOutcome:
-    conditions, params = _selection(dataset, period, tenant_id, latest_load)  # a bad period: caller's error
+    conditions, params = _selection(
+        dataset, period, tenant_id, not_yet_passed
+    )  # a bad period: caller's error
     try:
         chunks, planned = _plan_chunks(warehouse, dataset, conditions, params, CHUNK_ROWS)
     except Exception as error:  # fail closed: rows that cannot be read pass nothing
@@ -284,13 +287,10 @@ def validate_raw(
     *,
     period: str | None = None,
     tenant_id: str | None = None,
-    latest_load: bool = False,
 ) -> SuiteOutcome:
-    """Validate `raw.<dataset>` (the rows of `period` and `tenant_id` when given; all rows otherwise).
-    `latest_load`: only the rows of the files the dataset's latest load brought in (the daily run's
-    raw_quality stage; the period gate validates the whole period)."""
+    """Validate `raw.<dataset>` (the rows of `period` and `tenant_id` when given; all rows otherwise)."""
     with _GX_LOCK:
-        return _validate(_Session(), warehouse, dataset, period, tenant_id, latest_load)
+        return _validate(_Session(), warehouse, dataset, period, tenant_id)
 
 
 def validate_all(
@@ -298,15 +298,30 @@ def validate_all(
     *,
     period: str | None = None,
     tenant_id: str | None = None,
-    latest_load: bool = False,
     datasets: list[str] | None = None,
 ) -> dict[str, SuiteOutcome]:
     """Every raw dataset's suite (or those of `datasets`), each validated once, in one GX context (a
-    context costs about as much as validating a small table). `latest_load`: as `validate_raw`."""
+    context costs about as much as validating a small table)."""
     with _GX_LOCK:
         session = _Session()
         names = [name for name in DATASETS if datasets is None or name in datasets]
-        return {name: _validate(session, warehouse, name, period, tenant_id, latest_load) for name in names}
+        return {name: _validate(session, warehouse, name, period, tenant_id) for name in names}
+
+
+def validate_files_not_yet_passed(warehouse, *, datasets: list[str] | None = None) -> dict[str, SuiteOutcome]:
+    """The daily run's raw suites: each dataset's rows of loaded files without a pass (and rows no loaded
+    file accounts for), in one GX context; a clean suite records a pass for each of those files
+    (passes.py). `warehouse` must be writable."""
+    passes.ensure_table(warehouse)
+    with _GX_LOCK:
+        session = _Session()
+        outcomes = {}
+        for name in [name for name in DATASETS if datasets is None or name in datasets]:
+            pending = passes.pending_files(warehouse, name)  # before: what the validation selects
+            outcomes[name] = _validate(session, warehouse, name, None, None, not_yet_passed=True)
+            if pending and passes.is_clean(outcomes[name]):
+                passes.record_passes(warehouse, name, pending)
+        return outcomes
 
 
 def validate_all_with_data_docs(

@@ -21,6 +21,7 @@ from orchestration.resources import (
 )
 from orchestration.stages import Stage, stage_tags
 from quality.gate import evaluate, gate_tenants, write_verdict
+from quality.raw_suites import passes
 from quality.raw_suites.batched import raw_suites_by_tenant
 from reports.evidence import verify_bundle
 
@@ -78,10 +79,13 @@ def period_gate_verdicts(
     verdicts = []
     with warehouse.connect(read_only=True) as db:
         tenants = gate_tenants(db)
+        # The rows of files whose suite passed in an earlier run are counted, not validated again: the
+        # verdict says so, and a close asks for `settld gate`'s full validation (raw_suites/passes.py).
+        reuse = passes.has_table(db)
         for period in context.partition_keys:
             # One great-expectations validation of the period for every tenant (the same outcomes as one
             # per tenant, quality/raw_suites/batched.py): GX costs about a second per validation.
-            suites = raw_suites_by_tenant(db, period=period, tenant_ids=tenants)
+            suites = raw_suites_by_tenant(db, period=period, tenant_ids=tenants, reuse_passes=reuse)
             verdicts += [
                 evaluate(
                     db,
@@ -91,6 +95,7 @@ def period_gate_verdicts(
                     triage=triage,
                     max_quarantine_rate=landing.max_quarantine_rate,
                     raw_suites=suites.get(tenant),
+                    raw_suites_reused=reuse and tenant in suites,
                 )
                 for tenant in tenants
             ]

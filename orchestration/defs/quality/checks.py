@@ -1,10 +1,12 @@
 """Great Expectations suites on the raw layer as Dagster asset checks (one per raw dataset asset).
 
-Each check runs its dataset's suite (`quality.raw_suites.validate_all`, one GX context) on the rows the dataset's latest load brought in (the
-files that load wrote; every row was checked against its contract as it arrived). Rows loaded before
-were validated by the run that loaded them, and the period gate validates every row of a period when it
-decides a close (quality/gate.py), so no row escapes the suites; a run no longer re-reads all of history
-through pandas (docs/performance.md).
+Each check runs its dataset's suite (`quality.raw_suites.validate_files_not_yet_passed`, one GX context)
+on the rows of loaded files that have not passed it yet, and rows no loaded file accounts for; a clean
+suite records a pass for those files (quality/raw_suites/passes.py), so the next run validates only what
+is new, and a file that failed is validated again on every run until it is replaced. Every row was also
+checked against its contract as it arrived, and `settld gate` validates every row of a period before a
+close (quality/gate.py), so no row escapes the suites; a run does not re-read all of history through
+pandas (docs/performance.md).
 The checks are blocking: a failing blocking expectation (money: keys, amounts, currencies, timestamp
 order, delivery rows counted once) reports ERROR and stops downstream assets in the same run; when only
 non-blocking expectations fail the check reports WARN and lets the run go on.
@@ -15,7 +17,7 @@ import dagster as dg
 from ingestion.contracts import DATASETS
 from orchestration.defs.landing.assets import DATASET_KEYS
 from orchestration.resources import WarehouseResource
-from quality.raw_suites import CHECKS, SuiteOutcome, validate_all
+from quality.raw_suites import CHECKS, SuiteOutcome, validate_files_not_yet_passed
 
 CHECK_NAME = "great_expectations_raw_suite"
 RAW_SUITE_CHECKS = [dg.AssetCheckKey(key, CHECK_NAME) for key in DATASET_KEYS.values()]
@@ -29,7 +31,8 @@ def _spec(name: str) -> dg.AssetCheckSpec:
         blocking=True,
         description=(
             f"Great Expectations suite `raw.{name}` ({len(CHECKS[name])} expectations, {blocking} "
-            "blocking) on the whole table: keys, amounts, currencies, timestamp order, enums. "
+            "blocking) on the rows of files that have not passed it yet: keys, amounts, currencies, "
+            "timestamp order, enums. "
             "See quality/raw_suites/."
         ),
     )
@@ -65,8 +68,8 @@ def check_result(suite: SuiteOutcome) -> dg.AssetCheckResult:
 def raw_great_expectations(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     selected = context.selected_asset_check_keys
     names = [name for name, key in DATASET_KEYS.items() if dg.AssetCheckKey(key, CHECK_NAME) in selected]
-    with warehouse.connect(read_only=True) as db:
-        suites = validate_all(db, latest_load=True, datasets=names)  # one GX context for them all
+    with warehouse.connect() as db:  # writes the passes of files whose rows are clean
+        suites = validate_files_not_yet_passed(db, datasets=names)  # one GX context for them all
         for name, suite in suites.items():
             context.log.info(
                 f"raw.{name}: {suite.evaluated_rows} rows, "
