@@ -36,16 +36,17 @@ Checks:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from quality.dbt_results import FAILING_STATUSES, build_as_of, read_test_results
 from quality.freshness import period_freshness_details
+from quality.gate_check import Check
 from quality.gate_finance import GL_CHECK, finance_checks, finance_report_inputs
 from quality.gate_inputs import invoice_drafts, latest_reports
 from quality.gate_policies import CHECK_ID as POLICY_CHECK
 from quality.gate_policies import unbacked_settlements as unbacked
+from quality.gate_suites import great_expectations_checks
 from quality.quarantine import quarantined_files, rejected_files
 from reports.artifacts import write_once
 from settld.core import canonical_hash, canonical_json, iso_micro, parse_period
@@ -61,17 +62,6 @@ SCHEMA_VERSION = "PeriodGateVerdict.v1"
 DETAIL_EXAMPLES = 20  # keys listed in a check's details (the count is always complete)
 
 
-@dataclass(frozen=True)
-class Check:
-    id: str
-    ok: bool
-    blocking: bool
-    details: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "ok": self.ok, "blocking": self.blocking, "details": self.details}
-
-
 TriageReader = Callable[[str, str], dict[str, dict[str, Any]]]  # (tenant, period) -> triage_key -> record
 
 
@@ -81,43 +71,6 @@ def _guarded(check_id: str, evaluate: Callable[[], list[Check]]) -> list[Check]:
         return evaluate()
     except Exception as error:  # noqa: BLE001 - any failure to evaluate must turn the gate red
         return [Check(check_id, False, True, {"error": f"{type(error).__name__}: {error}"[:500]})]
-
-
-def great_expectations_checks(
-    db: Warehouse,
-    *,
-    tenant_id: str,
-    period: str,
-    data_docs_dir: Path | None = None,
-    suites: Mapping[str, Any] | None = None,
-) -> list[Check]:
-    """One check per expectation; with `data_docs_dir`, GE's HTML Data Docs of the same validation.
-    `suites`: the tenant's outcomes already validated with the period's other tenants (raw_suites.batched)."""
-    from quality.raw_suites import validate_all, validate_all_with_data_docs
-
-    if suites is None and data_docs_dir is None:
-        suites = validate_all(db, period=period, tenant_id=tenant_id)
-    elif suites is None:
-        suites, _ = validate_all_with_data_docs(
-            data_docs_dir, warehouse=db, period=period, tenant_id=tenant_id
-        )
-    checks = []
-    for dataset, suite in sorted(suites.items()):
-        for outcome in suite.outcomes:
-            checks.append(
-                Check(
-                    outcome.check_id,
-                    outcome.success,
-                    outcome.blocking,
-                    {
-                        "dataset": dataset,
-                        "evaluatedRows": outcome.evaluated_rows,
-                        "unexpectedCount": outcome.unexpected_count,
-                        **outcome.details,
-                    },
-                )  # fmt: skip
-            )
-    return checks
 
 
 def dbt_checks(db: Warehouse) -> list[Check]:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from quality.gate_check import Check
 from reports.finance import file_name, finance_dir, finance_documents
 from settld.vocabulary import (
     ESCROW_NET_CLOSE_SOURCE,
@@ -63,8 +64,7 @@ def _unhandled(db: Warehouse, tenant_id: str, period: str, source: str,
 
 
 def finance_checks(db: Warehouse, *, tenant_id: str, period: str, triage: TriageReader | None):
-    """The two finance checks of one tenant and period (quality.gate.Check objects)."""
-    from quality.gate import Check  # the gate's own check type; imported here: gate imports this module
+    """The two finance checks of one tenant and period (quality.gate_check.Check objects)."""
 
     records = triage(tenant_id, period) if triage is not None else {}
     source = "operator_api" if triage is not None else "none"
