@@ -156,7 +156,7 @@ def test_the_daily_gate_reusing_passes_gives_the_full_outcomes(loaded, tmp_path)
     warehouse = _copy(loaded, tmp_path)
     with connect_warehouse(warehouse_target(str(warehouse))) as db:
         validate_files_not_yet_passed(db)
-    for period in ("2026-09", "2026-10", "2026-12"):
+    for period in ("2026-10", "2026-12"):  # a period with rows, and one without
         with connect_warehouse(warehouse_target(str(warehouse)), read_only=True) as db:
             full = validate_all_tenants(db, period=period, tenant_ids=TENANTS)
             reused = validate_all_tenants(db, period=period, tenant_ids=TENANTS, reuse_passes=True)
