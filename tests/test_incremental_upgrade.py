@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.transform.incremental import INCREMENTAL_TABLES, tables_without_watermark
+from orchestration.defs.transform.incremental import incremental_tables, tables_without_watermark
+from orchestration.defs.transform.project import dbt_project
 from settld.settings import warehouse_target
 from settld.warehouse import connect
 
 
 def _missing(path: Path) -> list[str]:
     with connect(warehouse_target(str(path)), read_only=True) as db:
-        return tables_without_watermark(db)
+        return tables_without_watermark(db, dbt_project.manifest_path)
 
 
 def test_only_incremental_tables_without_their_watermark_ask_for_a_full_refresh(tmp_path: Path) -> None:
     path = tmp_path / "warehouse.duckdb"
-    (schema, table), (other_schema, other_table), _ = INCREMENTAL_TABLES
+    tables = incremental_tables(json.loads(Path(dbt_project.manifest_path).read_text()))
+    assert len(tables) == 3  # the three models configured incremental (dbt_project/macros/incremental.sql)
+    (other_schema, other_table), (schema, table), _ = tables
     with duckdb.connect(str(path)) as con:
         con.execute("create schema staging; create schema intermediate")
     assert _missing(path) == []  # a fresh warehouse: its first build is whole anyway

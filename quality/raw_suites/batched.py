@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingestion.contracts import DATASETS
+from quality.raw_suites import passes
 from quality.raw_suites.catalogue import CHECKS, COLUMNS, RawCheck
 from quality.raw_suites.selection import CHUNK_ROWS, _frame, _plan_chunks, _select, _selection, _where
 from quality.raw_suites.validation import (
@@ -111,7 +112,7 @@ def _clean_period(
             outcomes = _chunk_outcomes(dataset, len(frame), result)
         except Exception:  # noqa: BLE001 - as above
             return None
-        if not all(o.success and o.unexpected_count == 0 and not o.details for o in outcomes):
+        if not passes.is_clean(outcomes):
             return None
     if seen != planned:
         return None
@@ -143,13 +144,11 @@ def _evaluated_by_tenant(warehouse, dataset: str, period: str, tenant_ids: list[
         column_params + params,
     )
     by_tenant = {row["tenant_id"]: [int(row[f"n{i}"] or 0) for i in range(len(columns))] for row in rows}
+    none = [0] * len(columns)
     required = any(c.name == "tenant_id" and c.required for c in DATASETS[dataset].columns)
-    nobody = by_tenant.get(None, [0] * len(columns)) if required else [0] * len(columns)
+    nobody = by_tenant.get(None, none) if required else none
     return {
-        tenant: [
-            own + shared
-            for own, shared in zip(by_tenant.get(tenant, [0] * len(columns)), nobody, strict=True)
-        ]
+        tenant: [own + shared for own, shared in zip(by_tenant.get(tenant, none), nobody, strict=True)]
         for tenant in tenant_ids
     }
 

@@ -304,8 +304,12 @@ def validate_all(
     context costs about as much as validating a small table)."""
     with _GX_LOCK:
         session = _Session()
-        names = [name for name in DATASETS if datasets is None or name in datasets]
-        return {name: _validate(session, warehouse, name, period, tenant_id) for name in names}
+        return {name: _validate(session, warehouse, name, period, tenant_id) for name in _names(datasets)}
+
+
+def _names(datasets: list[str] | None) -> list[str]:
+    """The raw datasets among `datasets` (all when None), in the contracts' order."""
+    return [name for name in DATASETS if datasets is None or name in datasets]
 
 
 def validate_files_not_yet_passed(warehouse, *, datasets: list[str] | None = None) -> dict[str, SuiteOutcome]:
@@ -316,10 +320,10 @@ def validate_files_not_yet_passed(warehouse, *, datasets: list[str] | None = Non
     with _GX_LOCK:
         session = _Session()
         outcomes = {}
-        for name in [name for name in DATASETS if datasets is None or name in datasets]:
+        for name in _names(datasets):
             pending = passes.pending_files(warehouse, name)  # before: what the validation selects
             outcomes[name] = _validate(session, warehouse, name, None, None, not_yet_passed=True)
-            if pending and passes.is_clean(outcomes[name]):
+            if pending and passes.is_clean(outcomes[name].outcomes):
                 passes.record_passes(warehouse, name, pending)
         return outcomes
 

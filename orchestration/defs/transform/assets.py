@@ -97,7 +97,7 @@ def settld_dbt_models(
     # Spark: never opened before dbt (its session's metastore takes one process); its models are tables.
     if warehouse.target.kind != "spark" and not full_refresh:
         with warehouse.connect() as db:
-            if older := tables_without_watermark(db):
+            if older := tables_without_watermark(db, dbt_project.manifest_path):
                 context.log.warning(f"built before they were incremental: {', '.join(older)}: a full refresh")
                 full_refresh = ["--full-refresh"]
     context.log.info(f"dbt build as of {as_of.isoformat()}Z{' (full refresh)' if full_refresh else ''}")
