@@ -222,7 +222,7 @@ create table if not exists raw.load_files (
 )"""
 # The keys that rows leaving raw carried (a corrected file replacing its rows, a file now rejected), so the
 # incremental dbt models recompute those keys (docs/DECISIONLOG.md, "Incremental runs"). Only the datasets
-# of incremental models are recorded; their key columns below.
+# of incremental models are recorded; their key columns below, each required by its contract.
 LOAD_DELETIONS_DDL = """
 create table if not exists raw.load_deletions (
     dataset varchar not null,
@@ -233,9 +233,26 @@ create table if not exists raw.load_deletions (
     operation_id varchar,
     deleted_at timestamp not null
 )"""
+# Key columns added after the table's first version (the kernel's books), added to existing warehouses by
+# `ensure_raw_schema` as the ledger's are.
+LOAD_DELETIONS_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("entry_id", "varchar"),
+    ("batch_id", "varchar"),
+    ("statement_id", "varchar"),
+    ("period", "varchar"),
+)
+# The kernel's books are keyed by their grain's required prefix (an entry's postings, a batch's lines, a
+# statement's lines, a tenant's period): an incremental build recomputes every row of such a key.
 DELETION_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "payout_instructions": ("tenant_id", "payout_key"),
     "money_rail_operations": ("tenant_id", "payout_key", "provider_id", "operation_id"),
+    "ledger_postings": ("tenant_id", "entry_id"),
+    "gl_batches": ("tenant_id", "batch_id"),
+    "gl_batch_lines": ("tenant_id", "batch_id"),
+    "party_statements": ("tenant_id", "statement_id"),
+    "party_statement_lines": ("tenant_id", "statement_id"),
+    "held_exposure_rollforwards": ("tenant_id", "period"),
+    "month_closes": ("tenant_id", "period"),
 }
 # Ledger columns added after the table's first version: `ensure_raw_schema` adds them to every warehouse,
 # new or existing, the way it adds a contract's new columns (rows loaded before them were all loaded).

@@ -16,6 +16,7 @@ import duckdb
 
 from ingestion.contracts import (
     DATASETS,
+    LOAD_DELETIONS_ADDED_COLUMNS,
     LOAD_DELETIONS_DDL,
     LOAD_FILES_ADDED_COLUMNS,
     LOAD_FILES_DDL,
@@ -64,6 +65,7 @@ def ensure_raw_schema(con: Any, placeholder: str = "?") -> None:
     con.execute(LOAD_FILES_DDL)
     _add_missing_columns(con, "load_files", list(LOAD_FILES_ADDED_COLUMNS), placeholder)
     con.execute(LOAD_DELETIONS_DDL)
+    _add_missing_columns(con, "load_deletions", list(LOAD_DELETIONS_ADDED_COLUMNS), placeholder)
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from typing import Any
 
 from ingestion.contracts import (
     DATASETS,
+    LOAD_DELETIONS_ADDED_COLUMNS,
     LOAD_DELETIONS_DDL,
     LOAD_FILES_ADDED_COLUMNS,
     LOAD_FILES_COLUMNS,
@@ -63,7 +64,7 @@ def _columns_of(ddl: str) -> list[tuple[str, str]]:
 
 QUARANTINE_COLUMNS = _columns_of(QUARANTINE_DDL)
 # Registered and left empty: Spark's models are tables rebuilt whole, which never read past deletions.
-DELETIONS_COLUMNS = _columns_of(LOAD_DELETIONS_DDL)
+DELETIONS_COLUMNS = [*_columns_of(LOAD_DELETIONS_DDL), *LOAD_DELETIONS_ADDED_COLUMNS]
 LEDGER_COLUMNS = [
     *_columns_of(LOAD_FILES_DDL),
     *((name, sql_type.split()[0]) for name, sql_type in LOAD_FILES_ADDED_COLUMNS),

@@ -1,10 +1,11 @@
 """Incremental daily runs give the tables a full rebuild gives (issue 22).
 
 The demo's landing zone is delivered in five daily slices into one home, with a `settld run` after each
-and the as-of moving on: day 1 August and September; days 2 to 4 October's instructions and operations a
-third at a time, day 4 also a September operations file that arrived late; day 5 corrected files that
-replace two earlier ones under the same path (an instruction gone and one with a new amount; an operation
-gone, one moved to another payout key, one in a new state), and a new file re-exporting an operation of an
+and the as-of moving on: day 1 August and September; days 2 to 4 October's instructions, operations, ledger
+postings and party statement lines a third at a time, day 4 also a September operations file that arrived
+late; day 5 corrected files that replace three earlier ones under the same path (an instruction gone and
+one with a new amount; an operation gone, one moved to another payout key, one in a new state; a journal
+entry's postings gone and a posting with a new amount), and a new file re-exporting an operation of an
 earlier file on another payout key. Then `settld run --full-refresh` on the same
 files and as-of must leave every staging, intermediate and mart table as the incremental runs left it,
 row for row (load times aside), and the incremental runs must really have been incremental.
@@ -31,10 +32,13 @@ OCTOBER_FILES = (
     "money_rail_operations/operations-stripe_connect-2026-10.jsonl",
     "money_rail_operations/operations-usdc_circle-2026-10.parquet",
     "money_rail_operations/operations-wire_fedline-2026-10.csv",
+    "kernel_books/ledger_postings/ledger_postings-2026-10.jsonl",
+    "kernel_books/party_statement_lines/party_statement_lines-2026-10.parquet",
 )
 LATE_FILE = "money_rail_operations/operations-wire_fedline-2026-09.csv"
 CORRECTED_INSTRUCTIONS = "payout_instructions/payout_instructions-2026-09.csv"
 CORRECTED_OPERATIONS = "money_rail_operations/operations-stripe_connect-2026-08.jsonl"
+CORRECTED_POSTINGS = "kernel_books/ledger_postings/ledger_postings-2026-09.jsonl"
 # Each day's as-of: September's stale deadline (October 8) and October's (November 8) pass on the way.
 AS_OF = ("2026-10-06T00:00:00Z", "2026-10-12T00:00:00Z", "2026-10-20T00:00:00Z",
          "2026-11-03T00:00:00Z", "2026-11-10T00:00:00Z")  # fmt: skip
@@ -93,6 +97,16 @@ def _correct_operations(path: Path) -> None:
         lines[index] = json.dumps(records[index]) + "\n"
     del lines[dropped]
     path.write_text("".join(lines))
+
+
+def _correct_postings(path: Path) -> None:
+    """Drop every posting of the first journal entry (its key leaves raw) and add 100 cents to the first
+    posting of the next (JSON lines, the rest untouched)."""
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    gone = records[0]["entry_id"]
+    kept = [record for record in records if record["entry_id"] != gone]
+    kept[0]["amount_cents"] += 100
+    path.write_text("".join(json.dumps(record) + "\n" for record in kept))
 
 
 def _moved_version(original: Path, amendment: Path) -> None:
@@ -173,7 +187,8 @@ def test_five_daily_slices_then_a_full_refresh_give_the_same_tables(
             deliveries[day].append((part, str(Path(name).parent / part.name)))
     deliveries[3].append((held / LATE_FILE, LATE_FILE))
     for name, correct in ((CORRECTED_INSTRUCTIONS, _correct_instructions),
-                          (CORRECTED_OPERATIONS, _correct_operations)):  # fmt: skip
+                          (CORRECTED_OPERATIONS, _correct_operations),
+                          (CORRECTED_POSTINGS, _correct_postings)):  # fmt: skip
         corrected = held / "corrected" / name
         corrected.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(landing / name, corrected)
@@ -192,7 +207,9 @@ def test_five_daily_slices_then_a_full_refresh_give_the_same_tables(
     incremental = _contents(warehouse)
     # Rows written on different days carry different loads: the later runs did not rebuild everything.
     for table in ("staging.stg_settlement_kernel__payout_instructions", "staging.stg_money_rails__operations",
-                  "intermediate.int_reconciliation__payout_keys_matched"):  # fmt: skip
+                  "intermediate.int_reconciliation__payout_keys_matched",
+                  "staging.stg_kernel_books__ledger_postings",
+                  "staging.stg_kernel_books__party_statement_lines"):  # fmt: skip
         assert _load_times(warehouse, table) > 1, table
 
     succeeded(settld_in(home, "run", "--full-refresh", "--as-of", AS_OF[-1], env=settings))

@@ -6,4 +6,5 @@
      ('amount_cents', 'bigint'), ('currency', string_type())],
     partition_by=['tenant_id', 'batch_id', 'line_no'],
     order_by='_source_file desc, _source_row desc',
+    incremental_key=['tenant_id', 'batch_id'],
 ) }}

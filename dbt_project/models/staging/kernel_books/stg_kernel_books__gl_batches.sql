@@ -5,4 +5,5 @@
      ('generated_at', 'timestamp'), ('artifact_hash', string_type())],
     partition_by=['tenant_id', 'batch_id'],
     order_by='_source_file desc, _source_row desc',
+    incremental_key=['tenant_id', 'batch_id'],
 ) }}

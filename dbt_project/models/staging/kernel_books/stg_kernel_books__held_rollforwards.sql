@@ -7,4 +7,5 @@
      ('forfeited_cents', 'bigint'), ('ending_cents', 'bigint'), ('generated_at', 'timestamp')],
     partition_by=['tenant_id', 'period', 'currency'],
     order_by='generated_at desc, artifact_id desc, _source_file desc, _source_row desc',
+    incremental_key=['tenant_id', 'period'],
 ) }}

@@ -7,4 +7,5 @@
      ('amount_cents', 'bigint'), ('currency', string_type()), ('memo', string_type())],
     partition_by=['tenant_id', 'entry_id', 'posting_index'],
     order_by='_source_file desc, _source_row desc',
+    incremental_key=['tenant_id', 'entry_id'],
 ) }}

@@ -6,4 +6,5 @@
      ('chain_hash', string_type()), ('updated_at', 'timestamp')],
     partition_by=['tenant_id', 'period'],
     order_by='updated_at desc, _source_file desc, _source_row desc',
+    incremental_key=['tenant_id', 'period'],
 ) }}

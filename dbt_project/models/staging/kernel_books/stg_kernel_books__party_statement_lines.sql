@@ -7,4 +7,5 @@
      ('amount_cents', 'bigint'), ('currency', string_type())],
     partition_by=['tenant_id', 'statement_id', 'line_kind', 'account_id', 'entry_id'],
     order_by='_source_file desc, _source_row desc',
+    incremental_key=['tenant_id', 'statement_id'],
 ) }}

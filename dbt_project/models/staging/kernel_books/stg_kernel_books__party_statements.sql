@@ -6,4 +6,5 @@
      ('basis', string_type()), ('generated_at', 'timestamp'), ('artifact_hash', string_type())],
     partition_by=['tenant_id', 'statement_id'],
     order_by='_source_file desc, _source_row desc',
+    incremental_key=['tenant_id', 'statement_id'],
 ) }}
