@@ -108,3 +108,61 @@
         where {% for column in columns %}{{ keys }}.{{ column }} = {{ alias }}.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
     )
 {%- endmacro %}
+
+{#-
+    Models rebuilt whole when an input changed and left as they are otherwise (the finance models over the
+    kernel's books: they aggregate every key, and most days bring no file of the books). An input changed
+    when one of `relations` (incremental models, whose rows carry `_loaded_at`) has a row written after
+    this model's watermark, or `deletions` records a row of the `datasets` leaving raw after it. Such a
+    model is incremental with `append`: its pre-hook `forget_all_when_inputs_changed` empties it when an
+    input changed, and its query (filtered by `inputs_changed`) then returns every row, else none. An empty
+    table has seen nothing, so a model without rows is rebuilt on every run (correct, only not saved).
+-#}
+{% macro inputs_changed(relations, deletions, datasets) -%}
+    (
+        {%- for relation in relations %}
+        exists (select 1 from {{ relation }} where _loaded_at > {{ loaded_through() }}) or
+        {%- endfor %}
+        exists (
+            select 1 from {{ deletions }}
+            where dataset in ('{{ datasets | join("', '") }}') and deleted_at > {{ loaded_through() }}
+        )
+    )
+{%- endmacro %}
+
+{% macro forget_all_when_inputs_changed(relations, deletions, datasets) -%}
+    {%- if is_incremental() %}
+    delete from {{ this }} where {{ inputs_changed(relations, deletions, datasets) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    The config of a model rebuilt when its inputs change: `inputs` the names of the incremental models it
+    reads, `datasets` the raw datasets behind them (their deletions count). In the model, filter the last
+    select with `when_inputs_changed` and write `inputs_loaded_at` as its `_loaded_at`.
+-#}
+{% macro rebuilt_when_inputs_change(inputs, datasets) -%}
+-- depends_on: {{ ref('stg_ingestion__load_deletions') }}
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ forget_all_when_inputs_changed(input_refs(" ~ tojson(inputs) ~ "), ref('stg_ingestion__load_deletions'), " ~ tojson(datasets) ~ ") }}",
+) }}
+{%- endmacro %}
+
+{% macro input_refs(inputs) -%}
+    {%- set relations = [] %}
+    {%- for name in inputs %}{% do relations.append(ref(name)) %}{% endfor %}
+    {{- return(relations) }}
+{%- endmacro %}
+
+{% macro when_inputs_changed(inputs, datasets) -%}
+    {%- if is_incremental() %}
+    where {{ inputs_changed(input_refs(inputs), ref('stg_ingestion__load_deletions'), datasets) }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro inputs_loaded_at(inputs, datasets) -%}
+    {{ newest_load(input_refs(inputs), ref('stg_ingestion__load_deletions'), datasets) }}
+{%- endmacro %}

@@ -5,23 +5,29 @@
 -- anything else unclassified (positive or negative); ending = opening + every posting of the month.
 -- Rules: docs/DECISIONLOG.md, "Finance integrity".
 
+{%- set inputs = ['stg_kernel_books__ledger_postings', 'stg_kernel_books__month_closes', 'stg_kernel_books__held_rollforwards'] %}
+{%- set datasets = ['ledger_postings', 'month_closes', 'held_exposure_rollforwards'] %}
+-- Rebuilt whole when an input changed since its last build, else left as it is
+-- (macros/incremental.sql, rebuilt_when_inputs_change).
+{{ rebuilt_when_inputs_change(inputs, datasets) }}
+
 with
 
 postings as (
 
-    select * from {{ ref('stg_kernel_books__ledger_postings') }}
+    select * from {{ ref('stg_kernel_books__ledger_postings') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
 month_closes as (
 
-    select * from {{ ref('stg_kernel_books__month_closes') }}
+    select * from {{ ref('stg_kernel_books__month_closes') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
 held as (
 
-    select * from {{ ref('stg_kernel_books__held_rollforwards') }}
+    select * from {{ ref('stg_kernel_books__held_rollforwards') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
@@ -136,7 +142,8 @@ final as (
         coalesce(unclassified_positive_cents, 0) as unclassified_positive_cents,
         coalesce(unclassified_negative_cents, 0) as unclassified_negative_cents,
         coalesce(unclassified_count, 0) as unclassified_count,
-        coalesce(ending_cents, 0) as ending_cents
+        coalesce(ending_cents, 0) as ending_cents,
+        {{ inputs_loaded_at(inputs, datasets) }} as _loaded_at
 
     from rolled
 

@@ -3,35 +3,41 @@
 -- too). Carries the latest GL batch of the period (by generated_at, ties to the greater batch_id) with its
 -- recomputed hash, and how many statements the period has. Rules: docs/DECISIONLOG.md, "Finance integrity".
 
+{%- set inputs = ['stg_kernel_books__month_closes', 'stg_kernel_books__gl_batches', 'stg_kernel_books__gl_batch_lines', 'stg_kernel_books__party_statements', 'stg_kernel_books__ledger_postings'] %}
+{%- set datasets = ['month_closes', 'gl_batches', 'gl_batch_lines', 'party_statements', 'ledger_postings'] %}
+-- Rebuilt whole when an input changed since its last build, else left as it is
+-- (macros/incremental.sql, rebuilt_when_inputs_change).
+{{ rebuilt_when_inputs_change(inputs, datasets) }}
+
 with
 
 month_closes as (
 
-    select * from {{ ref('stg_kernel_books__month_closes') }}
+    select * from {{ ref('stg_kernel_books__month_closes') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
 batches as (
 
-    select * from {{ ref('stg_kernel_books__gl_batches') }}
+    select * from {{ ref('stg_kernel_books__gl_batches') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
 batch_lines as (
 
-    select * from {{ ref('stg_kernel_books__gl_batch_lines') }}
+    select * from {{ ref('stg_kernel_books__gl_batch_lines') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
 statements as (
 
-    select * from {{ ref('stg_kernel_books__party_statements') }}
+    select * from {{ ref('stg_kernel_books__party_statements') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
 postings as (
 
-    select * from {{ ref('stg_kernel_books__ledger_postings') }}
+    select * from {{ ref('stg_kernel_books__ledger_postings') }} {{ when_inputs_changed(inputs, datasets) }}
 
 ),
 
@@ -114,7 +120,8 @@ final as (
         cast(coalesce(statement_counts.statement_count, 0) as bigint) as statement_count,
         -- the currency a period-level finding is reported in: the batch's, else the postings', else XXX
         coalesce(batch_digests.currency, posting_currencies.currency, 'XXX') as currency,
-        latest_batches.generated_at
+        latest_batches.generated_at,
+        {{ inputs_loaded_at(inputs, datasets) }} as _loaded_at
 
     from book_periods
     left join month_closes as closes
