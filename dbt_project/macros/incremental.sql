@@ -115,8 +115,9 @@
     when one of `relations` (incremental models, whose rows carry `_loaded_at`) has a row written after
     this model's watermark, or `deletions` records a row of the `datasets` leaving raw after it. Such a
     model is incremental with `append`: its pre-hook `forget_all_when_inputs_changed` empties it when an
-    input changed, and its query (filtered by `inputs_changed`) then returns every row, else none. An empty
-    table has seen nothing, so a model without rows is rebuilt on every run (correct, only not saved).
+    input changed, and its query then returns every row; else each of its inputs, filtered by
+    `inputs_changed`, reads nothing, so nothing is aggregated and no row returned. An empty table has seen
+    nothing, so a model without rows is rebuilt on every run (correct, only not saved).
 -#}
 {% macro inputs_changed(relations, deletions, datasets) -%}
     (
@@ -138,8 +139,8 @@
 
 {#-
     The config of a model rebuilt when its inputs change: `inputs` the names of the incremental models it
-    reads, `datasets` the raw datasets behind them (their deletions count). In the model, filter the last
-    select with `when_inputs_changed` and write `inputs_loaded_at` as its `_loaded_at`.
+    reads, `datasets` the raw datasets behind them (their deletions count). In the model, filter each
+    input's select with `when_inputs_changed` and write `inputs_loaded_at` as its `_loaded_at`.
 -#}
 {% macro rebuilt_when_inputs_change(inputs, datasets) -%}
 -- depends_on: {{ ref('stg_ingestion__load_deletions') }}
