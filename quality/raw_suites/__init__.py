@@ -35,6 +35,7 @@ from quality.raw_suites.selection import fetch_rows, period_bounds
 from quality.raw_suites.validation import (
     ExpectationOutcome,
     SuiteOutcome,
+    nothing_to_validate,
     validate_all,
     validate_all_with_data_docs,
     validate_files_not_yet_passed,
@@ -51,6 +52,7 @@ __all__ = [
     "build_suite",
     "check_catalogue",
     "fetch_rows",
+    "nothing_to_validate",
     "period_bounds",
     "validate_all",
     "validate_all_with_data_docs",

@@ -12,7 +12,8 @@ derived from that one validation, and is the very outcome `validate_all(period=,
   counts of rows evaluated are the tenant's own: counted in SQL by the rule GX counts them (rows the row
   condition keeps, less rows GX leaves out as missing).
 - With `reuse_passes` (the daily run's gate) GX validates only the period's rows of files that have no
-  suite pass yet (passes.py); the rows of passed files are counted, not validated again.
+  suite pass yet (passes.py); the rows of passed files are counted, not validated again, and a period
+  whose files have all passed is not handed to GX at all.
 - When any expectation of a dataset finds an unexpected row, raises, or cannot read the rows, that
   dataset is validated again tenant by tenant, exactly as before: which tenant's rows are at fault, and
   the examples, come from GX itself.
@@ -99,7 +100,8 @@ def _clean_period(
     except Exception:  # noqa: BLE001 - the tenant-by-tenant path reports it, failing closed
         return None
     seen = 0
-    for index, chunk in enumerate(chunks or [None], start=1):
+    # With reuse_passes and every file of the period passed, there is nothing for GX to validate.
+    for index, chunk in enumerate(chunks or ([] if reuse_passes and not planned else [None]), start=1):
         try:
             rows = warehouse.query(
                 _select(dataset, conditions + ([chunk.condition] if chunk else [])),
