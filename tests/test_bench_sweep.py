@@ -58,10 +58,11 @@ def test_a_sweep_writes_each_bench_the_table_and_the_plot(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     sweep = json.loads((tmp_path / "sweep.json").read_text())
     (row,) = sweep["sizes"]
-    assert row["instructions"] == 540 and row["same_mismatches"]
+    figures = json.loads((tmp_path / "reconciliation-540.json").read_text())
+    # the generator's scale rounds the size (540 asked, 544 generated): the row is the bench's own count
+    assert row["instructions"] == figures["rows"]["payout_instructions"] >= 540 and row["same_mismatches"]
     # one new day on the loaded warehouse, then a full refresh of the same files: the same marts
     assert row["incremental_same_marts"] and row["incremental_run"] > 0
-    figures = json.loads((tmp_path / "reconciliation-540.json").read_text())
     assert figures["fixed_cost"] == sweep["fixed_cost"]  # measured once, for every size
     assert row["yardstick"] == pytest.approx(  # both rounded to 1/100 s: 0.82 + 1.04 is 1.8599999...
         figures["seconds"]["copy_inputs"] + figures["seconds"]["floor_under_pipeline_memory_limit"],
