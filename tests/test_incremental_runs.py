@@ -1,13 +1,12 @@
 """Incremental daily runs give the tables a full rebuild gives (issue 22).
 
-The demo's landing zone is delivered in three daily slices into one home, with a `settld run` after each
-and the as-of moving on: day 1 August, September and the first half of October's instructions, operations,
-ledger postings and party statement lines; day 2 the second half, and a September operations file that
-arrived late; day 3 corrected files that replace three earlier ones under the same path (an instruction
-gone and one with a new amount; an operation gone, one moved to another payout key, one in a new state; a
-journal entry's postings gone and a posting with a new amount), and a new file re-exporting an operation
-of an earlier file on another payout key. (Five slices, thirds of October, cost two more runs on each
-engine and found nothing three do not: every model still sees new keys, late files and corrections.) Then `settld run --full-refresh` on the same
+The demo's landing zone is delivered in five daily slices into one home, with a `settld run` after each
+and the as-of moving on: day 1 August and September; days 2 to 4 October's instructions, operations, ledger
+postings and party statement lines a third at a time, day 4 also a September operations file that arrived
+late; day 5 corrected files that replace three earlier ones under the same path (an instruction gone and
+one with a new amount; an operation gone, one moved to another payout key, one in a new state; a journal
+entry's postings gone and a posting with a new amount), and a new file re-exporting an operation of an
+earlier file on another payout key. Then `settld run --full-refresh` on the same
 files and as-of must leave every staging, intermediate and mart table as the incremental runs left it,
 row for row (load times aside), and the incremental runs must really have been incremental.
 """
@@ -41,12 +40,13 @@ CORRECTED_INSTRUCTIONS = "payout_instructions/payout_instructions-2026-09.csv"
 CORRECTED_OPERATIONS = "money_rail_operations/operations-stripe_connect-2026-08.jsonl"
 CORRECTED_POSTINGS = "kernel_books/ledger_postings/ledger_postings-2026-09.jsonl"
 # Each day's as-of: September's stale deadline (October 8) and October's (November 8) pass on the way.
-AS_OF = ("2026-10-06T00:00:00Z", "2026-11-03T00:00:00Z", "2026-11-10T00:00:00Z")
-PARTS = 2
+AS_OF = ("2026-10-06T00:00:00Z", "2026-10-12T00:00:00Z", "2026-10-20T00:00:00Z",
+         "2026-11-03T00:00:00Z", "2026-11-10T00:00:00Z")  # fmt: skip
+PARTS = 3
 
 
-def _parts(path: Path, out_dir: Path) -> list[Path]:
-    """The file cut into PARTS delivery files of its format, rows in order (`<stem>-part<n><suffix>`)."""
+def _thirds(path: Path, out_dir: Path) -> list[Path]:
+    """The file cut into three delivery files of its format, rows in order (`<stem>-part<n><suffix>`)."""
     parts = [out_dir / f"{path.stem}-part{n}{path.suffix}" for n in range(1, PARTS + 1)]
     if path.suffix == ".parquet":
         with duckdb.connect() as con:
@@ -167,7 +167,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[st
                  "SETTLD_API_DATABASE_URL": database + "?options=-csearch_path%3Doperator_api"}  # fmt: skip
 
 
-def test_three_daily_slices_then_a_full_refresh_give_the_same_tables(
+def test_five_daily_slices_then_a_full_refresh_give_the_same_tables(
     tmp_path: Path, engine: tuple[str, dict[str, str]]
 ) -> None:
     warehouse, settings = engine
@@ -183,9 +183,9 @@ def test_three_daily_slices_then_a_full_refresh_give_the_same_tables(
         (held / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.move(landing / name, held / name)
     for name in OCTOBER_FILES:
-        for day, part in enumerate(_parts(held / name, (held / name).parent)):
+        for day, part in enumerate(_thirds(held / name, (held / name).parent), start=1):
             deliveries[day].append((part, str(Path(name).parent / part.name)))
-    deliveries[1].append((held / LATE_FILE, LATE_FILE))
+    deliveries[3].append((held / LATE_FILE, LATE_FILE))
     for name, correct in ((CORRECTED_INSTRUCTIONS, _correct_instructions),
                           (CORRECTED_OPERATIONS, _correct_operations),
                           (CORRECTED_POSTINGS, _correct_postings)):  # fmt: skip
@@ -193,11 +193,11 @@ def test_three_daily_slices_then_a_full_refresh_give_the_same_tables(
         corrected.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(landing / name, corrected)
         correct(corrected)
-        deliveries[2].append((corrected, name))
+        deliveries[4].append((corrected, name))
     amendment = held / "amendment" / "operations-usdc_circle-2026-08-amended.parquet"
     amendment.parent.mkdir(parents=True)
     _moved_version(landing / "money_rail_operations/operations-usdc_circle-2026-08.parquet", amendment)
-    deliveries[2].append((amendment, f"money_rail_operations/{amendment.name}"))
+    deliveries[4].append((amendment, f"money_rail_operations/{amendment.name}"))
 
     for day, as_of in enumerate(AS_OF):
         for source, name in deliveries[day]:
