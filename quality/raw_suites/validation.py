@@ -77,7 +77,7 @@ _EMPTY_FRAME_RESULTS: dict[str, Any] = {}
 
 class _Session:
     """One ephemeral GX context: a pandas datasource, the suites, and optionally a Data Docs site. The
-    context is made on the first validation: a daily run with no new row never imports GX."""
+    context is made on the first validation: a daily run with no new row never makes one."""
 
     def __init__(self, data_docs_dir: Path | None = None, run_time: datetime | None = None) -> None:
         self.definitions: dict[str, Any] = {}
