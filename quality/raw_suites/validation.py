@@ -69,12 +69,6 @@ class SuiteOutcome:
 # Running the suites
 
 
-# The GX result of validating an empty frame against each dataset's suite: the same in every session
-# without Data Docs (the suites are fixed for the process), and asked for on every run that finds no new
-# file of a dataset. Guarded by _GX_LOCK, as every session is.
-_EMPTY_FRAME_RESULTS: dict[str, Any] = {}
-
-
 class _Session:
     """One ephemeral GX context: a pandas datasource, the suites, and optionally a Data Docs site. The
     context is made on the first validation: a daily run with no new row never makes one."""
@@ -114,15 +108,7 @@ class _Session:
         return self._context
 
     def validate(self, dataset: str, frame, run_name: str):
-        """Validate one DataFrame (a whole-dataframe batch) against the dataset's suite. An empty frame
-        is validated once per dataset and process (its result has no page to write without Data Docs)."""
-        if len(frame) or self.data_docs_dir is not None:
-            return self._validate(dataset, frame, run_name)
-        if dataset not in _EMPTY_FRAME_RESULTS:
-            _EMPTY_FRAME_RESULTS[dataset] = self._validate(dataset, frame, run_name)
-        return _EMPTY_FRAME_RESULTS[dataset]
-
-    def _validate(self, dataset: str, frame, run_name: str):
+        """Validate one DataFrame (a whole-dataframe batch) against the dataset's suite."""
         from great_expectations.core.run_identifier import RunIdentifier
 
         definition = self.definitions.get(dataset)
