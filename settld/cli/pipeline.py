@@ -16,7 +16,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dagster as dg
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -32,6 +31,7 @@ from settld.cli.landing_verdict import (
     landing_report,
     print_landing_report,
 )
+from settld.cli.run_history import instance as run_history_instance
 from settld.cli.run_record import RECORD_FILE, record_run, run_folder, warehouse_display
 from settld.cli.summary import print_summary
 from settld.settings import Settings, WarehouseTarget, display_url, warehouse_target
@@ -45,56 +45,6 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}
 RUN_LOG_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 # Each run's tag naming its warehouse's kind (duckdb, postgres): runs of two demos tell apart in the UI.
 WAREHOUSE_TAG = "settld/warehouse"
-
-
-def _instance() -> dg.DagsterInstance:
-    """The persistent instance when DAGSTER_HOME is set (runs then show in the UI), else an ephemeral one."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        return dg.DagsterInstance.ephemeral()
-    Path(home).mkdir(parents=True, exist_ok=True)
-    _unsynced_run_history(Path(home).resolve())
-    return dg.DagsterInstance.get()
-
-
-# Folders (DAGSTER_HOMEs, as given and resolved, each ending in a separator) whose SQLite files open without
-# an fsync per commit (`_unsynced_run_history`).
-_UNSYNCED_PREFIXES: set[str] = set()
-
-
-def _unsynced_run_history(home: Path) -> None:
-    """Dagster's SQLite run history under DAGSTER_HOME without an fsync per event.
-
-    Dagster opens a connection and commits once or more for every event it stores (a dbt build is about
-    1,300 events: each model, each test as an asset check, planned and done), and each commit waited for
-    the disk: about 20 ms here, most of a demo-size run (docs/performance.md, "Fixed cost"). With
-    `synchronous=OFF` SQLite leaves the flushing to the OS: a crash of the process loses nothing; a power
-    loss may lose the last events of the run history the UI shows. Only files under DAGSTER_HOME: the
-    warehouse, the operator API's database and the artifacts keep their own durability."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    _UNSYNCED_PREFIXES.update(os.path.join(str(folder), "") for folder in (home, home.resolve()))
-    if not event.contains(Engine, "do_connect", _mark_unsynced):
-        event.listen(Engine, "do_connect", _mark_unsynced)
-        event.listen(Engine, "connect", _unsynced)
-
-
-def _mark_unsynced(dialect, record, cargs, cparams) -> None:
-    """Before SQLite opens a file: mark the connection when the file is under an unsynced folder. Decided
-    from the file name alone, with no query or path resolution: Dagster opens a new connection for each
-    event it stores, thousands a run. (The pragma itself, SQLite's first statement on the connection,
-    then opens the file: measured about 2 s a demo run, a cost the connection would pay anyway.)"""
-    if dialect.name != "sqlite":
-        return
-    filename = cargs[0] if cargs else cparams.get("database")
-    if isinstance(filename, str) and os.path.abspath(filename).startswith(tuple(_UNSYNCED_PREFIXES)):
-        record.info["settld_unsynced"] = True
-
-
-def _unsynced(connection, record) -> None:
-    if record.info.get("settld_unsynced"):
-        connection.execute("pragma synchronous=OFF")
 
 
 def resolve_as_of(value: str | None, landing_dir: Path) -> datetime:
@@ -209,7 +159,7 @@ def _run_pipeline(
     screen = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     ok, verdict = True, LandingVerdict()
     with (
-        _instance() as instance,
+        run_history_instance() as instance,
         log_path.open("w") as log,
         Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=screen

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import nullcontext
@@ -26,6 +28,11 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 #   run log still holds every event dbt prints (docs/performance.md, "Fixed cost").
 PRODUCTION_BUILD_FLAGS = ("--exclude-resource-type", "unit_test", "--log-level-file", "none")
 MANIFEST_FILE, PARTIAL_PARSE_FILE = "manifest.json", "partial_parse.msgpack"
+# What the last parse saw (`_parse_inputs`) and the manifest it wrote: a run whose parse would see the same
+# skips it (`refresh_manifest`).
+PARSED_FROM_FILE = "settld_parsed_from.json"
+_ENV_VAR_CALL = re.compile(rb"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+_DBT_PACKAGES = ("dbt-core", "dbt-adapters", "dbt-duckdb", "dbt-postgres", "dbt-spark")
 
 
 def refresh_manifest(settings: Settings | None = None) -> None:
@@ -38,17 +45,15 @@ def refresh_manifest(settings: Settings | None = None) -> None:
     Several runs may parse at once (two homes share this checkout's `target/`), and dbt writes its
     manifest in place: a run importing the asset graph meanwhile read half a file. So the parse writes
     into a scratch folder of its own, seeded with the last partial-parse state, and the state and then
-    the manifest are renamed into `target/`: a reader sees the previous manifest or the new one, whole."""
-    from dbt.cli.main import dbtRunner
+    the manifest are renamed into `target/`: a reader sees the previous manifest or the new one, whole.
 
+    A parse that would read what the parse of the manifest on disk read (`_parse_inputs`: the project's
+    files, the arguments, the environment variables the project names, dbt's version) is not run: a daily
+    run with no change to the project starts its build several seconds sooner."""
     target_path = Path(dbt_project.manifest_path).parent  # target_path itself is relative to the project
-    target_path.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target_path))
-    if (target_path / PARTIAL_PARSE_FILE).is_file():
-        shutil.copy2(target_path / PARTIAL_PARSE_FILE, scratch / PARTIAL_PARSE_FILE)
     arguments = [
         "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
-        "--profiles-dir", str(dbt_project.profiles_dir), "--target-path", str(scratch),
+        "--profiles-dir", str(dbt_project.profiles_dir),
     ]  # fmt: skip
     environment = nullcontext()
     if settings is not None:
@@ -61,16 +66,89 @@ def refresh_manifest(settings: Settings | None = None) -> None:
                                    warehouse_url=settings.warehouse_url)  # fmt: skip
         arguments += ["--target", target.dbt_target, "--vars", json.dumps(variables)]
         environment = dbt_profile_environment(target)
+    with environment:
+        inputs = _parse_inputs(arguments, skip=target_path)
+        if _parsed_from(target_path) == inputs:
+            return  # nothing the parse reads has changed: the manifest on disk is the one it would write
+        _parse(arguments, target_path, inputs)
+
+
+def _parse(arguments: list[str], target_path: Path, inputs: str) -> None:
+    from dbt.cli.main import dbtRunner
+
+    target_path.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target_path))
     try:
-        with environment:
-            result = dbtRunner().invoke(arguments)
+        if (target_path / PARTIAL_PARSE_FILE).is_file():
+            shutil.copy2(target_path / PARTIAL_PARSE_FILE, scratch / PARTIAL_PARSE_FILE)
+        result = dbtRunner().invoke([*arguments, "--target-path", str(scratch)])
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception}")
+        manifest = (scratch / MANIFEST_FILE).stat()  # a rename keeps what `_identity` names
         for name in (PARTIAL_PARSE_FILE, MANIFEST_FILE):  # the manifest last: it is what readers open
             if (scratch / name).is_file():
                 os.replace(scratch / name, target_path / name)
+        record = scratch / PARSED_FROM_FILE
+        record.write_text(json.dumps({"inputs": inputs, "manifest": _identity(manifest)}))
+        os.replace(record, target_path / PARSED_FROM_FILE)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _parse_inputs(arguments: list[str], skip: Path) -> str:
+    """A digest of everything a `dbt parse` with `arguments` reads: every file of the project (but the
+    target folder `skip` and the log folder), the arguments, the environment variables the
+    project names in `env_var(...)` and dbt's own `DBT_*` ones, and the versions of dbt and its adapters.
+    dbt's partial parsing compares the same things, but only after dbt has started, which costs several
+    seconds a run (docs/performance.md, "Fixed cost")."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    project_dir = Path(dbt_project.project_dir).resolve()
+    skipped = {skip.resolve(), project_dir / "logs", project_dir / "dbt_packages"}
+    digest, names = hashlib.sha256(), set()
+    for folder, subfolders, files in os.walk(project_dir):
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and Path(folder, d) not in skipped
+        )
+        for name in sorted(f for f in files if not f.startswith(".")):
+            content = Path(folder, name).read_bytes()
+            names.update(match.decode() for match in _ENV_VAR_CALL.findall(content))
+            digest.update(
+                f"{Path(folder, name).relative_to(project_dir)}\0{len(content)}\0".encode() + content
+            )
+    versions = {}
+    for package in _DBT_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    names.update(name for name in os.environ if name.startswith("DBT_"))
+    context = {
+        "arguments": arguments,
+        "environment": {name: os.environ.get(name) for name in sorted(names)},
+        "versions": versions,
+    }
+    digest.update(json.dumps(context, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _parsed_from(target_path: Path) -> str | None:
+    """The inputs digest of the parse that wrote the manifest now in `target_path`, or None when unknown
+    (never recorded, unreadable, or the manifest was replaced since: two homes share this folder)."""
+    try:
+        record = json.loads((target_path / PARSED_FROM_FILE).read_text())
+        manifest = (target_path / MANIFEST_FILE).stat()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("manifest") != _identity(manifest):
+        return None
+    return record.get("inputs")
+
+
+def _identity(stat: os.stat_result) -> list[int]:
+    """The manifest file itself, not its name: a run that replaces the manifest after this one recorded
+    it makes the record stale instead of wrong."""
+    return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
 
 def ensure_manifest() -> None:
