@@ -75,6 +75,8 @@ def test_what_the_parse_reads_is_in_its_inputs(tmp_path: Path, monkeypatch) -> N
 
     target.mkdir()
     (target / "manifest.json").write_text("{}")
+    elsewhere = tmp_path / "elsewhere"  # a run whose target path is not the project's default
+    assert project._parse_inputs(arguments, skip=elsewhere) == first
     (tmp_path / "tiny" / "logs").mkdir()
     (tmp_path / "tiny" / "logs" / "dbt.log").write_text("a line")
     assert project._parse_inputs(arguments, skip=target) == first

@@ -97,14 +97,16 @@ def _parse(arguments: list[str], target_path: Path, inputs: str) -> None:
 
 def _parse_inputs(arguments: list[str], skip: Path) -> str:
     """A digest of everything a `dbt parse` with `arguments` reads: every file of the project (but the
-    target folder `skip` and the log folder), the arguments, the environment variables the
+    target folder `skip`, the default target and log folders), the arguments, the environment variables the
     project names in `env_var(...)` and dbt's own `DBT_*` ones, and the versions of dbt and its adapters.
     dbt's partial parsing compares the same things, but only after dbt has started, which costs several
     seconds a run (docs/performance.md, "Fixed cost")."""
     from importlib.metadata import PackageNotFoundError, version
 
     project_dir = Path(dbt_project.project_dir).resolve()
-    skipped = {skip.resolve(), project_dir / "logs", project_dir / "dbt_packages"}
+    # dbt's own output: the target folder in use and the project's default one (a run whose target path
+    # is elsewhere still finds other runs' builds there), the logs, installed packages.
+    skipped = {skip.resolve(), *(project_dir / name for name in ("target", "logs", "dbt_packages"))}
     digest, names = hashlib.sha256(), set()
     for folder, subfolders, files in os.walk(project_dir):
         subfolders[:] = sorted(
