@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -103,6 +103,13 @@ class SettldDbtCliResource(DbtCliResource):
         from dbt.version import __version__
 
         return version.parse(__version__)
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        """No dbt adapter in this process. dagster-dbt opens one before every invocation only to read column
+        metadata and row counts after the build (`fetch_column_metadata`, `fetch_row_counts`), which no
+        asset here asks for; opening it imports dbt-core and loads the profile and project, about 4 s of
+        a demo-size run's main process (docs/performance.md, "No dbt adapter in the run's process")."""
+        return None
 
 
 def dbt_resource(target: WarehouseTarget) -> DbtCliResource:

@@ -56,6 +56,33 @@ def test_a_reader_never_sees_a_manifest_being_written(tmp_path: Path, monkeypatc
     assert (manifest.stat().st_ino, manifest.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
 
 
+@pytest.mark.slow  # two dbt parses of the project
+def test_the_as_of_of_a_build_re_parses_nothing(tmp_path: Path, monkeypatch) -> None:
+    """`settld run` parses without the as-of and builds with it in the environment
+    (`settld.settings.split_as_of`). dbt notes every environment variable a file reads while parsing and
+    parses the file again when the value differs, so the as-of must not be read while parsing: when it
+    was, every build parsed again the 16 models using it and their tests (about 3 s a run)."""
+    from dbt.cli.main import dbtRunner
+
+    from settld.settings import DBT_AS_OF_ENVIRONMENT
+
+    target = tmp_path / "target"
+    isolated = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
+    monkeypatch.setattr(project, "dbt_project", isolated)
+    settings = Settings(home=tmp_path / "home")
+    project.refresh_manifest(settings)  # as a run does before its build
+    arguments, environment = project.parse_invocation(settings)
+    monkeypatch.setenv(DBT_AS_OF_ENVIRONMENT, "2026-11-03 00:00:00")  # as the build is given it
+    events: list[str] = []
+    with environment:
+        parsed = dbtRunner(callbacks=[lambda event: events.append(event.info.name)]).invoke(
+            [*arguments, "--target-path", str(target)]
+        )
+    assert parsed.success, parsed.exception
+    assert "PartialParsingSkipParsing" in events, sorted(set(events))
+    assert "PartialParsingFile" not in events
+
+
 def _tiny_project(folder: Path) -> DbtProject:
     (folder / "models").mkdir(parents=True)
     (folder / "dbt_project.yml").write_text("name: tiny\nprofile: tiny\n")

@@ -4,9 +4,17 @@
     `settld/as_of` tag; a var that changes every run would make dbt re-parse the whole project every run,
     docs/performance.md), or `--vars '{as_of: ...}'` (unit tests, by hand), which wins; without either,
     the time dbt started (UTC).
+    Read only when dbt executes, never while it parses: dbt's partial parsing notes each environment
+    variable a file reads while parsing and parses that file again whenever the value differs, so a parse
+    that saw the variable unset and a build that sees it set would re-parse every model using the as-of
+    (and their tests) in every build (docs/performance.md, "The as-of is not read while parsing").
 -#}
 {% macro reconciliation_as_of() -%}
+    {%- if execute -%}
     cast('{{ var("as_of", env_var("SETTLD_DBT_AS_OF", run_started_at.strftime("%Y-%m-%d %H:%M:%S"))) }}' as timestamp)
+    {%- else -%}
+    cast(null as timestamp)
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

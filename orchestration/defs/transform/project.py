@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 import tempfile
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,26 +51,32 @@ def refresh_manifest(settings: Settings | None = None) -> None:
     files, the arguments, the environment variables the project names, dbt's version) is not run: a daily
     run with no change to the project starts its build several seconds sooner."""
     target_path = Path(dbt_project.manifest_path).parent  # target_path itself is relative to the project
-    arguments = [
-        "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
-        "--profiles-dir", str(dbt_project.profiles_dir),
-    ]  # fmt: skip
-    environment = nullcontext()
-    if settings is not None:
-        from orchestration.resources import dbt_profile_environment
-        from settld.settings import dbt_parse_vars, warehouse_target
-
-        target = warehouse_target(settings.warehouse_url)
-        variables = dbt_parse_vars(grace_days=settings.reconciliation_grace_days,
-                                   api_database_url=settings.api_database_url,
-                                   warehouse_url=settings.warehouse_url)  # fmt: skip
-        arguments += ["--target", target.dbt_target, "--vars", json.dumps(variables)]
-        environment = dbt_profile_environment(target)
+    arguments, environment = parse_invocation(settings)
     with environment:
         inputs = _parse_inputs(arguments, skip=target_path)
         if _parsed_from(target_path) == inputs:
             return  # nothing the parse reads has changed: the manifest on disk is the one it would write
         _parse(arguments, target_path, inputs)
+
+
+def parse_invocation(settings: Settings | None) -> tuple[list[str], AbstractContextManager[None]]:
+    """The `dbt parse` arguments for `settings` (without: the profile's default target and no vars) and the
+    environment to run it in (the profile's variables; never the as-of, which only the build is given)."""
+    arguments = [
+        "parse", "--quiet", "--project-dir", str(dbt_project.project_dir),
+        "--profiles-dir", str(dbt_project.profiles_dir),
+    ]  # fmt: skip
+    if settings is None:
+        return arguments, nullcontext()
+    from orchestration.resources import dbt_profile_environment
+    from settld.settings import dbt_parse_vars, warehouse_target
+
+    target = warehouse_target(settings.warehouse_url)
+    variables = dbt_parse_vars(grace_days=settings.reconciliation_grace_days,
+                               api_database_url=settings.api_database_url,
+                               warehouse_url=settings.warehouse_url)  # fmt: skip
+    arguments += ["--target", target.dbt_target, "--vars", json.dumps(variables)]
+    return arguments, dbt_profile_environment(target)
 
 
 def _parse(arguments: list[str], target_path: Path, inputs: str) -> None:
